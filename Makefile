@@ -1,0 +1,40 @@
+# The README's two commands: `make demo` and `make test`. Both set everything up on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Use ../shared/data (CIFAR-10 JPEGs) for tests and the demo when it is there and nothing else was chosen.
+ifeq ($(origin CNN_KERAS_DATA), undefined)
+ifneq ($(wildcard ../shared/data/cifar10-jpeg.zip),)
+export CNN_KERAS_DATA := $(abspath ../shared/data)
+endif
+endif
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export MPLBACKEND ?= Agg
+
+.PHONY: setup demo test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/cnn-keras degradation --mode demo --out results/degradation-demo
+
+test: setup
+	$(VENV)/bin/ruff check cnn_keras tests benchmarks
+	$(PY) -m pytest -q -p no:cacheprovider tests
+	CNN_KERAS_MODE=quick $(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
+		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 notebooks
+
+lint: setup
+	$(VENV)/bin/ruff check cnn_keras tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,230 @@
+"""The signature every builder shares with keras.applications, its validation, and the head.
+
+A builder calls `resolve_inputs(...)` before it builds any layer (all argument errors are raised
+there, as `ValueError`s that end in ``Received: arg=value``), builds its body on the returned input,
+then calls `finish_model(...)` for the classifier / pooling head and the weights.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import keras
+
+COMMON_ARGS_DOC = """
+    Args:
+        include_top: whether to include the global-average-pool + dense classifier on top.
+        weights: `None` (random initialisation), the path to a `.weights.h5` file saved from the
+            same architecture, or `"imagenet"` where keras.applications has this model (its weights
+            are downloaded by Keras and copied over with `cnn_keras.transfer_weights`).
+        input_tensor: optional Keras tensor (the output of `keras.Input()`) to use as the input.
+        input_shape: optional `(height, width, channels)`; defaults to the paper's input size.
+            With `include_top=False` the spatial size may be `None`.
+        pooling: with `include_top=False`: `None` (4D feature map), `"avg"` or `"max"`
+            (global pooling to a 2D tensor). Must be `None` when `include_top=True`.
+        classes: number of classes of the classifier (with `include_top=True`).
+        classifier_activation: activation of the classifier: a name (`"softmax"`), a callable, or
+            `None` for logits. With `weights="imagenet"` only `"softmax"` or `None`.
+        name: model name; defaults to the registry name.
+"""
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    """What `resolve_inputs` returns: the input tensor to build on and the model's inputs."""
+
+    tensor: object  # the Keras tensor the body is built on
+    inputs: object  # what goes into keras.Model(inputs=...)
+    shape: tuple
+
+
+def _fail(msg: str, **received):
+    arg, value = next(iter(received.items()))
+    raise ValueError(f"{msg} Received: {arg}={value!r}")
+
+
+def resolve_inputs(
+    *,
+    include_top,
+    weights,
+    input_tensor,
+    input_shape,
+    pooling,
+    classes,
+    classifier_activation,
+    default_size: int,
+    min_size: int,
+    imagenet_available: bool = False,
+    model_name: str = "this model",
+) -> ModelInputs:
+    """Validate the shared arguments (before any layer is built) and create the input."""
+    if keras.config.image_data_format() != "channels_last":
+        _fail(
+            "cnn_keras builders support channels_last only; call "
+            "keras.config.set_image_data_format('channels_last').",
+            image_data_format=keras.config.image_data_format(),
+        )
+    if not isinstance(include_top, bool):
+        _fail("`include_top` must be True or False.", include_top=include_top)
+
+    # weights
+    if weights is not None:
+        if not isinstance(weights, (str, os.PathLike)):
+            _fail(
+                "`weights` must be None, 'imagenet' or the path to a .weights.h5 file.",
+                weights=weights,
+            )
+        weights = os.fspath(weights)
+        if weights == "imagenet":
+            if not imagenet_available:
+                _fail(
+                    f"ImageNet weights exist only for models that keras.applications has; "
+                    f"{model_name} is not one of them. Use weights=None or a .weights.h5 path.",
+                    weights=weights,
+                )
+        elif not weights.endswith(".weights.h5"):
+            _fail(
+                "`weights` must be None, 'imagenet' or the path to a file ending in "
+                "'.weights.h5' (as written by model.save_weights).",
+                weights=weights,
+            )
+        elif not os.path.isfile(weights):
+            _fail("The `weights` file does not exist.", weights=weights)
+
+    # classes / activation
+    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
+        _fail("`classes` must be a positive integer.", classes=classes)
+    if weights == "imagenet" and include_top and classes != 1000:
+        _fail("With weights='imagenet' and include_top=True, `classes` must be 1000.",
+              classes=classes)
+    if classifier_activation is not None and not callable(classifier_activation):
+        if not isinstance(classifier_activation, str):
+            _fail("`classifier_activation` must be None, a string or a callable.",
+                  classifier_activation=classifier_activation)
+        try:
+            keras.activations.get(classifier_activation)
+        except (ValueError, TypeError):
+            _fail(
+                "`classifier_activation` is not a Keras activation (e.g. 'softmax', 'sigmoid', "
+                "'linear', or None for logits).",
+                classifier_activation=classifier_activation,
+            )
+    if weights == "imagenet" and include_top and classifier_activation not in (None, "softmax"):
+        _fail("With weights='imagenet', `classifier_activation` must be 'softmax' or None.",
+              classifier_activation=classifier_activation)
+
+    # pooling
+    if pooling not in (None, "avg", "max"):
+        _fail("`pooling` must be None, 'avg' or 'max'.", pooling=pooling)
+    if include_top and pooling is not None:
+        _fail(
+            "`pooling` only applies with include_top=False (the top already average-pools).",
+            pooling=pooling,
+        )
+
+    # input_tensor / input_shape
+    if input_tensor is not None and not keras.backend.is_keras_tensor(input_tensor):
+        _fail("`input_tensor` must be a Keras tensor, e.g. keras.Input(shape=(224, 224, 3)).",
+              input_tensor=input_tensor)
+    if input_tensor is not None:
+        tensor_shape = tuple(input_tensor.shape[1:])
+        if len(input_tensor.shape) != 4:
+            _fail("`input_tensor` must be 4D (batch, height, width, channels).",
+                  input_tensor=input_tensor)
+        if input_shape is not None and tuple(input_shape) != tensor_shape:
+            _fail(f"`input_shape` disagrees with the shape of `input_tensor` {tensor_shape}.",
+                  input_shape=input_shape)
+        input_shape = tensor_shape
+    default_shape = (default_size, default_size, 3)
+    if input_shape is None:
+        input_shape = default_shape
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or len(input_shape) != 3
+        or any(d is not None and (isinstance(d, bool) or not isinstance(d, int)) for d in input_shape)
+    ):
+        _fail("`input_shape` must be a tuple of 3 integers (height, width, channels).",
+              input_shape=input_shape)
+    input_shape = tuple(input_shape)
+    h, w, c = input_shape
+    if c is None or c < 1:
+        _fail("The channel dimension of `input_shape` must be a positive integer.",
+              input_shape=input_shape)
+    if include_top and (h is None or w is None):
+        _fail("With include_top=True the height and width of `input_shape` must be known.",
+              input_shape=input_shape)
+    if any(d is not None and d < min_size for d in (h, w)):
+        _fail(f"Input size must be at least {min_size}x{min_size}.", input_shape=input_shape)
+    if weights == "imagenet":
+        if c != 3:
+            _fail("ImageNet weights need 3 input channels.", input_shape=input_shape)
+        if include_top and input_shape != default_shape:
+            _fail(f"With weights='imagenet' and include_top=True, `input_shape` must be "
+                  f"{default_shape}.", input_shape=input_shape)
+
+    if input_tensor is None:
+        tensor = keras.Input(shape=input_shape, name="input_layer")
+        inputs = tensor
+    else:
+        tensor = input_tensor
+        inputs = keras.utils.get_source_inputs(input_tensor)
+    return ModelInputs(tensor=tensor, inputs=inputs, shape=input_shape)
+
+
+def check_choice(arg: str, value, allowed) -> None:
+    """ValueError unless `value` is one of `allowed`."""
+    if value not in allowed:
+        _fail(f"`{arg}` must be one of {list(allowed)}.", **{arg: value})
+
+
+def check_int(arg: str, value, minimum: int = 1) -> None:
+    """ValueError unless `value` is an int >= minimum."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        _fail(f"`{arg}` must be an integer >= {minimum}.", **{arg: value})
+
+
+def finish_model(
+    x,
+    model_inputs: ModelInputs,
+    *,
+    include_top,
+    pooling,
+    classes,
+    classifier_activation,
+    weights,
+    name,
+    dense_kwargs=None,
+    imagenet_source=None,
+):
+    """Add the keras.applications head, create the model and load `weights`."""
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dense(
+            classes, activation=classifier_activation, name="predictions", **(dense_kwargs or {})
+        )(x)
+    elif pooling == "avg":
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = keras.Model(model_inputs.inputs, x, name=name)
+    if weights == "imagenet":
+        from cnn_keras.transfer import transfer_weights
+
+        source = imagenet_source(
+            include_top=include_top,
+            weights="imagenet",
+            input_shape=model_inputs.shape,
+            classes=classes,
+            classifier_activation=classifier_activation,
+        )
+        transfer_weights(source, model)
+    elif weights is not None:
+        try:
+            model.load_weights(weights)
+        except Exception as exc:  # keras raises various types for a wrong file
+            raise ValueError(
+                f"Could not load `weights` into {name}: {exc}. The file must come from "
+                f"model.save_weights() of the same architecture. Received: weights={weights!r}"
+            ) from exc
+    return model

@@ -1,0 +1,3 @@
+"""One module per paper; importing them fills the registry."""
+
+from cnn_keras.models import resnet  # noqa: F401

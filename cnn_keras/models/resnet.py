@@ -1,0 +1,409 @@
+"""ResNet (He et al. 2015) and ResNet v2 (He et al. 2016), for CIFAR-10 and ImageNet.
+
+Reference: Deep Residual Learning for Image Recognition, https://arxiv.org/abs/1512.03385
+Reference: Identity Mappings in Deep Residual Networks, https://arxiv.org/abs/1603.05027
+
+One generic builder (`resnet`) reads the architecture from the tables below; every public variant
+(`resnet20`, `plain56`, `resnet50`, ...) is a row of a table, registered under its name.
+
+* CIFAR-10 nets (Sec. 4.2): a 3x3 conv with 16 filters, then 3 stages of n basic blocks on
+  32x32 / 16x16 / 8x8 maps with 16 / 32 / 64 filters (depth = 6n + 2), global average pooling and
+  a 10-way dense layer. Downsampling is a stride-2 conv at the first block of stages 2 and 3.
+  Shortcuts: option A (default, as in the paper's CIFAR nets: identity, subsampled, new channels
+  zero-padded; no parameters), B (1x1 projection only where the shape changes) or C (projection
+  on every block). The plain twins (`plain20` ...) are the same nets without the additions, and
+  with option A they have exactly the same weights.
+  Convs have no bias (BN follows), He-normal init; BN momentum 0.9 and epsilon 1e-5 as in the
+  Torch / Caffe code the paper's results come from.
+* ImageNet nets (Table 1): `resnet18/34` (basic blocks, option B as in the paper's main results;
+  no conv biases, so the count equals torchvision's), `resnet50/101/152` (bottleneck blocks, the
+  layout of keras.applications: stride on the first 1x1, conv biases) and the pre-activation v2
+  nets `resnet50v2/101v2/152v2` (keras.applications' layout). Names, counts and weights match
+  keras.applications where the model exists there.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import sys
+
+import keras
+
+from cnn_keras._common import (
+    COMMON_ARGS_DOC,
+    check_choice,
+    check_int,
+    finish_model,
+    resolve_inputs,
+)
+from cnn_keras.layers import ZeroPadShortcut
+from cnn_keras.registry import register_model
+
+# --- The architectures as data -------------------------------------------------------------
+# He et al. 2015, Sec. 4.2: depth = 6n + 2 on CIFAR-10 (n blocks of 2 convs per stage).
+CIFAR_DEPTHS = (20, 32, 44, 56, 110, 1202)
+CIFAR_FILTERS = (16, 32, 64)
+# He et al. 2015, Table 1: block type and blocks per stage conv2_x .. conv5_x.
+IMAGENET_DEPTHS = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+IMAGENET_FILTERS = (64, 128, 256, 512)
+BLOCKS = ("basic", "bottleneck", "preact")
+SHORTCUTS = ("A", "B", "C")
+
+
+# --- Layers ---------------------------------------------------------------------------------
+def _conv(x, filters, kernel, stride, name, *, use_bias, pad_name=None):
+    """Conv with 'same' output size; strided kxk convs get explicit symmetric zero padding
+    (as in the paper's Torch/Caffe code and torchvision) instead of TF's asymmetric 'same'."""
+    padding = "same"
+    if stride > 1 and kernel > 1:
+        x = keras.layers.ZeroPadding2D(kernel // 2, name=pad_name or f"{name}_pad")(x)
+        padding = "valid"
+    return keras.layers.Conv2D(
+        filters,
+        kernel,
+        strides=stride,
+        padding=padding,
+        use_bias=use_bias,
+        kernel_initializer="he_normal",
+        name=name,
+    )(x)
+
+
+def _bn(x, name, bn):
+    return keras.layers.BatchNormalization(axis=-1, name=name, **bn)(x)
+
+
+def _relu(x, name):
+    return keras.layers.Activation("relu", name=name)(x)
+
+
+def _shortcut(x, filters, stride, name, *, shortcut, use_bias, bn):
+    """Shortcut of a post-activation (v1) block: A = zero-pad identity, B/C = projection."""
+    same_shape = stride == 1 and x.shape[-1] == filters
+    if shortcut == "C" or (shortcut == "B" and not same_shape):
+        s = _conv(x, filters, 1, stride, f"{name}_0_conv", use_bias=use_bias)
+        return _bn(s, f"{name}_0_bn", bn)
+    if same_shape:
+        return x
+    return ZeroPadShortcut(filters, stride, name=f"{name}_0_shortcut")(x)
+
+
+def basic_block(x, filters, stride, name, *, residual, shortcut, use_bias, bn):
+    """Two 3x3 convs (Fig. 2 left): conv-BN-ReLU, conv-BN, (+ shortcut), ReLU."""
+    y = _conv(x, filters, 3, stride, f"{name}_1_conv", use_bias=use_bias, pad_name=f"{name}_1_pad")
+    y = _relu(_bn(y, f"{name}_1_bn", bn), f"{name}_1_relu")
+    y = _conv(y, filters, 3, 1, f"{name}_2_conv", use_bias=use_bias)
+    y = _bn(y, f"{name}_2_bn", bn)
+    if residual:
+        s = _shortcut(x, filters, stride, name, shortcut=shortcut, use_bias=use_bias, bn=bn)
+        y = keras.layers.Add(name=f"{name}_add")([s, y])
+    return _relu(y, f"{name}_out")
+
+
+def bottleneck_block(x, filters, stride, name, *, residual, shortcut, use_bias, bn):
+    """1x1 reduce, 3x3, 1x1 expand to 4x filters (Fig. 5 right), keras.applications layout
+    (stride on the first 1x1)."""
+    y = _conv(x, filters, 1, stride, f"{name}_1_conv", use_bias=use_bias)
+    y = _relu(_bn(y, f"{name}_1_bn", bn), f"{name}_1_relu")
+    y = _conv(y, filters, 3, 1, f"{name}_2_conv", use_bias=use_bias)
+    y = _relu(_bn(y, f"{name}_2_bn", bn), f"{name}_2_relu")
+    y = _conv(y, 4 * filters, 1, 1, f"{name}_3_conv", use_bias=use_bias)
+    y = _bn(y, f"{name}_3_bn", bn)
+    if residual:
+        s = _shortcut(x, 4 * filters, stride, name, shortcut=shortcut, use_bias=use_bias, bn=bn)
+        y = keras.layers.Add(name=f"{name}_add")([s, y])
+    return _relu(y, f"{name}_out")
+
+
+def preact_block(x, filters, stride, name, *, first, bn, **_):
+    """Pre-activation bottleneck (He et al. 2016, Fig. 4e), keras.applications' ResNetV2 layout:
+    BN-ReLU first, projection shortcut from the pre-activation on the first block of a stage,
+    the stride on the 3x3 of the stage's last block."""
+    preact = _relu(_bn(x, f"{name}_preact_bn", bn), f"{name}_preact_relu")
+    if first:
+        s = keras.layers.Conv2D(4 * filters, 1, strides=stride, kernel_initializer="he_normal",
+                                name=f"{name}_0_conv")(preact)
+    elif stride > 1:
+        s = keras.layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_pool")(x)
+    else:
+        s = x
+    y = keras.layers.Conv2D(filters, 1, use_bias=False, kernel_initializer="he_normal",
+                            name=f"{name}_1_conv")(preact)
+    y = _relu(_bn(y, f"{name}_1_bn", bn), f"{name}_1_relu")
+    y = keras.layers.ZeroPadding2D(1, name=f"{name}_2_pad")(y)
+    y = keras.layers.Conv2D(filters, 3, strides=stride, use_bias=False,
+                            kernel_initializer="he_normal", name=f"{name}_2_conv")(y)
+    y = _relu(_bn(y, f"{name}_2_bn", bn), f"{name}_2_relu")
+    y = keras.layers.Conv2D(4 * filters, 1, kernel_initializer="he_normal",
+                            name=f"{name}_3_conv")(y)
+    return keras.layers.Add(name=f"{name}_out")([s, y])
+
+
+# --- The generic builder --------------------------------------------------------------------
+def resnet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    stem="imagenet",
+    block="bottleneck",
+    stage_blocks=(3, 4, 6, 3),
+    stage_filters=IMAGENET_FILTERS,
+    residual=True,
+    shortcut="B",
+    use_bias=None,
+    imagenet_source=None,
+):
+    """A ResNet of any shape: the family builder that every variant of this module calls.
+
+    Architecture options (keyword-only):
+        stem: "imagenet" (7x7/2 conv 64 + 3x3/2 max-pool, 224x224 input) or "cifar"
+            (3x3 conv, 32x32 input).
+        block: "basic" (two 3x3), "bottleneck" (1x1-3x3-1x1, 4x expansion) or "preact"
+            (ResNet v2 pre-activation bottleneck).
+        stage_blocks: number of blocks in each stage.
+        stage_filters: filters of each stage (bottleneck width for bottleneck blocks); stages
+            after the first start with a stride-2 block.
+        residual: False builds the plain counterpart (no shortcuts); v1 blocks only.
+        shortcut: "A" (identity + zero padding), "B" (projection where the shape changes) or
+            "C" (projection everywhere); v1 blocks only ("preact" uses keras' layout).
+        use_bias: conv biases; default True for bottleneck/preact (keras.applications),
+            False otherwise.
+    """ + COMMON_ARGS_DOC
+    check_choice("stem", stem, ("imagenet", "cifar"))
+    check_choice("block", block, BLOCKS)
+    check_choice("residual", residual, (True, False))
+    check_choice("shortcut", shortcut, SHORTCUTS)
+    if block == "preact" and (not residual or shortcut != "B"):
+        raise ValueError(
+            "The pre-activation (v2) block supports only residual=True, shortcut='B'. "
+            f"Received: residual={residual!r}, shortcut={shortcut!r}"
+        )
+    for arg, seq in (("stage_blocks", stage_blocks), ("stage_filters", stage_filters)):
+        if not isinstance(seq, (tuple, list)) or not seq:
+            raise ValueError(f"`{arg}` must be a non-empty tuple of positive integers. "
+                             f"Received: {arg}={seq!r}")
+        for v in seq:
+            check_int(arg, v)
+    if len(stage_blocks) != len(stage_filters):
+        raise ValueError("`stage_blocks` and `stage_filters` must have the same length. "
+                         f"Received: stage_blocks={stage_blocks!r}")
+    if name is not None and not isinstance(name, str):
+        raise ValueError(f"`name` must be a string or None. Received: name={name!r}")
+    if use_bias is None:
+        use_bias = block in ("bottleneck", "preact")
+    if sum(stage_blocks) > 200:
+        # Keras walks the functional graph recursively; ResNet-1202 (600 blocks) needs more
+        # than Python's default limit of 1000 frames to build, save and load.
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
+    cifar = stem == "cifar"
+    inp = resolve_inputs(
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        default_size=32 if cifar else 224,
+        min_size=8 if cifar else 32,
+        imagenet_available=imagenet_source is not None,
+        model_name=name or "this ResNet",
+    )
+    # CIFAR: Torch/Caffe BN settings; ImageNet: keras.applications' settings.
+    bn = {"momentum": 0.9, "epsilon": 1e-5} if cifar else {"epsilon": 1.001e-5}
+    x = inp.tensor
+    if cifar:
+        x = _conv(x, stage_filters[0], 3, 1, "conv1_conv", use_bias=use_bias)
+        x = _relu(_bn(x, "conv1_bn", bn), "conv1_relu")
+    else:
+        x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
+        x = keras.layers.Conv2D(64, 7, strides=2, use_bias=use_bias or block == "preact",
+                                kernel_initializer="he_normal", name="conv1_conv")(x)
+        if block != "preact":
+            x = _relu(_bn(x, "conv1_bn", bn), "conv1_relu")
+        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+    first_stage = 2  # keras.applications numbers stages conv2 .. conv5 (conv1 is the stem)
+    for i, (n, filters) in enumerate(zip(stage_blocks, stage_filters)):
+        stage = f"conv{first_stage + i}"
+        for j in range(n):
+            bname = f"{stage}_block{j + 1}"
+            if block == "preact":
+                last_stage = i == len(stage_blocks) - 1
+                stride = 2 if (j == n - 1 and not last_stage) else 1
+                x = preact_block(x, filters, stride, bname, first=j == 0, bn=bn)
+                continue
+            stride = 2 if (j == 0 and i > 0) else 1
+            fn = basic_block if block == "basic" else bottleneck_block
+            if block == "bottleneck" and j == 0 and shortcut == "B":
+                # keras.applications projects on every stage's first block (64 -> 256 too).
+                blk_shortcut = "C"
+            else:
+                blk_shortcut = shortcut
+            x = fn(x, filters, stride, bname, residual=residual, shortcut=blk_shortcut,
+                   use_bias=use_bias, bn=bn)
+    if block == "preact":
+        x = _relu(_bn(x, "post_bn", bn), "post_relu")
+    return finish_model(
+        x,
+        inp,
+        include_top=include_top,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        name=name or "resnet",
+        imagenet_source=imagenet_source,
+    )
+
+
+def resnet_cifar(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depth=20,
+    residual=True,
+    shortcut=None,
+):
+    """ResNet / plain net for CIFAR-10 (He et al. 2015, Sec. 4.2) of depth 6n + 2.
+
+    Reference: https://arxiv.org/abs/1512.03385
+
+    Architecture options (keyword-only):
+        depth: 6n + 2 with n >= 1 (20, 32, 44, 56, 110 and 1202 are the paper's).
+        residual: True for ResNet, False for the plain net of Fig. 6.
+        shortcut: "A" (default: identity with zero-padding), "B" or "C"; only for residual nets.
+    """ + COMMON_ARGS_DOC
+    check_int("depth", depth, minimum=8)
+    if (depth - 2) % 6:
+        valid = ", ".join(str(6 * n + 2) for n in range(1, 7))
+        raise ValueError(f"`depth` must be 6n + 2 (e.g. {valid}, ...; the paper uses "
+                         f"{', '.join(map(str, CIFAR_DEPTHS))}). Received: depth={depth!r}")
+    check_choice("residual", residual, (True, False))
+    if not residual and shortcut is not None:
+        raise ValueError("A plain net (residual=False) has no shortcuts; leave `shortcut` unset. "
+                         f"Received: shortcut={shortcut!r}")
+    n = (depth - 2) // 6
+    default_name = f"{'resnet' if residual else 'plain'}{depth}"
+    return resnet(
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation, name or default_name,
+        stem="cifar", block="basic", stage_blocks=(n, n, n), stage_filters=CIFAR_FILTERS,
+        residual=residual, shortcut=shortcut or "A",
+    )
+
+
+def resnet_imagenet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    depth=50,
+    version=1,
+    residual=True,
+    shortcut="B",
+):
+    """ResNet for ImageNet (He et al. 2015, Table 1; v2: He et al. 2016).
+
+    Reference: https://arxiv.org/abs/1512.03385
+
+    Architecture options (keyword-only):
+        depth: 18, 34, 50, 101 or 152 (v2: 50, 101, 152).
+        version: 1 (post-activation) or 2 (pre-activation).
+        residual / shortcut: as in `resnet` (v1 only).
+    """ + COMMON_ARGS_DOC
+    check_choice("version", version, (1, 2))
+    allowed = tuple(IMAGENET_DEPTHS) if version == 1 else (50, 101, 152)
+    check_choice("depth", depth, allowed)
+    block, stage_blocks = IMAGENET_DEPTHS[depth]
+    if version == 2:
+        block = "preact"
+    default_name = f"resnet{depth}" + ("v2" if version == 2 else "")
+    source = _KERAS_APPLICATIONS.get(default_name) if (residual and shortcut == "B") else None
+    return resnet(
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation, name or default_name,
+        stem="imagenet", block=block, stage_blocks=stage_blocks, stage_filters=IMAGENET_FILTERS,
+        residual=residual, shortcut=shortcut, imagenet_source=source,
+    )
+
+
+def _keras_app(attr):
+    return lambda **kw: getattr(keras.applications, attr)(**kw)
+
+
+_KERAS_APPLICATIONS = {
+    "resnet50": _keras_app("ResNet50"),
+    "resnet101": _keras_app("ResNet101"),
+    "resnet152": _keras_app("ResNet152"),
+    "resnet50v2": _keras_app("ResNet50V2"),
+    "resnet101v2": _keras_app("ResNet101V2"),
+    "resnet152v2": _keras_app("ResNet152V2"),
+}
+
+
+# --- The registered variants: rows of the tables above --------------------------------------
+def _variant(name, family, doc, **fixed):
+    """A public builder `name` = `family` with the architecture options `fixed`."""
+
+    @functools.wraps(family)
+    def builder(*args, **kwargs):
+        clash = sorted(set(fixed) & set(kwargs))
+        if clash:
+            raise TypeError(f"{name}() fixes {clash}; call {family.__name__}() to choose them.")
+        return family(*args, **kwargs, **fixed)
+
+    sig = inspect.signature(family)
+    builder.__signature__ = sig.replace(
+        parameters=[p for p in sig.parameters.values() if p.name not in fixed]
+    )
+    builder.__name__ = builder.__qualname__ = name
+    builder.__doc__ = doc + "\n" + COMMON_ARGS_DOC
+    builder.__wrapped__ = None
+    del builder.__wrapped__
+    globals()[name] = register_model(builder)
+    return builder
+
+
+_PAPER = "Reference: https://arxiv.org/abs/1512.03385"
+for _d in CIFAR_DEPTHS:
+    _variant(f"resnet{_d}", resnet_cifar,
+             f"ResNet-{_d} for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6).\n\n    {_PAPER}",
+             depth=_d, residual=True)
+for _d in CIFAR_DEPTHS[:-1]:
+    _variant(f"plain{_d}", resnet_cifar,
+             f"Plain-{_d} for CIFAR-10: ResNet-{_d} without shortcuts (He et al. 2015, Fig. 6)."
+             f"\n\n    {_PAPER}", depth=_d, residual=False)
+for _d in IMAGENET_DEPTHS:
+    _variant(f"resnet{_d}", resnet_imagenet,
+             f"ResNet-{_d} for ImageNet (He et al. 2015, Table 1).\n\n    {_PAPER}",
+             depth=_d, version=1)
+for _d in (50, 101, 152):
+    _variant(f"resnet{_d}v2", resnet_imagenet,
+             f"ResNet-{_d} v2, pre-activation (He et al. 2016).\n\n"
+             "    Reference: https://arxiv.org/abs/1603.05027", depth=_d, version=2)

@@ -1,0 +1,30 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _clear_keras_session():
+    import keras
+
+    yield
+    keras.backend.clear_session()
+
+
+def real_cifar10_dir():
+    """The CIFAR-10 copy the test target points at (../shared/data via the Makefile), or None."""
+    path = os.environ.get("CNN_KERAS_DATA")
+    if path and (os.path.isfile(os.path.join(path, "cifar10-jpeg.zip"))
+                 or os.path.isdir(os.path.join(path, "train"))):
+        return path
+    return None
+
+
+needs_cifar10 = pytest.mark.skipif(
+    real_cifar10_dir() is None,
+    reason="needs real CIFAR-10: set CNN_KERAS_DATA to a folder with cifar10-jpeg.zip "
+    "(make test does this when ../shared/data exists)",
+)
