@@ -142,7 +142,8 @@ def resolve_inputs(
     if (
         not isinstance(input_shape, (tuple, list))
         or len(input_shape) != 3
-        or any(d is not None and (isinstance(d, bool) or not isinstance(d, int)) for d in input_shape)
+        or any(d is not None and (isinstance(d, bool) or not isinstance(d, int))
+               for d in input_shape)
     ):
         _fail("`input_shape` must be a tuple of 3 integers (height, width, channels).",
               input_shape=input_shape)

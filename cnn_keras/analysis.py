@@ -19,11 +19,6 @@ def count_params(model) -> dict:
             "total": int(trainable + non_trainable)}
 
 
-def _layers(model):
-    for layer in model._flatten_layers(include_self=False):
-        yield layer
-
-
 def layer_macs(layer) -> int:
     """Multiply-adds of one layer for one example (0 for layers that do none)."""
     if isinstance(layer, keras.layers.DepthwiseConv2D):
@@ -48,4 +43,4 @@ def count_macs(model) -> int:
     if any(d is None for d in shape[1:]):
         raise ValueError("count_macs needs a model with a fixed input size; build it with "
                          f"input_shape=(H, W, C). Received: input shape {tuple(shape)}")
-    return sum(layer_macs(layer) for layer in _layers(model))
+    return sum(layer_macs(layer) for layer in model._flatten_layers(include_self=False))

@@ -1,0 +1,163 @@
+"""The `cnn-keras` command (also `python -m cnn_keras`).
+
+    cnn-keras list [PATTERN]
+    cnn-keras summary MODEL [--input-shape H W C] [--classes N]
+    cnn-keras train MODEL --epochs N --batch-size B --subset N --seed S --out DIR
+    cnn-keras degradation --mode quick|demo|full --out DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cnn-keras",
+        description="Landmark CNN papers in Keras 3: build, inspect and train the models.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="list the model names", description="List the model names.")
+    s.add_argument("pattern", nargs="?", help="only names containing this text")
+    s.add_argument("--params", action="store_true",
+                   help="also build each model and print its trainable parameters (slower)")
+
+    s = sub.add_parser("summary", help="layer table, parameter count and MACs of a model",
+                       description="Print a model's layers, parameter counts and MACs.")
+    s.add_argument("model", help="a name from `cnn-keras list`")
+    s.add_argument("--input-shape", type=_positive_int, nargs=3, metavar=("H", "W", "C"),
+                   help="input shape (default: the paper's)")
+    s.add_argument("--classes", type=_positive_int, help="number of classes")
+    s.add_argument("--brief", action="store_true", help="counts only, no layer table")
+
+    s = sub.add_parser(
+        "train", help="train a model on CIFAR-10 (resumable)",
+        description="Train a model on CIFAR-10 (or an image folder) with the paper's recipe "
+        "scaled to --epochs. Writes OUT/history.csv (one row per finished epoch) and "
+        "OUT/run.json. Interrupted, the same command resumes after the last finished epoch.")
+    s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
+    s.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default 10)")
+    s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
+    s.add_argument("--lr", type=float, default=0.1, help="initial learning rate (0.1)")
+    s.add_argument("--recipe", choices=("scaled", "paper"), default="scaled",
+                   help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
+                   "/10 at 32k and 48k (ignores --epochs)")
+    s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
+                   "training images")
+    s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
+    s.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    s.add_argument("--out", required=True, help="output directory")
+    s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip (default: "
+                   "$CNN_KERAS_DATA, ./data, then TFDS)")
+    s.add_argument("--image-folder", help="train on your own ROOT/train/<class>/* images instead")
+    s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
+    s.add_argument("--quiet", action="store_true", help="no per-step progress output")
+
+    s = sub.add_parser(
+        "degradation", help="plain-20/56 vs ResNet-20/56 (the paper's Fig. 6)",
+        description="Train plain-20, plain-56, ResNet-20 and ResNet-56 on CIFAR-10 and draw the "
+        "paper's Fig. 6. quick: seconds (CI); demo: ~10 min on 2 CPU cores (10k-image subset); "
+        "full: the paper's recipe (GPU). Resumes if interrupted.")
+    s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
+    s.add_argument("--out", default=None, help="output directory (default runs/degradation-MODE)")
+    s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
+    s.add_argument("--quiet", action="store_true")
+    return p
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        return {"list": _list, "summary": _summary, "train": _train,
+                "degradation": _degradation}[args.command](args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"cnn-keras {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+
+
+def _list(args) -> int:
+    import cnn_keras
+    from cnn_keras.analysis import count_params
+
+    for name in cnn_keras.list_models(args.pattern):
+        if args.params:
+            print(f"{name:<14}{count_params(cnn_keras.build(name))['trainable']:>14,}")
+        else:
+            print(name)
+    return 0
+
+
+def _summary(args) -> int:
+    import cnn_keras
+    from cnn_keras.analysis import count_macs, count_params
+
+    kwargs = {}
+    if args.input_shape:
+        kwargs["input_shape"] = tuple(args.input_shape)
+    if args.classes:
+        kwargs["classes"] = args.classes
+    model = cnn_keras.build(args.model, **kwargs)
+    if not args.brief:
+        model.summary()
+    p = count_params(model)
+    print(f"{args.model}: input {tuple(model.inputs[0].shape[1:])}, "
+          f"trainable params {p['trainable']:,}, non-trainable {p['non_trainable']:,}, "
+          f"total {p['total']:,}, MACs {count_macs(model) / 1e6:,.1f}M")
+    return 0
+
+
+def _train(args) -> int:
+    from cnn_keras import data as data_lib
+    from cnn_keras import training
+    from cnn_keras.registry import get_builder
+
+    get_builder(args.model)  # fail fast on a wrong name, before loading data
+    if args.image_folder:
+        data = data_lib.load_image_folder(args.image_folder, seed=args.seed)
+    else:
+        data = data_lib.load_cifar10(args.data_dir)
+    if args.subset or args.test_subset:
+        data = data.subset(args.subset, seed=args.seed, num_test=args.test_subset)
+    if args.recipe == "paper":
+        depth = int("".join(c for c in args.model if c.isdigit()) or 0)
+        recipe = training.paper_recipe(depth)
+    else:
+        recipe = training.scaled_recipe(args.epochs, batch_size=args.batch_size, lr=args.lr)
+    history = training.train(args.model, data, args.out, recipe=recipe, seed=args.seed,
+                             verbose=0 if args.quiet else "auto", restart=args.restart)
+    last = history[-1]
+    print(f"{args.model}: {len(history)} epochs; train error {100 * (1 - last['accuracy']):.2f}%, "
+          f"test error {100 * (1 - last['val_accuracy']):.2f}%  ->  {args.out}/history.csv")
+    return 0
+
+
+def _degradation(args) -> int:
+    from cnn_keras import degradation
+
+    out = args.out or f"runs/degradation-{args.mode}"
+    degradation.run(args.mode, out, data_dir=args.data_dir, seed=args.seed, epochs=args.epochs,
+                    verbose=0 if args.quiet else "auto")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

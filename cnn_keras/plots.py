@@ -1,0 +1,66 @@
+"""Figures: training curves and the ResNet paper's Fig. 6 (degradation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+_COLORS = {20: "#e8a33d", 32: "#3d85c6", 44: "#6aa84f", 56: "#cc0000", 110: "#674ea7"}
+
+
+def _depth(name: str) -> int:
+    return int("".join(ch for ch in name if ch.isdigit()) or 0)
+
+
+def _error_curves(ax, histories: dict, title: str):
+    for name, rows in histories.items():
+        depth = _depth(name)
+        color = _COLORS.get(depth)
+        epochs = [r["epoch"] for r in rows]
+        train_err = [100 * (1 - r["accuracy"]) for r in rows]
+        test_err = [100 * (1 - r["val_accuracy"]) for r in rows]
+        ax.plot(epochs, train_err, "--", color=color, linewidth=1.2, label=f"{name} train")
+        ax.plot(epochs, test_err, "-", color=color, linewidth=2.4, label=f"{name} test")
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("error (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+
+
+def degradation_figure(histories: dict, path=None, *, caption: str = ""):
+    """The ResNet paper's Fig. 6: left plain nets, right ResNets; training error dashed, test
+    error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows."""
+    plain = {k: v for k, v in histories.items() if k.startswith("plain")}
+    res = {k: v for k, v in histories.items() if not k.startswith("plain")}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    _error_curves(axes[0], plain, "plain networks")
+    _error_curves(axes[1], res, "ResNets (option A shortcuts)")
+    axes[1].set_ylabel("")
+    if caption:
+        fig.suptitle(caption, fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def training_curves(histories: dict, path=None, *, caption: str = ""):
+    """Loss and error per epoch for one or more runs."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for name, rows in histories.items():
+        e = [r["epoch"] for r in rows]
+        axes[0].plot(e, [r["loss"] for r in rows], "--", label=f"{name} train")
+        axes[0].plot(e, [r["val_loss"] for r in rows], "-", label=f"{name} test")
+    axes[0].set_title("loss")
+    axes[0].set_xlabel("epoch")
+    axes[0].legend(fontsize=8)
+    _error_curves(axes[1], histories, "error")
+    if caption:
+        fig.suptitle(caption, fontsize=9)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig

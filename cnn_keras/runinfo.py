@@ -1,0 +1,90 @@
+"""What a recorded result says about where it came from: versions, hardware, commit, command."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware() -> dict:
+    """CPU model and cores available to this process, memory, and accelerators Keras sees."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count()
+    info = {"cpu": _cpu_model(), "cores": cores, "machine": platform.machine()}
+    try:
+        pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+        info["memory_gib"] = round(pages * size / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        pass
+    gpus = []
+    try:
+        import keras
+
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+        elif keras.backend.backend() == "jax":
+            import jax
+
+            gpus = [str(d) for d in jax.devices() if d.platform != "cpu"]
+    except Exception:
+        gpus = []
+    info["accelerators"] = gpus
+    info["device"] = f"GPU x{len(gpus)}" if gpus else f"CPU ({cores} cores)"
+    return info
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version()}
+    for mod in ("keras", "tensorflow", "numpy", "tensorflow_datasets", "jax"):
+        module = sys.modules.get(mod)
+        if module is not None:
+            out[mod] = getattr(module, "__version__", "?")
+    import keras
+
+    out["keras_backend"] = keras.backend.backend()
+    return out
+
+
+def git_commit() -> str | None:
+    """The commit of the cnn_keras checkout (with '+dirty' for uncommitted changes), if any."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, timeout=5).stdout.strip()
+        return sha + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def run_metadata(command: list[str] | None = None) -> dict:
+    return {
+        "command": " ".join(command if command is not None else sys.argv),
+        "versions": versions(),
+        "hardware": hardware(),
+        "git_commit": git_commit(),
+        "started": now(),
+    }

@@ -1,0 +1,328 @@
+"""Training recipes (the papers' optimizers and schedules) and a resumable, reproducible `train`.
+
+The ResNet CIFAR-10 recipe (He et al. 2015, Sec. 4.2): SGD with momentum 0.9, weight decay 1e-4,
+batch 128, learning rate 0.1 divided by 10 at 32k and 48k iterations, stop at 64k iterations,
+He initialisation, BN, no dropout.
+
+Weight decay "applied correctly": the paper's (Caffe/Torch) weight decay adds ``λ·w`` to each
+weight's gradient *before* momentum — the gradient of the penalty ``λ/2·Σw²``. Keras'
+``regularizers.l2(f)`` adds ``f·Σw²`` (gradient ``2f·w``), so λ = 1e-4 is ``l2(5e-5)``, not
+``l2(1e-4)``; and the ``weight_decay`` argument of Keras 3 optimizers is *decoupled* decay
+(``w -= lr·λ·w`` outside momentum, as in AdamW), which is a different algorithm once momentum is
+on. `L2SGD` does the paper's version: SGD + momentum on ``grad + λ·w`` for conv/dense kernels
+(biases and BN parameters are not decayed).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from cnn_keras import data as data_lib
+from cnn_keras import runinfo
+from cnn_keras.analysis import count_params
+from cnn_keras.registry import build, get_builder
+
+HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+
+# --- Optimizer ------------------------------------------------------------------------------
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class L2SGD(keras.optimizers.SGD):
+    """SGD (+ momentum) with coupled L2 weight decay: each kernel's gradient gets ``+ l2 · w``.
+
+    This is the weight decay of the ResNet/VGG/AlexNet papers (Caffe, Torch): the update is
+    ``v = m·v - lr·(g + λ·w); w += v``. Equivalent to adding ``keras.regularizers.l2(λ / 2)``
+    to every kernel; different from Keras' decoupled ``weight_decay`` argument.
+    """
+
+    def __init__(self, learning_rate=0.1, momentum=0.9, l2=1e-4, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
+                         **kwargs)
+        if not isinstance(l2, (int, float)) or l2 < 0:
+            raise ValueError(f"`l2` must be a number >= 0. Received: l2={l2!r}")
+        self.l2 = float(l2)
+
+    @staticmethod
+    def _decayed(variable) -> bool:
+        return variable.path.split("/")[-1] in ("kernel", "depthwise_kernel", "pointwise_kernel")
+
+    def apply(self, grads, trainable_variables=None):
+        if self.l2 and trainable_variables is not None:
+            grads = [
+                g + self.l2 * v if (g is not None and self._decayed(v)) else g
+                for g, v in zip(grads, trainable_variables)
+            ]
+        return super().apply(grads, trainable_variables)
+
+    def get_config(self):
+        return {**super().get_config(), "l2": self.l2}
+
+
+# --- Recipes --------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """An optimizer + schedule. Learning rate `lr`, divided by 10 at each fraction of training in
+    `milestones`; optional `warmup_steps` at `warmup_lr` first (ResNet-110's 0.01 warm-up)."""
+
+    name: str
+    epochs: int | None = None
+    iterations: int | None = None  # the paper counts iterations; used when epochs is None
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    milestones: tuple[float, ...] = (0.5, 0.75)
+    warmup_steps: int = 0
+    warmup_lr: float = 0.01
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        if self.iterations is not None:
+            return int(self.iterations)
+        return int(self.epochs) * steps_per_epoch
+
+    def num_epochs(self, steps_per_epoch: int) -> int:
+        if self.epochs is not None:
+            return int(self.epochs)
+        return max(1, round(self.iterations / steps_per_epoch))
+
+    def schedule(self, steps_per_epoch: int):
+        """The learning rate as a Keras schedule of the iteration number."""
+        total = self.total_steps(steps_per_epoch)
+        boundaries = [int(round(m * total)) for m in self.milestones]
+        values = [self.lr * 0.1**i for i in range(len(boundaries) + 1)]
+        if self.warmup_steps:
+            boundaries = [self.warmup_steps] + boundaries
+            values = [self.warmup_lr] + values
+        if not boundaries:
+            return self.lr
+        # PiecewiseConstantDecay switches *after* a boundary (step > b): drop at step b -> b - 1
+        return keras.optimizers.schedules.PiecewiseConstantDecay(
+            [b - 1 for b in boundaries], values)
+
+    def optimizer(self, steps_per_epoch: int) -> L2SGD:
+        return L2SGD(self.schedule(steps_per_epoch), momentum=self.momentum, l2=self.weight_decay)
+
+    def to_dict(self, steps_per_epoch: int | None = None) -> dict:
+        d = dataclasses.asdict(self)
+        if steps_per_epoch:
+            total = self.total_steps(steps_per_epoch)
+            d["steps_per_epoch"] = steps_per_epoch
+            d["total_steps"] = total
+            d["lr_drops_at_steps"] = [int(round(m * total)) for m in self.milestones]
+        return d
+
+
+def paper_recipe(depth: int | None = None) -> Recipe:
+    """He et al. 2015, Sec. 4.2: 64k iterations of batch 128, lr 0.1 -> /10 at 32k and 48k.
+    ResNet-110 (and deeper) starts with lr 0.01 for 400 iterations."""
+    return Recipe(name="paper", iterations=64_000, milestones=(0.5, 0.75),
+                  warmup_steps=400 if (depth or 0) >= 110 else 0)
+
+
+def scaled_recipe(epochs: int, batch_size: int = 128, lr: float = 0.1) -> Recipe:
+    """The paper's recipe shrunk to `epochs`, keeping its shape (lr /10 at 50% and 75%)."""
+    return Recipe(name=f"scaled-{epochs}ep", epochs=epochs, batch_size=batch_size, lr=lr)
+
+
+# --- Resumable training ---------------------------------------------------------------------
+PROGRESS = "progress.json"
+
+
+class _Progress(keras.callbacks.Callback):
+    """After each finished epoch: checkpoint (model + optimizer state), then atomically commit
+    progress.json (epoch, checkpoint name, history rows), then rewrite history.csv."""
+
+    def __init__(self, out_dir: Path, history: list[dict], meta: dict):
+        super().__init__()
+        self.out_dir, self.history, self.meta = out_dir, history, meta
+        self._t0 = time.time()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        opt = self.model.optimizer
+        lr = opt.learning_rate  # the rate for the next step; report the epoch's last step's:
+        if isinstance(opt._learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            lr = opt._learning_rate(opt.iterations - 1)
+        row = {
+            "epoch": epoch + 1,
+            "loss": logs.get("loss"),
+            "accuracy": logs.get("accuracy"),
+            "val_loss": logs.get("val_loss"),
+            "val_accuracy": logs.get("val_accuracy"),
+            "lr": float(np.asarray(lr)),
+            "seconds": round(time.time() - self._t0, 2),
+        }
+        self.history.append({k: (float(v) if isinstance(v, (np.floating, float)) else v)
+                             for k, v in row.items()})
+        ckpt = f"checkpoint-{epoch + 1:04d}.keras"
+        _atomic(self.out_dir / ckpt, lambda p: self.model.save(p), suffix=".keras")
+        state = {"epoch": epoch + 1, "checkpoint": ckpt, "history": self.history}
+        _atomic(self.out_dir / PROGRESS, lambda p: Path(p).write_text(json.dumps(state, indent=1)))
+        write_history_csv(self.out_dir / "history.csv", self.history)
+        for old in self.out_dir.glob("checkpoint-*.keras"):
+            if old.name != ckpt:
+                old.unlink(missing_ok=True)
+
+
+def _atomic(path: Path, write, suffix: str = ".tmp"):
+    tmp = path.with_name(f".{path.name}.partial{suffix}")
+    write(str(tmp))
+    os.replace(tmp, path)
+
+
+def write_history_csv(path: Path, rows: list[dict]):
+    def write(p):
+        with open(p, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: r.get(k) for k in HISTORY_FIELDS})
+
+    _atomic(Path(path), write)
+
+
+def read_history_csv(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{k: (int(v) if k == "epoch" else float(v) if v not in ("", None) else None)
+                 for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def _verbose_default():
+    return 1 if sys.stdout.isatty() else 2
+
+
+def train(
+    model_name: str,
+    data: data_lib.ImageData,
+    out_dir,
+    *,
+    recipe: Recipe,
+    seed: int = 0,
+    model_kwargs: dict | None = None,
+    verbose: int | str = "auto",
+    restart: bool = False,
+    meta: dict | None = None,
+    callbacks=(),
+) -> list[dict]:
+    """Train registry model `model_name` on `data` with `recipe`, writing `out_dir/history.csv`,
+    `out_dir/run.json` and a checkpoint after every epoch.
+
+    Started again with the same arguments after an interruption, it resumes after the last
+    finished epoch (none lost, none repeated); a finished run returns its history at once.
+    The same seed gives the same losses on CPU: weights are initialised from `seed`, and the
+    order and augmentation of epoch e depend only on (seed, e). Returns the history rows.
+    """
+    get_builder(model_name)  # ValueError for unknown names, before any work
+    out_dir = Path(out_dir)
+    if verbose == "auto":
+        verbose = _verbose_default()
+    model_kwargs = dict(model_kwargs or {})
+    steps = data_lib.steps_per_epoch(len(data.x_train), recipe.batch_size)
+    epochs = recipe.num_epochs(steps)
+    config = {
+        "model": model_name,
+        "model_kwargs": model_kwargs,
+        "recipe": recipe.to_dict(steps),
+        "epochs": epochs,
+        "seed": seed,
+        "dataset": data.describe(),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_json = out_dir / "run.json"
+    progress_file = out_dir / PROGRESS
+    if restart:
+        for p in [progress_file, run_json, out_dir / "history.csv",
+                  *out_dir.glob("checkpoint-*.keras")]:
+            p.unlink(missing_ok=True)
+
+    state = json.loads(progress_file.read_text()) if progress_file.exists() else None
+    if state is not None:
+        old = json.loads(run_json.read_text()).get("config", {}) if run_json.exists() else {}
+        if _comparable(old) != _comparable(config):
+            raise ValueError(
+                f"{out_dir} holds a run with other settings, so it cannot be resumed with these. "
+                f"Use another output directory, or restart=True (--restart) to discard it. "
+                f"Saved: {_comparable(old)}; Received: {_comparable(config)}"
+            )
+        history = state["history"]
+        initial_epoch = int(state["epoch"])
+        info = json.loads(run_json.read_text())
+        info.setdefault("resumed", []).append({"at_epoch": initial_epoch, "time": runinfo.now()})
+    else:
+        history, initial_epoch = [], 0
+        info = {**runinfo.run_metadata(), **(meta or {}), "config": config, "status": "running"}
+
+    if initial_epoch >= epochs:
+        if verbose:
+            print(f"{model_name}: all {epochs} epochs already finished in {out_dir}")
+        write_history_csv(out_dir / "history.csv", history)
+        return history
+
+    keras.utils.set_random_seed(seed)
+    if state is not None:
+        model = keras.models.load_model(out_dir / state["checkpoint"])
+        if verbose:
+            print(f"{model_name}: resuming after epoch {initial_epoch}/{epochs} from {out_dir}")
+    else:
+        model = build(model_name, input_shape=data.x_train.shape[1:],
+                      classes=len(data.class_names), **model_kwargs)
+        model.compile(
+            optimizer=recipe.optimizer(steps),
+            loss=keras.losses.SparseCategoricalCrossentropy(),
+            metrics=["accuracy"],
+            jit_compile=False,
+        )
+    info["params"] = count_params(model)
+    _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
+
+    mean = data_lib.per_pixel_mean(data.x_train)
+    train_ds = data_lib.train_dataset(data.x_train, data.y_train, batch_size=recipe.batch_size,
+                                      mean=mean, seed=seed, epochs=epochs,
+                                      initial_epoch=initial_epoch)
+    val_ds = data_lib.eval_dataset(data.x_test, data.y_test, batch_size=256, mean=mean)
+    t0 = time.time()
+    model.fit(
+        train_ds,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        steps_per_epoch=steps,
+        validation_data=val_ds,
+        callbacks=[_Progress(out_dir, history, info), *callbacks],
+        verbose=verbose,
+        shuffle=False,
+    )
+    info["status"] = "finished"
+    info["finished"] = runinfo.now()
+    info["train_seconds"] = round(sum(r["seconds"] for r in history), 1)
+    info["last_session_seconds"] = round(time.time() - t0, 1)
+    _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
+    return history
+
+
+def _comparable(config: dict) -> dict:
+    keys = ("model", "model_kwargs", "epochs", "seed")
+    out = {k: config.get(k) for k in keys}
+    recipe = config.get("recipe") or {}
+    out["recipe"] = {k: recipe.get(k) for k in ("name", "batch_size", "lr", "total_steps")}
+    ds = config.get("dataset") or {}
+    out["dataset"] = {k: ds.get(k) for k in ("num_train", "num_test")}
+    return json.loads(json.dumps(out))
+
+
+def load_checkpoint_model(out_dir):
+    """The model of the last finished epoch of a run directory."""
+    state = json.loads((Path(out_dir) / PROGRESS).read_text())
+    return keras.models.load_model(Path(out_dir) / state["checkpoint"])
+

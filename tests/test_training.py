@@ -1,0 +1,170 @@
+"""Training: the paper's weight decay, recipes, resumable and reproducible `train`."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_keras import data as data_lib
+from cnn_keras import training
+
+
+def tiny_data(n_train=96, n_test=40, seed=0):
+    """Generated 32x32 images whose class is a colour: learnable in a few steps."""
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        y = rng.integers(0, 3, n).astype("int32")
+        x = rng.integers(0, 60, (n, 32, 32, 3))
+        x[np.arange(n), :, :, y] += 150
+        return x.astype("uint8"), y
+
+    xtr, ytr = make(n_train)
+    xte, yte = make(n_test)
+    return data_lib.ImageData(xtr, ytr, xte, yte, ("r", "g", "b"), source="generated",
+                              name="tiny")
+
+
+def _dense_model(seed):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((4,))
+    return keras.Model(inp, keras.layers.Dense(3, name="d")(inp))
+
+
+def _steps(model, optimizer, regularize=False, steps=4):
+    x = np.random.default_rng(0).normal(size=(8, 4)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(8, 3)).astype("float32")
+    if regularize:
+        model.get_layer("d").kernel_regularizer = None
+    model.compile(optimizer=optimizer, loss="mse", jit_compile=False)
+    for _ in range(steps):
+        model.train_on_batch(x, y)
+    return model.get_layer("d").kernel.numpy()
+
+
+def test_l2sgd_equals_l2_half_lambda_regularizer_and_not_decoupled_decay():
+    lam = 0.1
+    ours = _steps(_dense_model(0), training.L2SGD(0.05, momentum=0.9, l2=lam))
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((4,))
+    reg = keras.Model(inp, keras.layers.Dense(
+        3, name="d", kernel_regularizer=keras.regularizers.l2(lam / 2))(inp))
+    ref = _steps(reg, keras.optimizers.SGD(0.05, momentum=0.9))
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+
+    decoupled = _steps(_dense_model(0), keras.optimizers.SGD(0.05, momentum=0.9,
+                                                             weight_decay=lam))
+    assert not np.allclose(ours, decoupled, rtol=1e-4)
+    wrong_factor = keras.Model(inp, keras.layers.Dense(
+        3, name="d", kernel_regularizer=keras.regularizers.l2(lam))(inp))
+    keras.utils.set_random_seed(0)
+    assert not np.allclose(ours, _steps(wrong_factor, keras.optimizers.SGD(0.05, momentum=0.9)))
+
+
+def test_l2sgd_decays_kernels_only():
+    model = _dense_model(0)
+    opt = training.L2SGD(0.5, momentum=0.0, l2=0.1)
+    model.compile(optimizer=opt, loss="mse")
+    kernel, bias = model.get_layer("d").kernel, model.get_layer("d").bias
+    bias.assign(np.ones(3, "float32"))
+    k0 = kernel.numpy()
+    opt.apply([np.zeros(kernel.shape, "float32"), np.zeros(3, "float32")], [kernel, bias])
+    np.testing.assert_allclose(kernel.numpy(), k0 * (1 - 0.5 * 0.1), rtol=1e-6)
+    np.testing.assert_allclose(bias.numpy(), np.ones(3))
+
+
+def test_l2sgd_validates_and_serializes():
+    with pytest.raises(ValueError, match="Received: l2=-1"):
+        training.L2SGD(l2=-1)
+    opt = training.L2SGD(0.1, l2=3e-4)
+    again = training.L2SGD.from_config(opt.get_config())
+    assert again.l2 == 3e-4
+
+
+def test_paper_recipe_matches_section_4_2():
+    r = training.paper_recipe(20)
+    assert (r.lr, r.momentum, r.weight_decay, r.batch_size) == (0.1, 0.9, 1e-4, 128)
+    steps = 50_000 // 128  # 390
+    sched = r.schedule(steps)
+    assert r.num_epochs(steps) == 164
+    lrs = [float(sched(i)) for i in (0, 31_999, 32_000, 47_999, 48_000, 63_999)]
+    np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01, 0.001, 0.001], rtol=1e-6)
+    warm = training.paper_recipe(110).schedule(steps)
+    np.testing.assert_allclose([float(warm(0)), float(warm(399)), float(warm(400))],
+                               [0.01, 0.01, 0.1], rtol=1e-6)
+
+
+def test_scaled_recipe_keeps_the_shape():
+    r = training.scaled_recipe(8)
+    sched = r.schedule(10)  # 80 steps: drops at 40 and 60
+    np.testing.assert_allclose([float(sched(i)) for i in (39, 40, 59, 60)],
+                               [0.1, 0.01, 0.01, 0.001], rtol=1e-6)
+    assert r.to_dict(10)["lr_drops_at_steps"] == [40, 60]
+
+
+def test_train_writes_history_and_metadata(tmp_path):
+    data = tiny_data()
+    rows = training.train("resnet20", data, tmp_path, recipe=training.scaled_recipe(
+        3, batch_size=32), seed=1, verbose=0)
+    assert [r["epoch"] for r in rows] == [1, 2, 3]
+    lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert lines[0] == "epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds"
+    assert len(lines) == 4
+    hist = training.read_history_csv(tmp_path / "history.csv")
+    assert hist[-1]["lr"] == pytest.approx(0.001)
+    assert hist[-1]["loss"] < hist[0]["loss"]
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["status"] == "finished"
+    assert info["params"]["trainable"] == 269_722 - (64 * 10 + 10) + (64 * 3 + 3)  # 3 classes
+    for key in ("command", "versions", "hardware", "git_commit", "config"):
+        assert key in info
+    assert info["config"]["seed"] == 1 and info["config"]["dataset"]["num_train"] == 96
+
+
+def test_same_seed_same_losses_and_resume_loses_nothing(tmp_path):
+    data = tiny_data()
+    recipe = training.scaled_recipe(3, batch_size=32)
+    full = training.train("plain20", data, tmp_path / "a", recipe=recipe, seed=3, verbose=0)
+    again = training.train("plain20", data, tmp_path / "b", recipe=recipe, seed=3, verbose=0)
+    assert [r["loss"] for r in full] == [r["loss"] for r in again]
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        training.train("plain20", data, tmp_path / "c", recipe=recipe, seed=3, verbose=0,
+                       callbacks=[Interrupt()])
+    assert len(training.read_history_csv(tmp_path / "c" / "history.csv")) == 1
+    resumed = training.train("plain20", data, tmp_path / "c", recipe=recipe, seed=3, verbose=0)
+    assert [r["epoch"] for r in resumed] == [1, 2, 3]
+    np.testing.assert_allclose([r["loss"] for r in resumed], [r["loss"] for r in full],
+                               rtol=1e-5)
+    np.testing.assert_allclose([r["val_loss"] for r in resumed], [r["val_loss"] for r in full],
+                               rtol=1e-5)
+    info = json.loads((tmp_path / "c" / "run.json").read_text())
+    assert info["resumed"][0]["at_epoch"] == 1
+    # finished: a third call does nothing and returns the history
+    assert training.train("plain20", data, tmp_path / "c", recipe=recipe, seed=3,
+                          verbose=0) == resumed
+
+
+def test_resume_with_other_settings_is_refused(tmp_path):
+    data = tiny_data()
+    training.train("resnet20", data, tmp_path, recipe=training.scaled_recipe(1, batch_size=32),
+                   seed=0, verbose=0)
+    with pytest.raises(ValueError, match="other settings"):
+        training.train("resnet20", data, tmp_path,
+                       recipe=training.scaled_recipe(1, batch_size=32), seed=5, verbose=0)
+    rows = training.train("resnet20", data, tmp_path, recipe=training.scaled_recipe(
+        1, batch_size=32), seed=5, verbose=0, restart=True)
+    assert len(rows) == 1
+
+
+def test_unknown_model_fails_before_work(tmp_path):
+    with pytest.raises(ValueError, match="Unknown model"):
+        training.train("resnet21", tiny_data(), tmp_path, recipe=training.scaled_recipe(1))
+    assert not (tmp_path / "run.json").exists()
