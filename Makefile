@@ -1,5 +1,8 @@
 # The README's two commands: `make demo` and `make test`. Both set everything up on a fresh machine.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# pip prints a warning per package for this machine's optional local indexes; keep the log readable
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,13 +22,13 @@ setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
+	$(PY) -m pip install --quiet -e '.[dev]' $(QUIET_PIP)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 demo: setup
-	$(VENV)/bin/cnn-keras degradation --mode demo --out results/degradation-demo
+	$(VENV)/bin/cnn-keras degradation --mode demo --out runs/degradation-demo
 
 test: setup
 	$(VENV)/bin/ruff check cnn_keras tests benchmarks

@@ -44,3 +44,20 @@ def count_macs(model) -> int:
         raise ValueError("count_macs needs a model with a fixed input size; build it with "
                          f"input_shape=(H, W, C). Received: input shape {tuple(shape)}")
     return sum(layer_macs(layer) for layer in model._flatten_layers(include_self=False))
+
+
+def gradient_norms(model, x, y, *, loss=None) -> list[tuple[str, float]]:
+    """L2 norm of the loss gradient w.r.t. each conv/dense kernel, input to output order.
+
+    Used to check the ResNet paper's claim (Sec. 4.1) that the degradation of deep plain nets is
+    *not* vanishing gradients: with BN, the gradients reaching the first layers keep healthy
+    norms. Needs the TensorFlow backend.
+    """
+    import tensorflow as tf
+
+    loss = loss or keras.losses.SparseCategoricalCrossentropy()
+    kernels = [w for w in model.trainable_weights if w.path.endswith("kernel")]
+    with tf.GradientTape() as tape:
+        value = loss(y, model(x, training=True))
+    grads = tape.gradient(value, kernels)
+    return [(w.path.rsplit("/", 1)[0], float(tf.norm(g))) for w, g in zip(kernels, grads)]

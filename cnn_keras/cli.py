@@ -55,6 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--recipe", choices=("scaled", "paper"), default="scaled",
                    help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
                    "/10 at 32k and 48k (ignores --epochs)")
+    s.add_argument("--warmup-epochs", type=float, default=0.0,
+                   help="linear learning-rate warm-up over the first N epochs (scaled recipe)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
                    "training images")
     s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
@@ -141,7 +143,8 @@ def _train(args) -> int:
         depth = int("".join(c for c in args.model if c.isdigit()) or 0)
         recipe = training.paper_recipe(depth)
     else:
-        recipe = training.scaled_recipe(args.epochs, batch_size=args.batch_size, lr=args.lr)
+        recipe = training.scaled_recipe(args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                        warmup_epochs=args.warmup_epochs)
     history = training.train(args.model, data, args.out, recipe=recipe, seed=args.seed,
                              verbose=0 if args.quiet else "auto", restart=args.restart)
     last = history[-1]

@@ -96,6 +96,17 @@ def test_paper_recipe_matches_section_4_2():
                                [0.01, 0.01, 0.1], rtol=1e-6)
 
 
+def test_linear_warmup_and_schedule_serialization():
+    r = training.scaled_recipe(4, warmup_epochs=1)
+    sched = r.schedule(10)  # 40 steps: warm-up 0..9, drops at 20 and 30
+    np.testing.assert_allclose([float(sched(i)) for i in (0, 4, 9, 10, 19, 20, 30)],
+                               [0.01, 0.05, 0.1, 0.1, 0.1, 0.01, 0.001], rtol=1e-5)
+    again = training.StepSchedule.from_config(sched.get_config())
+    assert float(again(25)) == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="Received: warmup='cosine'"):
+        training.StepSchedule(0.1, warmup="cosine")
+
+
 def test_scaled_recipe_keeps_the_shape():
     r = training.scaled_recipe(8)
     sched = r.schedule(10)  # 80 steps: drops at 40 and 60

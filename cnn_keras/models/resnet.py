@@ -53,6 +53,12 @@ IMAGENET_DEPTHS = {
     152: ("bottleneck", (3, 8, 36, 3)),
 }
 IMAGENET_FILTERS = (64, 128, 256, 512)
+# He et al. 2015, Table 6: CIFAR-10 test error (%); for ResNet-110 the best of 5 runs (mean 6.61).
+# depth -> (paper's parameter count, test error %).
+PAPER_CIFAR10_ERRORS = {20: ("0.27M", 8.75), 32: ("0.46M", 7.51), 44: ("0.66M", 7.17),
+                        56: ("0.85M", 6.97), 110: ("1.7M", 6.43), 1202: ("19.4M", 7.93)}
+# He et al. 2015, Table 1: ImageNet FLOPs (multiply-adds) of each depth.
+PAPER_IMAGENET_FLOPS = {18: 1.8e9, 34: 3.6e9, 50: 3.8e9, 101: 7.6e9, 152: 11.3e9}
 BLOCKS = ("basic", "bottleneck", "preact")
 SHORTCUTS = ("A", "B", "C")
 
