@@ -31,13 +31,13 @@ demo: setup
 	$(VENV)/bin/cnn-keras degradation --mode demo --out runs/degradation-demo
 
 test: setup
-	$(VENV)/bin/ruff check cnn_keras tests benchmarks
+	$(VENV)/bin/ruff check cnn_keras tests
 	$(PY) -m pytest -q -p no:cacheprovider tests
 	CNN_KERAS_MODE=quick $(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
 		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 notebooks
 
 lint: setup
-	$(VENV)/bin/ruff check cnn_keras tests benchmarks
+	$(VENV)/bin/ruff check cnn_keras tests
 
 clean:
 	rm -rf $(VENV) build *.egg-info

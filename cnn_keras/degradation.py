@@ -109,7 +109,8 @@ def run(
     caption = (f"CIFAR-10 ({data.describe()['num_train']} train / {data.describe()['num_test']} "
                f"test images), {n_epochs} epochs, mode={mode}, seed={seed}; "
                f"{hw['device']}, {hw['cpu']}")
-    plots.degradation_figure(histories, out_dir / "degradation.png", caption=caption)
+    fig = plots.degradation_figure(histories, out_dir / "degradation.png", caption=caption)
+    plots.plt.close(fig)
     meta.update({
         "experiment": "degradation",
         "mode": mode,
@@ -127,6 +128,21 @@ def run(
         print_summary(rows)
         print(f"Figure: {out_dir / 'degradation.png'}")
     return rows
+
+
+def paper_comparison(rows: list[dict]) -> list[dict]:
+    """Summary rows next to the paper's Table 6 test error (ResNets only; the paper gives the
+    plain nets as curves in Fig. 6, not numbers)."""
+    from cnn_keras.models.resnet import PAPER_CIFAR10_ERRORS
+
+    out = []
+    for r in rows:
+        paper = PAPER_CIFAR10_ERRORS.get(r["depth"], (None, None))[1] if r["residual"] else None
+        out.append({"model": r["model"], "epochs": r["epochs"],
+                    "train error %": r["final_train_error"], "test error %": r["final_test_error"],
+                    "paper test error %": "-" if paper is None else paper,
+                    "seconds": r["train_seconds"]})
+    return out
 
 
 def summary_row(name: str, history: list[dict], info: dict) -> dict:
