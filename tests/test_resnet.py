@@ -248,3 +248,29 @@ def test_registry_lists_every_variant():
     assert cnn_keras.list_models("plain") == ["plain20", "plain32", "plain44", "plain56",
                                               "plain110"]
     assert cnn_keras.build("resnet20").count_params() == cnn_keras.resnet20().count_params()
+
+
+def test_builders_on_the_jax_backend():
+    """The builders are pure Keras 3: build and run them on JAX (skipped where JAX is missing)."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("jax") is None:
+        pytest.skip("JAX is not installed (pip install jax) - the JAX backend is not checked")
+    code = (
+        "import numpy as np, keras, cnn_keras\n"
+        "assert keras.backend.backend() == 'jax'\n"
+        "for name, n in [('resnet20', 269722), ('plain56', 853018)]:\n"
+        "    m = cnn_keras.build(name)\n"
+        "    assert sum(int(np.prod(w.shape)) for w in m.trainable_weights) == n\n"
+        "    m.compile('sgd', 'sparse_categorical_crossentropy')\n"
+        "    m.fit(np.zeros((4, 32, 32, 3)), np.zeros(4), epochs=1, verbose=0)\n"
+        "m = cnn_keras.resnet50v2(include_top=False, input_shape=(64, 64, 3), pooling='avg')\n"
+        "assert m.predict(np.ones((1, 64, 64, 3)), verbose=0).shape == (1, 2048)\n"
+        "print('ok')\n"
+    )
+    env = {**__import__("os").environ, "KERAS_BACKEND": "jax"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
