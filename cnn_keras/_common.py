@@ -7,10 +7,14 @@ then calls `finish_model(...)` for the classifier / pooling head and the weights
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 from dataclasses import dataclass
 
 import keras
+
+from cnn_keras.registry import register_model
 
 COMMON_ARGS_DOC = """
     Args:
@@ -229,3 +233,28 @@ def finish_model(
                 f"model.save_weights() of the same architecture. Received: weights={weights!r}"
             ) from exc
     return model
+
+
+def make_variant(name, family, doc, **fixed):
+    """Register a public builder `name`: `family` with the architecture options `fixed`.
+
+    The variant keeps the family's signature minus the fixed options (so `build()` and `help()`
+    show the right arguments); passing a fixed option is a TypeError pointing at the family.
+    """
+
+    @functools.wraps(family)
+    def builder(*args, **kwargs):
+        clash = sorted(set(fixed) & set(kwargs))
+        if clash:
+            raise TypeError(f"{name}() fixes {clash}; call {family.__name__}() to choose them.")
+        return family(*args, **kwargs, **fixed)
+
+    sig = inspect.signature(family)
+    builder.__signature__ = sig.replace(
+        parameters=[p for p in sig.parameters.values() if p.name not in fixed]
+    )
+    builder.__name__ = builder.__qualname__ = name
+    builder.__module__ = family.__module__
+    builder.__doc__ = doc + "\n" + COMMON_ARGS_DOC
+    del builder.__wrapped__
+    return register_model(builder)

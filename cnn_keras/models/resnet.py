@@ -24,8 +24,6 @@ One generic builder (`resnet`) reads the architecture from the tables below; eve
 
 from __future__ import annotations
 
-import functools
-import inspect
 import sys
 
 import keras
@@ -35,10 +33,10 @@ from cnn_keras._common import (
     check_choice,
     check_int,
     finish_model,
+    make_variant,
     resolve_inputs,
 )
 from cnn_keras.layers import ZeroPadShortcut
-from cnn_keras.registry import register_model
 
 # --- The architectures as data -------------------------------------------------------------
 # He et al. 2015, Sec. 4.2: depth = 6n + 2 on CIFAR-10 (n blocks of 2 convs per stage).
@@ -374,42 +372,20 @@ _KERAS_APPLICATIONS = {
 
 
 # --- The registered variants: rows of the tables above --------------------------------------
-def _variant(name, family, doc, **fixed):
-    """A public builder `name` = `family` with the architecture options `fixed`."""
-
-    @functools.wraps(family)
-    def builder(*args, **kwargs):
-        clash = sorted(set(fixed) & set(kwargs))
-        if clash:
-            raise TypeError(f"{name}() fixes {clash}; call {family.__name__}() to choose them.")
-        return family(*args, **kwargs, **fixed)
-
-    sig = inspect.signature(family)
-    builder.__signature__ = sig.replace(
-        parameters=[p for p in sig.parameters.values() if p.name not in fixed]
-    )
-    builder.__name__ = builder.__qualname__ = name
-    builder.__doc__ = doc + "\n" + COMMON_ARGS_DOC
-    builder.__wrapped__ = None
-    del builder.__wrapped__
-    globals()[name] = register_model(builder)
-    return builder
-
-
 _PAPER = "Reference: https://arxiv.org/abs/1512.03385"
 for _d in CIFAR_DEPTHS:
-    _variant(f"resnet{_d}", resnet_cifar,
+    make_variant(f"resnet{_d}", resnet_cifar,
              f"ResNet-{_d} for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6).\n\n    {_PAPER}",
              depth=_d, residual=True)
 for _d in CIFAR_DEPTHS[:-1]:
-    _variant(f"plain{_d}", resnet_cifar,
+    make_variant(f"plain{_d}", resnet_cifar,
              f"Plain-{_d} for CIFAR-10: ResNet-{_d} without shortcuts (He et al. 2015, Fig. 6)."
              f"\n\n    {_PAPER}", depth=_d, residual=False)
 for _d in IMAGENET_DEPTHS:
-    _variant(f"resnet{_d}", resnet_imagenet,
+    make_variant(f"resnet{_d}", resnet_imagenet,
              f"ResNet-{_d} for ImageNet (He et al. 2015, Table 1).\n\n    {_PAPER}",
              depth=_d, version=1)
 for _d in (50, 101, 152):
-    _variant(f"resnet{_d}v2", resnet_imagenet,
+    make_variant(f"resnet{_d}v2", resnet_imagenet,
              f"ResNet-{_d} v2, pre-activation (He et al. 2016).\n\n"
              "    Reference: https://arxiv.org/abs/1603.05027", depth=_d, version=2)
