@@ -38,3 +38,39 @@ class ZeroPadShortcut(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels, "stride": self.stride}
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class LocalResponseNormalization(keras.layers.Layer):
+    """Local Response Normalization across channels (Krizhevsky et al. 2012, Sec. 3.3).
+
+        b[x, y, i] = a[x, y, i] / (k + alpha * sum_{j=i-n/2}^{i+n/2} a[x, y, j]^2) ** beta
+
+    with the sum over `size` (n) adjacent channels, clipped at the edges. The paper uses
+    k=2, n=5, alpha=1e-4, beta=0.75. Parameter mapping: `tf.nn.local_response_normalization`
+    uses depth_radius=(n-1)/2, bias=k, alpha=alpha, beta=beta (same formula); Caffe's and
+    PyTorch's `alpha` is divided by n, so their alpha equals n * this alpha.
+    Channels-last; pure Keras ops.
+    """
+
+    def __init__(self, size: int = 5, k: float = 2.0, alpha: float = 1e-4, beta: float = 0.75,
+                 **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
+            raise ValueError(f"`size` must be an odd positive integer. Received: size={size!r}")
+        self.size, self.k, self.alpha, self.beta = size, float(k), float(alpha), float(beta)
+
+    def call(self, x):
+        half = self.size // 2
+        squared = ops.square(x)
+        padded = ops.pad(squared, [[0, 0], [0, 0], [0, 0], [half, half]])
+        channels = x.shape[-1]
+        window = sum(padded[..., i:i + channels] for i in range(self.size))
+        return x / ops.power(self.k + self.alpha * window, self.beta)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha,
+                "beta": self.beta}

@@ -1,0 +1,39 @@
+"""Custom layers: LRN against TensorFlow's, option-A shortcut, serialization."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cnn_keras.layers import LocalResponseNormalization, ZeroPadShortcut
+
+
+@pytest.mark.parametrize("size,k,alpha,beta", [(5, 2.0, 1e-4, 0.75), (3, 1.0, 0.01, 0.5)])
+def test_lrn_matches_tensorflow(size, k, alpha, beta):
+    x = np.random.default_rng(0).normal(0, 20, (2, 6, 6, 16)).astype("float32")
+    ours = keras.ops.convert_to_numpy(LocalResponseNormalization(size, k, alpha, beta)(x))
+    ref = tf.nn.local_response_normalization(x, depth_radius=size // 2, bias=k, alpha=alpha,
+                                             beta=beta).numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_lrn_formula_by_hand():
+    x = np.zeros((1, 1, 1, 7), "float32")
+    x[..., 3] = 10.0
+    x[..., 5] = 4.0
+    y = keras.ops.convert_to_numpy(LocalResponseNormalization()(x))[0, 0, 0]
+    # channel 3 sees channels 1..5: 10^2 + 4^2
+    assert y[3] == pytest.approx(10 / (2 + 1e-4 * 116) ** 0.75, rel=1e-6)
+    assert y[0] == 0
+
+
+def test_lrn_validation_and_round_trip(tmp_path):
+    with pytest.raises(ValueError, match="Received: size=4"):
+        LocalResponseNormalization(size=4)
+    inp = keras.Input((8, 8, 4))
+    model = keras.Model(inp, ZeroPadShortcut(8, 2)(LocalResponseNormalization()(inp)))
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    x = np.random.default_rng(1).normal(size=(1, 8, 8, 4)).astype("float32")
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert again.output_shape == (None, 4, 4, 8)
