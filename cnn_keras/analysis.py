@@ -10,6 +10,8 @@ import math
 
 import keras
 
+from cnn_keras.layers import ZeroPadShortcut
+
 
 def count_params(model) -> dict:
     """{'trainable', 'non_trainable', 'total'} parameter counts of a built model."""
@@ -61,3 +63,69 @@ def gradient_norms(model, x, y, *, loss=None) -> list[tuple[str, float]]:
         value = loss(y, model(x, training=True))
     grads = tape.gradient(value, kernels)
     return [(w.path.rsplit("/", 1)[0], float(tf.norm(g))) for w, g in zip(kernels, grads)]
+
+
+_SPATIAL = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.MaxPooling2D,
+            keras.layers.AveragePooling2D)
+_GLOBAL = (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D,
+           keras.layers.Flatten, keras.layers.Dense)
+
+
+def _as_pair(v):
+    return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+
+
+def receptive_fields(model) -> list[dict]:
+    """Receptive field of every layer's output, in input pixels, input to output order.
+
+    Each row: ``{"layer", "rf": (h, w), "jump": (h, w)}`` where `jump` is the distance in input
+    pixels between two neighbouring outputs (the product of the strides so far). With kernel k,
+    dilation d and stride s: ``rf_out = rf_in + d·(k - 1)·jump_in`` and ``jump_out = jump_in·s``.
+    Where paths merge (Add, Concatenate) the largest field counts; global pooling, Flatten and
+    Dense see the whole input. Padding does not change the size of the field.
+    """
+    state = {}
+    for inp in model.inputs:
+        state[id(inp)] = ((1, 1), (1, 1))
+    rows = []
+    for layer in model.layers:
+        inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
+        known = [state[id(t)] for t in inputs if id(t) in state]
+        if not known:
+            continue
+        rf = tuple(max(k[0][i] for k in known) for i in range(2))
+        jump = tuple(max(k[1][i] for k in known) for i in range(2))
+        if isinstance(layer, _SPATIAL):
+            if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
+                kernel, dilation = _as_pair(layer.kernel_size), _as_pair(layer.dilation_rate)
+            else:
+                kernel, dilation = _as_pair(layer.pool_size), (1, 1)
+            strides = _as_pair(layer.strides)
+            rf = tuple(rf[i] + dilation[i] * (kernel[i] - 1) * jump[i] for i in range(2))
+            jump = tuple(jump[i] * strides[i] for i in range(2))
+        elif isinstance(layer, _GLOBAL):
+            shape = model.inputs[0].shape[1:3]
+            rf = tuple(s if s is not None else float("inf") for s in shape)
+        elif isinstance(layer, ZeroPadShortcut):  # a 1x1 subsampling: only the jump changes
+            jump = tuple(j * layer.stride for j in jump)
+        outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
+        for t in outputs:
+            state[id(t)] = (rf, jump)
+        rows.append({"layer": layer.name, "rf": rf, "jump": jump})
+    return rows
+
+
+def receptive_field(model, layer_name: str | None = None) -> int:
+    """Receptive field (in input pixels, along the height) of `layer_name`'s output, or of the
+    last spatial layer of the model. E.g. two stacked 3x3 convs: 5; three: 7."""
+    rows = receptive_fields(model)
+    if layer_name is not None:
+        for row in rows:
+            if row["layer"] == layer_name:
+                return row["rf"][0]
+        names = [r["layer"] for r in rows]
+        raise ValueError(f"`layer_name` is not a layer of {model.name} (e.g. {names[-3:]}). "
+                         f"Received: layer_name={layer_name!r}")
+    spatial = [r for r in rows if r["rf"][0] != float("inf")]
+    finite = [r for r in spatial if len(model.get_layer(r["layer"]).output.shape) == 4]
+    return finite[-1]["rf"][0]
