@@ -64,3 +64,23 @@ def training_curves(histories: dict, path=None, *, caption: str = ""):
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
+
+
+def architecture_diagram(model, path, **kwargs):
+    """Draw `model` with `keras.utils.plot_model(show_shapes=True)` where pydot and graphviz's
+    `dot` are installed; otherwise print how to get them and return None (no exception)."""
+    import importlib.util
+    import shutil
+
+    import keras
+
+    if shutil.which("dot") is None or importlib.util.find_spec("pydot") is None:
+        print("Architecture diagram skipped: needs `pip install pydot` and graphviz's `dot` "
+              "(apt-get install graphviz / conda install graphviz).")
+        return None
+    try:
+        keras.utils.plot_model(model, to_file=str(path), show_shapes=True, **kwargs)
+    except (ImportError, OSError) as exc:
+        print(f"Architecture diagram skipped: {exc}")
+        return None
+    return Path(path)

@@ -65,3 +65,13 @@ def test_count_macs_needs_fixed_input():
         count_macs(model)
     # 3x3 convs at 32/16/8 px (hand count in the notebook) + the 64x10 classifier
     assert count_macs(cnn_keras.resnet20()) == 40_551_040
+
+
+def test_architecture_diagram_never_raises(tmp_path, capsys):
+    from cnn_keras.plots import architecture_diagram
+
+    out = architecture_diagram(cnn_keras.resnet20(), tmp_path / "r20.png")
+    if out is None:
+        assert "skipped" in capsys.readouterr().out
+    else:
+        assert out.stat().st_size > 0
