@@ -216,13 +216,20 @@ def finish_model(
     if weights == "imagenet":
         from cnn_keras.transfer import transfer_weights
 
-        source = imagenet_source(
-            include_top=include_top,
-            weights="imagenet",
-            input_shape=model_inputs.shape,
-            classes=classes,
-            classifier_activation=classifier_activation,
-        )
+        try:
+            source = imagenet_source(
+                include_top=include_top,
+                weights="imagenet",
+                input_shape=model_inputs.shape,
+                classes=classes,
+                classifier_activation=classifier_activation,
+            )
+        except Exception as exc:  # keras' download: URLError, HTTPError, ... when offline
+            raise RuntimeError(
+                f"Could not get keras.applications' ImageNet weights for {name} (they are "
+                f"downloaded on first use; offline?): {exc}. Use weights=None, or a .weights.h5 "
+                "file saved with model.save_weights()."
+            ) from exc
         transfer_weights(source, model)
     elif weights is not None:
         try:

@@ -179,9 +179,9 @@ class _Progress(keras.callbacks.Callback):
     """After each finished epoch: checkpoint (model + optimizer state), then atomically commit
     progress.json (epoch, checkpoint name, history rows), then rewrite history.csv."""
 
-    def __init__(self, out_dir: Path, history: list[dict], meta: dict):
+    def __init__(self, out_dir: Path, history: list[dict]):
         super().__init__()
-        self.out_dir, self.history, self.meta = out_dir, history, meta
+        self.out_dir, self.history = out_dir, history
         self._t0 = time.time()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -337,7 +337,7 @@ def train(
         initial_epoch=initial_epoch,
         steps_per_epoch=steps,
         validation_data=val_ds,
-        callbacks=[_Progress(out_dir, history, info), *callbacks],
+        callbacks=[_Progress(out_dir, history), *callbacks],
         verbose=verbose,
         shuffle=False,
     )

@@ -274,3 +274,12 @@ def test_builders_on_the_jax_backend():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_imagenet_download_failure_is_a_clear_error(monkeypatch):
+    def offline(**kwargs):
+        raise OSError("URL fetch failure: no network")
+
+    monkeypatch.setitem(cnn_keras.models.resnet._KERAS_APPLICATIONS, "resnet50", offline)
+    with pytest.raises(RuntimeError, match="ImageNet weights for resnet50.*offline"):
+        cnn_keras.resnet50(weights="imagenet")
