@@ -6,6 +6,12 @@
 """
 
 from cnn_keras import models  # noqa: F401  (imports every model module: fills the registry)
+from cnn_keras.models.googlenet import (
+    compile_with_aux,
+    inception_module_cost,
+    inception_v1,
+    strip_aux,
+)
 from cnn_keras.models.resnet import resnet, resnet_cifar, resnet_imagenet
 from cnn_keras.registry import build, get_builder, list_models
 from cnn_keras.transfer import transfer_weights
@@ -16,4 +22,5 @@ __version__ = "0.1.0"
 globals().update({_name: get_builder(_name) for _name in list_models()})
 
 __all__ = ["build", "get_builder", "list_models", "transfer_weights", "resnet", "resnet_cifar",
-           "resnet_imagenet", *list_models()]
+           "resnet_imagenet", "inception_v1", "compile_with_aux", "strip_aux",
+           "inception_module_cost", *list_models()]

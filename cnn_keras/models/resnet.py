@@ -185,7 +185,7 @@ def resnet(
             "C" (projection everywhere); v1 blocks only ("preact" uses keras' layout).
         use_bias: conv biases; default True for bottleneck/preact (keras.applications),
             False otherwise.
-    """ + COMMON_ARGS_DOC
+    """
     check_choice("stem", stem, ("imagenet", "cifar"))
     check_choice("block", block, BLOCKS)
     check_choice("residual", residual, (True, False))
@@ -297,7 +297,7 @@ def resnet_cifar(
         depth: 6n + 2 with n >= 1 (20, 32, 44, 56, 110 and 1202 are the paper's).
         residual: True for ResNet, False for the plain net of Fig. 6.
         shortcut: "A" (default: identity with zero-padding), "B" or "C"; only for residual nets.
-    """ + COMMON_ARGS_DOC
+    """
     check_int("depth", depth, minimum=8)
     if (depth - 2) % 6:
         valid = ", ".join(str(6 * n + 2) for n in range(1, 7))
@@ -340,7 +340,7 @@ def resnet_imagenet(
         depth: 18, 34, 50, 101 or 152 (v2: 50, 101, 152).
         version: 1 (post-activation) or 2 (pre-activation).
         residual / shortcut: as in `resnet` (v1 only).
-    """ + COMMON_ARGS_DOC
+    """
     check_choice("version", version, (1, 2))
     allowed = tuple(IMAGENET_DEPTHS) if version == 1 else (50, 101, 152)
     check_choice("depth", depth, allowed)
@@ -355,6 +355,10 @@ def resnet_imagenet(
         stem="imagenet", block=block, stage_blocks=stage_blocks, stage_filters=IMAGENET_FILTERS,
         residual=residual, shortcut=shortcut, imagenet_source=source,
     )
+
+
+for _family in (resnet, resnet_cifar, resnet_imagenet):
+    _family.__doc__ += COMMON_ARGS_DOC
 
 
 def _keras_app(attr):

@@ -1,0 +1,310 @@
+"""GoogLeNet / Inception v1 builders: exact counts, modules, aux heads, training, validation."""
+
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import cnn_keras
+from cnn_keras.analysis import count_macs, count_params
+from cnn_keras.models.googlenet import (
+    AUX_LOSS_WEIGHTS,
+    INCEPTION_V1,
+    compile_with_aux,
+    inception_module,
+    inception_module_cost,
+    inception_v1,
+    min_input_size,
+    strip_aux,
+)
+
+# (model, options, exact trainable parameters, output shape, MACs) — REFERENCE.md [R] for
+# googlenet (paper-faithful: true 5x5, biases, no BN); googlenet_cifar measured here.
+COUNTS = [
+    ("googlenet", {}, 6_998_552, (None, 1000), 1_582_671_872),
+    ("googlenet", {"aux_logits": True}, 13_378_280, [(None, 1000)] * 3, 1_591_044_096),
+    ("googlenet_cifar", {}, 5_864_762, (None, 10), 1_447_241_728),
+    ("googlenet_cifar", {"aux_logits": True}, 10_214_990, [(None, 10)] * 3, 1_453_586_432),
+]
+
+
+def _x(shape, n=2, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, *shape)).astype("float32")
+
+
+@pytest.mark.parametrize("name,kwargs,trainable,shape,macs", COUNTS)
+def test_counts_macs_and_shapes(name, kwargs, trainable, shape, macs):
+    model = cnn_keras.build(name, **kwargs)
+    assert count_params(model) == {"trainable": trainable, "non_trainable": 0,
+                                   "total": trainable}
+    assert model.output_shape == shape
+    assert count_macs(model) == macs
+    assert model.name == name
+
+
+def test_paper_figures():
+    model = cnn_keras.googlenet()
+    assert count_macs(model) / 1e9 == pytest.approx(1.583, abs=0.0005)  # paper: ~1.5G
+    assert count_params(model)["trainable"] / 1e6 == pytest.approx(6.8, abs=0.25)  # paper: 6.8M
+    assert model.input_shape == (None, 224, 224, 3)
+
+
+def test_nine_modules_with_true_5x5_and_table_widths():
+    model = cnn_keras.googlenet()
+    concats = [la for la in model.layers if la.name.endswith("_concat")]
+    assert [la.name for la in concats] == [f"inception_{k}_concat" for k in INCEPTION_V1]
+    for key, row in INCEPTION_V1.items():
+        conv5 = model.get_layer(f"inception_{key}_5x5")
+        assert conv5.kernel_size == (5, 5) and conv5.kernel.shape[-2:] == (row.n5x5_reduce,
+                                                                            row.n5x5)
+        assert model.get_layer(f"inception_{key}_3x3").kernel_size == (3, 3)
+        pool = model.get_layer(f"inception_{key}_pool")
+        assert pool.pool_size == (3, 3) and pool.strides == (1, 1)
+        assert model.get_layer(f"inception_{key}_concat").output.shape[-1] == (
+            row.n1x1 + row.n3x3 + row.n5x5 + row.pool_proj)
+    # Table 1 output sizes: 28x28x256 (3a), 14x14x512 (4a), 7x7x1024 (5b).
+    assert model.get_layer("inception_3a_concat").output.shape[1:] == (28, 28, 256)
+    assert model.get_layer("inception_4a_concat").output.shape[1:] == (14, 14, 512)
+    assert model.get_layer("inception_5b_concat").output.shape[1:] == (7, 7, 1024)
+    # every conv has a bias and a ReLU; no batch norm; two LRNs in the stem
+    convs = [la for la in model.layers if isinstance(la, keras.layers.Conv2D)]
+    assert len(convs) == 3 + 9 * 6
+    assert all(c.use_bias and c.activation is keras.activations.relu for c in convs)
+    assert not any(isinstance(la, keras.layers.BatchNormalization) for la in model.layers)
+    assert [la.name for la in model.layers if "norm" in la.name] == ["pool1_norm1",
+                                                                    "conv2_norm2"]
+    assert model.get_layer("dropout").rate == 0.4
+
+
+def test_options_lrn_and_dropout():
+    m = inception_v1(lrn=False, dropout=0.2)
+    assert not any("norm" in la.name for la in m.layers)
+    assert m.get_layer("dropout").rate == 0.2
+    assert count_params(m)["trainable"] == 6_998_552  # LRN has no weights
+    c = cnn_keras.googlenet_cifar(lrn=True)
+    assert c.get_layer("conv1_norm1").output.shape[1:] == (32, 32, 192)
+
+
+def test_aux_heads_outputs_and_shapes():
+    model = cnn_keras.googlenet(aux_logits=True, classes=7, classifier_activation=None)
+    assert model.output_names == ["predictions", "aux1_predictions", "aux2_predictions"]
+    assert model.output_shape == [(None, 7)] * 3
+    for i, (key, c_in) in enumerate([("4a", 512), ("4d", 528)], start=1):
+        pool = model.get_layer(f"aux{i}_avg_pool")
+        assert (pool.pool_size, pool.strides, pool.padding) == ((5, 5), (3, 3), "valid")
+        assert pool.input.shape[1:] == (14, 14, c_in)
+        assert pool.input is model.get_layer(f"inception_{key}_concat").output
+        assert model.get_layer(f"aux{i}_conv").output.shape[1:] == (4, 4, 128)
+        assert model.get_layer(f"aux{i}_fc").kernel.shape == (2048, 1024)
+        assert model.get_layer(f"aux{i}_dropout").rate == 0.7
+        assert model.get_layer(f"aux{i}_predictions").activation is keras.activations.linear
+    cifar = cnn_keras.googlenet_cifar(aux_logits=True)
+    assert cifar.get_layer("aux1_avg_pool").input.shape[1:] == (16, 16, 512)
+    assert cifar.get_layer("aux2_conv").output.shape[1:] == (4, 4, 128)
+
+
+def test_smallest_aux_input_builds_and_runs():
+    assert min_input_size("imagenet", True) == 65 and min_input_size("cifar", True) == 9
+    assert min_input_size("imagenet") == 32 and min_input_size("cifar") == 8
+    m = cnn_keras.googlenet(aux_logits=True, input_shape=(65, 65, 3), classes=3)
+    assert m.get_layer("aux1_conv").output.shape[1:] == (1, 1, 128)
+    outs = m.predict(_x((65, 65, 3)), verbose=0)
+    assert [o.shape for o in outs] == [(2, 3)] * 3
+
+
+def test_compile_with_aux_weights_losses_and_trains():
+    keras.utils.set_random_seed(0)
+    model = cnn_keras.googlenet_cifar(aux_logits=True, input_shape=(16, 16, 3), classes=4)
+    assert AUX_LOSS_WEIGHTS == (1.0, 0.3, 0.3)
+    compile_with_aux(model, keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy",
+                     metrics=["accuracy"])
+    x, y = _x((16, 16, 3), n=4), np.array([0, 1, 2, 3])
+    logs = model.evaluate(x, (y, y, y), verbose=0, return_dict=True)
+    main, a1, a2 = (logs[f"{o}_loss"] for o in ("predictions", "aux1_predictions",
+                                                  "aux2_predictions"))
+    assert logs["loss"] == pytest.approx(main + 0.3 * a1 + 0.3 * a2, rel=1e-5)
+    assert "predictions_accuracy" in logs and "aux1_predictions_accuracy" not in logs
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    out = model.train_on_batch(x, (y, y, y), return_dict=True)
+    assert np.isfinite(out["loss"])
+    assert all(not np.array_equal(b, w.numpy())
+               for b, w in zip(before, model.trainable_weights))  # the aux heads train too
+
+
+def test_strip_aux_shares_weights_and_matches_main_output():
+    train = cnn_keras.googlenet_cifar(aux_logits=True, input_shape=(16, 16, 3))
+    infer = strip_aux(train)
+    assert infer.output_shape == (None, 10) and infer.output_names == ["predictions"]
+    assert not any(la.name.startswith("aux") for la in infer.layers)
+    assert infer.get_layer("predictions") is train.get_layer("predictions")
+    assert count_params(infer)["trainable"] == count_params(
+        cnn_keras.googlenet_cifar(input_shape=(16, 16, 3)))["trainable"]
+    x = _x((16, 16, 3))
+    np.testing.assert_allclose(infer.predict(x, verbose=0), train.predict(x, verbose=0)[0],
+                               rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="Received: train_model="):
+        strip_aux(infer)
+    with pytest.raises(ValueError, match="Received: model="):
+        compile_with_aux(infer, "sgd", "mse")
+
+
+@pytest.mark.parametrize("name,size,fmap", [("googlenet", 64, 2), ("googlenet_cifar", 24, 6)])
+def test_headless_pooling_and_custom_shape(name, size, fmap):
+    for pooling, shape in [(None, (None, fmap, fmap, 1024)), ("avg", (None, 1024)),
+                           ("max", (None, 1024))]:
+        m = cnn_keras.build(name, include_top=False, pooling=pooling,
+                            input_shape=(size, size, 3))
+        assert m.output_shape == shape
+        assert not any(la.name in ("predictions", "dropout") for la in m.layers)
+    m = cnn_keras.build(name, include_top=False, input_shape=(None, None, 3), pooling="avg")
+    assert m.input_shape == (None, None, None, 3)
+    m = cnn_keras.build(name, input_shape=(size, size, 1), classes=5)
+    assert m.output_shape == (None, 5)
+
+
+def test_input_tensor_and_logits():
+    inp = keras.Input((40, 40, 3))
+    m = cnn_keras.googlenet_cifar(input_tensor=inp, classes=7, classifier_activation=None)
+    assert m.output_shape == (None, 7)
+    assert m.get_layer("predictions").activation is keras.activations.linear
+    out = m.predict(_x((40, 40, 3)), verbose=0)
+    assert not np.allclose(out.sum(axis=1), 1.0)  # logits, not probabilities
+    base = keras.Input((64, 64, 3))
+    resized = keras.layers.Resizing(32, 32)(base)
+    m2 = cnn_keras.googlenet_cifar(input_tensor=resized, aux_logits=True)
+    assert m2.input_shape == (None, 64, 64, 3) and len(m2.outputs) == 3
+
+
+def test_serialization_round_trip(tmp_path):
+    model = cnn_keras.googlenet_cifar(aux_logits=True, lrn=True, input_shape=(16, 16, 3))
+    x = _x((16, 16, 3), seed=1)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    for a, b in zip(loaded.predict(x, verbose=0), model.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    wpath = tmp_path / "m.weights.h5"
+    model.save_weights(wpath)
+    again = cnn_keras.googlenet_cifar(aux_logits=True, lrn=True, input_shape=(16, 16, 3),
+                                      weights=str(wpath))
+    np.testing.assert_allclose(again.predict(x, verbose=0)[0], model.predict(x, verbose=0)[0],
+                               rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="Received: weights="), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # keras warns about the skipped aux layers
+        cnn_keras.googlenet_cifar(input_shape=(16, 16, 3), weights=str(wpath))
+
+
+def test_default_round_trip_through_keras_format(tmp_path):
+    """The default googlenet_cifar (no aux, no LRN) too."""
+    model = cnn_keras.googlenet_cifar()
+    path = tmp_path / "c.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    x = _x((32, 32, 3), seed=2)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_pure_keras_layers():
+    model = cnn_keras.googlenet(aux_logits=True)
+    assert {type(la).__module__.split(".")[0] for la in model.layers} <= {"keras", "cnn_keras"}
+
+
+# --- inception_module_cost ------------------------------------------------------------------
+@pytest.mark.parametrize("key,c_in,spatial", [("3a", 192, 28), ("4e", 528, 14),
+                                               ("5b", 832, (7, 9))])
+def test_inception_module_cost_against_built_layers(key, c_in, spatial):
+    hw = (spatial, spatial) if isinstance(spatial, int) else spatial
+    cost = inception_module_cost(c_in, key, spatial)
+    for variant, naive in (("reduced", False), ("naive", True)):
+        inp = keras.Input((*hw, c_in))
+        out = inception_module(inp, INCEPTION_V1[key], f"inception_{key}", naive=naive)
+        module = keras.Model(inp, out)
+        assert cost[variant]["params"] == count_params(module)["trainable"]
+        assert cost[variant]["macs"] == count_macs(module)
+        assert cost[variant]["out_channels"] == out.shape[-1]
+        assert out.shape[1:3] == hw
+
+
+def test_inception_module_cost_3a_numbers():
+    cost = inception_module_cost(192, "3a", 28)
+    assert cost == {"reduced": {"params": 163_696, "macs": 128_049_152, "out_channels": 256},
+                    "naive": {"params": 387_296, "macs": 303_464_448, "out_channels": 416}}
+    assert inception_module_cost(192, (64, 96, 128, 16, 32, 32), (28, 28)) == cost
+    # ...and it is the module inside the full network
+    model = cnn_keras.googlenet()
+    params = sum(count_params(keras.Model(model.get_layer(f"inception_3a_{b}").input,
+                                          model.get_layer(f"inception_3a_{b}").output))
+                 ["trainable"] for b in ("1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5",
+                                         "pool_proj"))
+    assert params == cost["reduced"]["params"]
+
+
+@pytest.mark.parametrize("args,arg", [
+    ((0, "3a", 28), "in_channels"), ((192.0, "3a", 28), "in_channels"),
+    ((192, "6a", 28), "row"), ((192, (1, 2, 3), 28), "row"), ((192, (1, 2, 3, 4, 5, 0), 28),
+                                                              "row"),
+    ((192, "3a", 0), "spatial"), ((192, "3a", (28,)), "spatial"),
+])
+def test_inception_module_cost_validation(args, arg):
+    with pytest.raises(ValueError, match=rf"Received: {arg}="):
+        inception_module_cost(*args)
+
+
+# --- validation ----------------------------------------------------------------------------
+BAD_ARGS = [
+    ({"input_shape": (16, 16, 3), "include_top": False}, "input_shape", "googlenet"),
+    ({"input_shape": (4, 4, 3)}, "input_shape", "googlenet_cifar"),
+    ({"input_shape": (64, 64, 3), "aux_logits": True}, "input_shape", "googlenet"),
+    ({"input_shape": (8, 8, 3), "aux_logits": True}, "input_shape", "googlenet_cifar"),
+    ({"input_shape": (32, 32)}, "input_shape", "googlenet_cifar"),
+    ({"input_shape": (None, 32, 3)}, "input_shape", "googlenet_cifar"),
+    ({"classes": 0}, "classes", "googlenet"),
+    ({"pooling": "bogus", "include_top": False}, "pooling", "googlenet"),
+    ({"pooling": "avg"}, "pooling", "googlenet_cifar"),
+    ({"classifier_activation": "nope"}, "classifier_activation", "googlenet"),
+    ({"weights": "imagenet"}, "weights", "googlenet"),
+    ({"weights": "missing.weights.h5"}, "weights", "googlenet_cifar"),
+    ({"input_tensor": np.zeros((1, 32, 32, 3))}, "input_tensor", "googlenet_cifar"),
+    ({"include_top": "yes"}, "include_top", "googlenet"),
+    ({"name": 5}, "name", "googlenet"),
+    ({"aux_logits": "yes"}, "aux_logits", "googlenet"),
+    ({"aux_logits": True, "include_top": False}, "aux_logits", "googlenet"),
+    ({"aux_logits": True, "include_top": False}, "aux_logits", "googlenet_cifar"),
+    ({"lrn": 1}, "lrn", "googlenet"),
+    ({"lrn": None}, "lrn", "googlenet_cifar"),
+    ({"dropout": 1.0}, "dropout", "googlenet"),
+    ({"dropout": -0.1}, "dropout", "googlenet_cifar"),
+    ({"dropout": "0.4"}, "dropout", "googlenet"),
+]
+
+
+@pytest.mark.parametrize("kwargs,arg,name", BAD_ARGS)
+def test_bad_arguments_are_clear_value_errors(kwargs, arg, name):
+    with pytest.raises(ValueError, match=rf"Received: {arg}="):
+        cnn_keras.build(name, **kwargs)
+
+
+def test_aux_minimum_input_is_in_the_error():
+    with pytest.raises(ValueError, match=r"at least 65x65.*Received: input_shape=\(64, 80, 3\)"):
+        cnn_keras.googlenet(aux_logits=True, input_shape=(64, 80, 3))
+    with pytest.raises(ValueError, match=r"at least 9x9"):
+        cnn_keras.googlenet_cifar(aux_logits=True, input_shape=(8, 8, 3))
+    with pytest.raises(ValueError, match=r"at least 65x65"):
+        cnn_keras.googlenet(aux_logits=True, input_tensor=keras.Input((48, 48, 3)))
+    with pytest.raises(ValueError, match=r"Received: stem="):
+        inception_v1(stem="tiny")
+
+
+def test_registry_and_signatures():
+    assert {"googlenet", "googlenet_cifar"} <= set(cnn_keras.list_models("googlenet"))
+    with pytest.raises(TypeError):
+        cnn_keras.googlenet(stem="cifar")  # fixed by the variant
+    with pytest.raises(TypeError, match="depth"):
+        cnn_keras.build("googlenet", depth=22)
+    assert cnn_keras.googlenet.__doc__.splitlines()[0].startswith("GoogLeNet / Inception v1")
+    assert "https://arxiv.org/abs/1409.4842" in cnn_keras.googlenet_cifar.__doc__
+    assert "Architecture options" in inception_v1.__doc__
+    for fn in (inception_v1, cnn_keras.googlenet, cnn_keras.googlenet_cifar):
+        assert "classifier_activation:" in fn.__doc__  # COMMON_ARGS_DOC appended
