@@ -13,6 +13,7 @@ from cnn_keras.models.googlenet import (
     strip_aux,
 )
 from cnn_keras.models.resnet import resnet, resnet_cifar, resnet_imagenet
+from cnn_keras.models.vgg import preinitialize, vgg
 from cnn_keras.registry import build, get_builder, list_models
 from cnn_keras.transfer import transfer_weights
 
@@ -23,4 +24,4 @@ globals().update({_name: get_builder(_name) for _name in list_models()})
 
 __all__ = ["build", "get_builder", "list_models", "transfer_weights", "resnet", "resnet_cifar",
            "resnet_imagenet", "inception_v1", "compile_with_aux", "strip_aux",
-           "inception_module_cost", *list_models()]
+           "inception_module_cost", "vgg", "preinitialize", *list_models()]
