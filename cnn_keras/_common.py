@@ -18,7 +18,8 @@ from cnn_keras.registry import register_model
 
 COMMON_ARGS_DOC = """
     Args:
-        include_top: whether to include the global-average-pool + dense classifier on top.
+        include_top: whether to include the paper's classifier on top (global average pooling +
+            dense for most families; flatten + fully connected layers for AlexNet and VGG).
         weights: `None` (random initialisation), the path to a `.weights.h5` file saved from the
             same architecture, or `"imagenet"` where keras.applications has this model (its weights
             are downloaded by Keras and copied over with `cnn_keras.transfer_weights`).
@@ -123,7 +124,7 @@ def resolve_inputs(
         _fail("`pooling` must be None, 'avg' or 'max'.", pooling=pooling)
     if include_top and pooling is not None:
         _fail(
-            "`pooling` only applies with include_top=False (the top already average-pools).",
+            "`pooling` only applies with include_top=False (the top has its own pooling).",
             pooling=pooling,
         )
 
