@@ -202,10 +202,16 @@ def finish_model(
     name,
     dense_kwargs=None,
     imagenet_source=None,
+    head_dropout: float = 0.0,
+    extra_outputs=(),
 ):
-    """Add the keras.applications head, create the model and load `weights`."""
+    """Add the keras.applications head (global average pool, optional dropout, dense
+    `predictions`), create the model (with `extra_outputs` after the main one, e.g. auxiliary
+    classifiers) and load `weights`."""
     if include_top:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if head_dropout:
+            x = keras.layers.Dropout(head_dropout, name="dropout")(x)
         x = keras.layers.Dense(
             classes, activation=classifier_activation, name="predictions", **(dense_kwargs or {})
         )(x)
@@ -213,7 +219,8 @@ def finish_model(
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-    model = keras.Model(model_inputs.inputs, x, name=name)
+    outputs = [x, *extra_outputs] if extra_outputs else x
+    model = keras.Model(model_inputs.inputs, outputs, name=name)
     if weights == "imagenet":
         from cnn_keras.transfer import transfer_weights
 

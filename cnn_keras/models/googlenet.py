@@ -24,7 +24,13 @@ from collections import namedtuple
 
 import keras
 
-from cnn_keras._common import COMMON_ARGS_DOC, check_choice, make_variant, resolve_inputs
+from cnn_keras._common import (
+    COMMON_ARGS_DOC,
+    check_choice,
+    finish_model,
+    make_variant,
+    resolve_inputs,
+)
 from cnn_keras.layers import LocalResponseNormalization
 from cnn_keras.registry import register_model
 
@@ -278,27 +284,13 @@ def inception_v1(
                 prefix = f"aux{AUX_AFTER.index(key) + 1}"
                 aux_outputs.append(_aux_head(x, prefix, classes, classifier_activation))
 
-    if include_top:
-        # The paper's 7x7 average pool: global average pooling at 224x224 (any size here).
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-        x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-    outputs = [x, *aux_outputs] if aux_outputs else x
-    name = name or default_name
-    model = keras.Model(inp.inputs, outputs, name=name)
-    if weights is not None:
-        try:
-            model.load_weights(weights)
-        except Exception as exc:  # keras raises various types for a wrong file
-            raise ValueError(
-                f"Could not load `weights` into {name}: {exc}. The file must come from "
-                f"model.save_weights() of the same architecture. Received: weights={weights!r}"
-            ) from exc
-    return model
+    # The paper's 7x7 average pool is global average pooling at 224x224 (any size here),
+    # then dropout 0.4 and the linear classifier.
+    return finish_model(
+        x, inp, include_top=include_top, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, weights=weights,
+        name=name or default_name, head_dropout=dropout, extra_outputs=aux_outputs,
+    )
 
 
 inception_v1.__doc__ += COMMON_ARGS_DOC
