@@ -23,6 +23,12 @@ def _positive_int(text):
     return value
 
 
+def _add_dtype_policy(parser):
+    parser.add_argument("--dtype-policy", default="float32",
+                        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                        help="float32 (default, as the papers) or mixed precision (GPUs)")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnn-keras",
@@ -66,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
                    "$CNN_KERAS_DATA, ./data, then TFDS)")
     s.add_argument("--image-folder", help="train on your own ROOT/train/<class>/* images instead")
     s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
+    _add_dtype_policy(s)
     s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 
     s = sub.add_parser(
@@ -76,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
     s.add_argument("--out", default=None, help="output directory (default runs/degradation-MODE)")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
+    s.add_argument("--warmup-epochs", type=float, help="override the mode's linear warm-up")
+    s.add_argument("--models", nargs="+", metavar="MODEL", help="train only these of plain20 "
+                   "plain56 resnet20 resnet56 (e.g. one per process on a GPU)")
+    _add_dtype_policy(s)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
     s.add_argument("--quiet", action="store_true")
@@ -146,7 +157,8 @@ def _train(args) -> int:
         recipe = training.scaled_recipe(args.epochs, batch_size=args.batch_size, lr=args.lr,
                                         warmup_epochs=args.warmup_epochs)
     history = training.train(args.model, data, args.out, recipe=recipe, seed=args.seed,
-                             verbose=0 if args.quiet else "auto", restart=args.restart)
+                             verbose=0 if args.quiet else "auto", restart=args.restart,
+                             dtype_policy=args.dtype_policy)
     last = history[-1]
     print(f"{args.model}: {len(history)} epochs; train error {100 * (1 - last['accuracy']):.2f}%, "
           f"test error {100 * (1 - last['val_accuracy']):.2f}%  ->  {args.out}/history.csv")
@@ -158,6 +170,8 @@ def _degradation(args) -> int:
 
     out = args.out or f"runs/degradation-{args.mode}"
     degradation.run(args.mode, out, data_dir=args.data_dir, seed=args.seed, epochs=args.epochs,
+                    warmup_epochs=args.warmup_epochs, dtype_policy=args.dtype_policy,
+                    models=tuple(args.models or degradation.MODELS),
                     verbose=0 if args.quiet else "auto")
     return 0
 

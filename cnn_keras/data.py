@@ -51,16 +51,23 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
+
+try:  # the tf.data pipelines need TensorFlow; the numpy ones (for JAX/PyTorch) do not
+    import tensorflow as tf
+except ImportError:  # pragma: no cover - exercised on machines without TensorFlow
+    tf = None
 
 __all__ = [
     "CIFAR10_CLASSES",
     "DataNotFoundError",
     "ImageData",
+    "NumpyTrainBatches",
+    "eval_arrays",
     "eval_dataset",
     "load_cifar10",
     "load_image_folder",
     "pad_crop_flip",
+    "pad_crop_flip_numpy",
     "per_pixel_mean",
     "steps_per_epoch",
     "synthetic_dataset",
@@ -338,7 +345,9 @@ def _file_key(*parts) -> str:
 def _load_cifar10_zip(zip_path: Path, cache: Path, verbose: bool) -> ImageData:
     zip_path = zip_path.resolve()
     st = zip_path.stat()
-    key = _file_key(_CACHE_VERSION, zip_path, st.st_size, st.st_mtime_ns)
+    # Pillow's JPEG decoder differs from TensorFlow's by a few levels: cache them apart.
+    decoder = () if tf is not None else ("pillow",)
+    key = _file_key(_CACHE_VERSION, zip_path, st.st_size, st.st_mtime_ns, *decoder)
     npz = cache / f"cifar10-{key}.npz"
     source = f"{zip_path.name} in {zip_path.parent} (cache {cache})"
     arrays = _read_npz_cache(npz)
@@ -746,6 +755,8 @@ def _decode_images(names: list[str], image_size, *, contents=None, display=str) 
     ``names`` are file paths, or just labels for error messages when ``contents`` (the encoded
     bytes of each image) is given.
     """
+    if tf is None:
+        return _decode_images_pil(names, image_size, contents=contents, display=display)
     n = len(names)
     first = None if contents is None else contents[0]
     if image_size is None:
@@ -807,6 +818,39 @@ def _decode_images(names: list[str], image_size, *, contents=None, display=str) 
             f"{expected[0]}x{expected[1]}. Received: image_size=None"
         )
     return out
+
+
+def _decode_images_pil(names, image_size, *, contents=None, display=str) -> np.ndarray:
+    """`_decode_images` without TensorFlow (Pillow, in threads): for machines with JAX only."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    def load(i):
+        try:
+            src = names[i] if contents is None else io.BytesIO(contents[i])
+            with Image.open(src) as im:
+                im = im.convert("RGB")
+                if image_size is not None and im.size != (image_size[1], image_size[0]):
+                    im = im.resize((image_size[1], image_size[0]), Image.Resampling.LANCZOS)
+                return np.asarray(im, dtype=np.uint8)
+        except OSError as e:
+            raise ValueError(
+                f"Could not read the image file {display(names[i])} (unreadable or corrupt): "
+                f"{e}. Received: file={display(names[i])}"
+            ) from None
+
+    with ThreadPoolExecutor(min(16, os.cpu_count() or 1)) as pool:
+        images = list(pool.map(load, range(len(names)), chunksize=256))
+    sizes = collections.Counter(f"{im.shape[0]}x{im.shape[1]}" for im in images)
+    if len(sizes) > 1:
+        raise ValueError(
+            "The images do not all have the same size; pass image_size=(height, width) to resize "
+            f"them. Sizes found (HxW: count): {dict(sizes.most_common(10))}. "
+            "Received: image_size=None"
+        )
+    return np.stack(images) if images else np.zeros((0, 1, 1, 3), np.uint8)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1071,3 +1115,83 @@ def eval_dataset(x, y, *, batch_size: int, mean) -> tf.data.Dataset:
         .map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         .prefetch(tf.data.AUTOTUNE)
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The same pipeline in numpy, for backends without TensorFlow (JAX on a GPU machine)
+# --------------------------------------------------------------------------------------------
+
+
+def pad_crop_flip_numpy(images: np.ndarray, rng: np.random.Generator, pad: int = 4) -> np.ndarray:
+    """`pad_crop_flip` in numpy: zero-pad by `pad`, crop back at a random offset, flip half.
+
+    ``images`` is a float (B, H, W, C) batch (already mean-subtracted); ``rng`` a numpy Generator.
+    """
+    b, h, w, _ = images.shape
+    padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
+    oy = rng.integers(0, 2 * pad + 1, b)
+    ox = rng.integers(0, 2 * pad + 1, b)
+    flip = rng.random(b) < 0.5
+    rows = oy[:, None] + np.arange(h)[None, :]
+    cols = np.where(flip[:, None], ox[:, None] + (w - 1 - np.arange(w))[None, :],
+                    ox[:, None] + np.arange(w)[None, :])
+    return padded[np.arange(b)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def eval_arrays(x, y, *, mean) -> tuple[np.ndarray, np.ndarray]:
+    """Evaluation inputs as numpy: float32 images in [0, 1] minus ``mean``, int32 labels."""
+    x, y, mean = _check_xy_mean(x, y, mean)
+    return (x.astype(np.float32) / 255.0 - mean), y.astype(np.int32)
+
+
+def _keras_pydataset():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class NumpyTrainBatches(_keras_pydataset()):
+    """`train_dataset` without TensorFlow: a ``keras.utils.PyDataset`` of augmented batches.
+
+    Same contract as `train_dataset` — images scaled to [0, 1] minus ``mean``, pad-crop-flip,
+    ``steps_per_epoch(len(x), batch_size)`` batches per epoch, epoch ``e``'s order and
+    augmentation drawn from ``(seed, e)`` alone (numpy's PCG64, so the numbers differ from the
+    tf.data pipeline's Philox ones), which makes resumed runs see the batches an uninterrupted
+    run would. Keras calls ``on_epoch_end`` after each epoch; start it at ``initial_epoch``.
+    Batches are built in ``workers`` threads (numpy releases the GIL while copying).
+    """
+
+    def __init__(self, x, y, *, batch_size: int, mean, seed: int, initial_epoch: int = 0,
+                 augment: bool = True, workers: int = 4):
+        x, y, mean = _check_xy_mean(x, y, mean)
+        _check_positive_int(batch_size, "batch_size")
+        if batch_size > len(x):
+            raise ValueError(
+                f"`batch_size` must be at most the number of examples ({len(x)}). "
+                f"Received: batch_size={batch_size}"
+            )
+        super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=16)
+        self.x, self.y, self.mean = x, y.astype(np.int32), mean
+        self.batch_size, self.seed, self.augment = int(batch_size), int(seed), augment
+        self.steps = steps_per_epoch(len(x), batch_size)
+        self.epoch = int(initial_epoch)
+        self._order = self._epoch_order()
+
+    def _epoch_order(self) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, self.epoch, 0])
+        return rng.permutation(len(self.x))[: self.steps * self.batch_size]
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, i):
+        idx = self._order[i * self.batch_size : (i + 1) * self.batch_size]
+        images = self.x[idx].astype(np.float32) / 255.0 - self.mean
+        if self.augment:
+            images = pad_crop_flip_numpy(images, np.random.default_rng([self.seed, self.epoch,
+                                                                       i + 1]))
+        return images, self.y[idx]
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self._order = self._epoch_order()

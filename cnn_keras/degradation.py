@@ -64,13 +64,20 @@ def load_data(mode: str, data_dir=None, seed: int = 0, verbose: bool = True):
     return data.subset(s["num_train"], seed=seed, num_test=s["num_test"])
 
 
-def recipe_for(mode: str, model: str, epochs: int | None = None) -> training.Recipe:
+def recipe_for(mode: str, model: str, epochs: int | None = None,
+               warmup_epochs: float | None = None) -> training.Recipe:
+    """The mode's recipe; `epochs` scales the paper's schedule to that length (lr /10 at 50% and
+    75%) and `warmup_epochs` replaces the mode's linear warm-up."""
     s = mode_settings(mode)
-    if mode == "full" and epochs is None:
+    if mode == "full" and epochs is None and not warmup_epochs:
         depth = int("".join(c for c in model if c.isdigit()))
         return training.paper_recipe(depth)
+    if epochs is None and s["epochs"] is None:
+        raise ValueError("`warmup_epochs` in mode 'full' needs `epochs` (the paper's recipe has "
+                         f"its own warm-up rule). Received: warmup_epochs={warmup_epochs!r}")
+    warm = s["warmup_epochs"] if warmup_epochs is None else warmup_epochs
     return training.scaled_recipe(epochs or s["epochs"], batch_size=s["batch_size"],
-                                  warmup_epochs=s["warmup_epochs"])
+                                  warmup_epochs=warm)
 
 
 def run(
@@ -81,12 +88,22 @@ def run(
     seed: int = 0,
     models=MODELS,
     epochs: int | None = None,
+    warmup_epochs: float | None = None,
+    dtype_policy: str = "float32",
     verbose="auto",
     data=None,
 ) -> list[dict]:
     """Train `models` and write out_dir/<model>/history.csv, summary.csv, degradation.png and
-    run.json. Returns the summary rows. Resumes an interrupted run."""
+    run.json. Returns the summary rows. Resumes an interrupted run.
+
+    Nets already finished in `out_dir` are not trained again, so the four nets can be trained by
+    four processes at once (``models=("plain20",)`` each; on a GPU) and a last call with all
+    four draws the figure and summary."""
     mode_settings(mode)
+    unknown = [m for m in models if m not in MODELS]
+    if unknown or not models:
+        raise ValueError(f"`models` must be a non-empty selection of {list(MODELS)}. "
+                         f"Received: models={list(models)}")
     out_dir = Path(out_dir)
     started = time.time()
     meta = runinfo.run_metadata()
@@ -94,27 +111,34 @@ def run(
         data = load_data(mode, data_dir, seed=seed, verbose=bool(verbose))
     histories, rows = {}, []
     for i, name in enumerate(models, 1):
-        recipe = recipe_for(mode, name, epochs)
+        recipe = recipe_for(mode, name, epochs, warmup_epochs)
         if verbose:
             print(f"[{i}/{len(models)}] {name}: {len(data.x_train)} training images, "
                   f"recipe {recipe.name}", flush=True)
         history = training.train(name, data, out_dir / name, recipe=recipe, seed=seed,
-                                 verbose=verbose, meta={"experiment": f"degradation/{mode}"})
+                                 verbose=verbose, meta={"experiment": f"degradation/{mode}"},
+                                 dtype_policy=dtype_policy)
         histories[name] = history
         info = json.loads((out_dir / name / "run.json").read_text())
         rows.append(summary_row(name, history, info))
     write_summary(out_dir / "summary.csv", rows)
     hw = meta["hardware"]
     n_epochs = rows[0]["epochs"] if rows else 0
+    info0 = json.loads((out_dir / models[0] / "run.json").read_text())
+    hw = info0.get("hardware", hw)  # where the nets were trained, not where the figure is drawn
+    precision = "" if dtype_policy == "float32" else f", {dtype_policy}"
     caption = (f"CIFAR-10 ({data.describe()['num_train']} train / {data.describe()['num_test']} "
-               f"test images), {n_epochs} epochs, mode={mode}, seed={seed}; "
+               f"test images), {n_epochs} epochs, mode={mode}, seed={seed}{precision}; "
                f"{hw['device']}, {hw['cpu']}")
     fig = plots.degradation_figure(histories, out_dir / "degradation.png", caption=caption)
     plots.plt.close(fig)
     meta.update({
         "experiment": "degradation",
         "mode": mode,
-        "settings": mode_settings(mode) | ({"epochs": epochs} if epochs else {}),
+        "settings": mode_settings(mode) | ({"epochs": epochs} if epochs else {})
+        | ({"warmup_epochs": warmup_epochs} if warmup_epochs is not None else {}),
+        "dtype_policy": dtype_policy,
+        "training_hardware": hw,
         "seed": seed,
         "dataset": data.describe(),
         "models": list(models),

@@ -43,11 +43,11 @@ def hardware() -> dict:
         elif keras.backend.backend() == "jax":
             import jax
 
-            gpus = [str(d) for d in jax.devices() if d.platform != "cpu"]
+            gpus = [d.device_kind for d in jax.devices() if d.platform != "cpu"]
     except Exception:
         gpus = []
     info["accelerators"] = gpus
-    info["device"] = f"GPU x{len(gpus)}" if gpus else f"CPU ({cores} cores)"
+    info["device"] = f"GPU x{len(gpus)} ({gpus[0]})" if gpus else f"CPU ({cores} cores)"
     return info
 
 
@@ -65,6 +65,8 @@ def versions() -> dict:
 
 def git_commit() -> str | None:
     """The commit of the cnn_keras checkout (with '+dirty' for uncommitted changes), if any."""
+    if os.environ.get("CNN_KERAS_GIT_COMMIT"):  # a copy of the tree without .git (a GPU box)
+        return os.environ["CNN_KERAS_GIT_COMMIT"]
     root = Path(__file__).resolve().parents[1]
     try:
         sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
