@@ -4,6 +4,7 @@
     cnn-keras summary MODEL [--input-shape H W C] [--classes N]
     cnn-keras train MODEL --epochs N --batch-size B --subset N --seed S --out DIR
     cnn-keras degradation --mode quick|demo|full --out DIR
+    cnn-keras ablation alexnet|vgg|googlenet --mode quick|demo|full --out DIR
 """
 
 from __future__ import annotations
@@ -90,6 +91,22 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
     s.add_argument("--quiet", action="store_true")
+
+    s = sub.add_parser(
+        "ablation", help="one idea of a paper on/off: alexnet, vgg or googlenet (notebooks 01-03)",
+        description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
+        "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
+        "full: all 50k images (GPU). Resumes if interrupted.")
+    s.add_argument("name", choices=("alexnet", "vgg", "googlenet"))
+    s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
+    s.add_argument("--out", default=None, help="output directory (default runs/ablation-NAME-MODE)")
+    s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
+    s.add_argument("--variants", nargs="+", metavar="KEY",
+                   help="train only these variants (e.g. relu tanh; one per process on a GPU)")
+    _add_dtype_policy(s)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
+    s.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -98,7 +115,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return {"list": _list, "summary": _summary, "train": _train,
-                "degradation": _degradation}[args.command](args)
+                "degradation": _degradation, "ablation": _ablation}[args.command](args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"cnn-keras {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -173,6 +190,15 @@ def _degradation(args) -> int:
                     warmup_epochs=args.warmup_epochs, dtype_policy=args.dtype_policy,
                     models=tuple(args.models or degradation.MODELS),
                     verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _ablation(args) -> int:
+    from cnn_keras import ablation
+
+    ablation.run(args.name, args.mode, args.out, data_dir=args.data_dir, seed=args.seed,
+                 epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
+                 verbose=0 if args.quiet else "auto")
     return 0
 
 

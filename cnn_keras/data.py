@@ -1159,10 +1159,11 @@ class NumpyTrainBatches(_keras_pydataset()):
     tf.data pipeline's Philox ones), which makes resumed runs see the batches an uninterrupted
     run would. Keras calls ``on_epoch_end`` after each epoch; start it at ``initial_epoch``.
     Batches are built in ``workers`` threads (numpy releases the GIL while copying).
+    ``label_copies`` > 1 repeats the labels (one copy per output of a multi-head model).
     """
 
     def __init__(self, x, y, *, batch_size: int, mean, seed: int, initial_epoch: int = 0,
-                 augment: bool = True, workers: int = 4):
+                 augment: bool = True, workers: int = 4, label_copies: int = 1):
         x, y, mean = _check_xy_mean(x, y, mean)
         _check_positive_int(batch_size, "batch_size")
         if batch_size > len(x):
@@ -1173,6 +1174,7 @@ class NumpyTrainBatches(_keras_pydataset()):
         super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=16)
         self.x, self.y, self.mean = x, y.astype(np.int32), mean
         self.batch_size, self.seed, self.augment = int(batch_size), int(seed), augment
+        self.label_copies = int(label_copies)  # a model with auxiliary heads wants (y, y, y)
         self.steps = steps_per_epoch(len(x), batch_size)
         self.epoch = int(initial_epoch)
         self._order = self._epoch_order()
@@ -1190,7 +1192,8 @@ class NumpyTrainBatches(_keras_pydataset()):
         if self.augment:
             images = pad_crop_flip_numpy(images, np.random.default_rng([self.seed, self.epoch,
                                                                        i + 1]))
-        return images, self.y[idx]
+        labels = self.y[idx]
+        return images, labels if self.label_copies == 1 else (labels,) * self.label_copies
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -61,11 +62,13 @@ class LocalResponseNormalization(keras.layers.Layer):
         self.size, self.k, self.alpha, self.beta = size, float(k), float(alpha), float(beta)
 
     def call(self, x):
-        half = self.size // 2
-        squared = ops.square(x)
-        padded = ops.pad(squared, [[0, 0], [0, 0], [0, 0], [half, half]])
+        # The window sum over channels as one matmul with a 0/1 band matrix (band[j, i] = 1 when
+        # |i - j| <= n/2): exact, and several times faster to train than summing n shifted
+        # slices (whose gradients are n pads).
         channels = x.shape[-1]
-        window = sum(padded[..., i:i + channels] for i in range(self.size))
+        idx = np.arange(channels)
+        band = (np.abs(idx[:, None] - idx[None, :]) <= self.size // 2).astype("float32")
+        window = ops.matmul(ops.square(x), ops.cast(band, x.dtype))
         return x / ops.power(self.k + self.alpha * window, self.beta)
 
     def compute_output_shape(self, input_shape):

@@ -66,6 +66,31 @@ def training_curves(histories: dict, path=None, *, caption: str = ""):
     return fig
 
 
+def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str = ""):
+    """Variants of one net side by side: training error (left) and test error (right) per epoch.
+    `histories` maps a variant's label to its history rows."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for i, (label, rows) in enumerate(histories.items()):
+        color = f"C{i}"
+        epochs = [r["epoch"] for r in rows]
+        for ax, key in zip(axes, ("accuracy", "val_accuracy")):
+            ax.plot(epochs, [100 * (1 - r[key]) for r in rows], "-o", color=color,
+                    markersize=3, linewidth=1.8, label=label)
+    for ax, what in zip(axes, ("training error", "test error")):
+        ax.set_title(f"{title}\n{what}" if title and ax is axes[0] else what, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("error (%)")
+    axes[1].legend(fontsize=8)
+    if caption:
+        fig.suptitle(caption, fontsize=8, y=0.995)
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig
+
+
 def architecture_diagram(model, path, **kwargs):
     """Draw `model` with `keras.utils.plot_model(show_shapes=True)` where pydot and graphviz's
     `dot` are installed; otherwise print how to get them and return None (no exception)."""

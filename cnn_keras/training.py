@@ -164,7 +164,7 @@ def paper_recipe(depth: int | None = None) -> Recipe:
 
 
 def scaled_recipe(epochs: int, batch_size: int = 128, lr: float = 0.1,
-                  warmup_epochs: float = 0.0) -> Recipe:
+                  warmup_epochs: float = 0.0, weight_decay: float = 1e-4) -> Recipe:
     """The paper's recipe shrunk to `epochs`, keeping its shape (lr /10 at 50% and 75%).
 
     `warmup_epochs` adds a linear warm-up: in runs of a few hundred iterations the 56-layer nets
@@ -172,7 +172,7 @@ def scaled_recipe(epochs: int, batch_size: int = 128, lr: float = 0.1,
     """
     name = f"scaled-{epochs}ep" + (f"-warmup{warmup_epochs:g}" if warmup_epochs else "")
     return Recipe(name=name, epochs=epochs, batch_size=batch_size, lr=lr,
-                  warmup_epochs=warmup_epochs, warmup="linear")
+                  warmup_epochs=warmup_epochs, warmup="linear", weight_decay=weight_decay)
 
 
 # --- Resumable training ---------------------------------------------------------------------
@@ -202,9 +202,10 @@ class _Progress(keras.callbacks.Callback):
         row = {
             "epoch": epoch + 1,
             "loss": logs.get("loss"),
-            "accuracy": logs.get("accuracy"),
+            # a model with auxiliary heads (GoogLeNet) reports its main output's accuracy
+            "accuracy": logs.get("accuracy", logs.get("predictions_accuracy")),
             "val_loss": logs.get("val_loss"),
-            "val_accuracy": logs.get("val_accuracy"),
+            "val_accuracy": logs.get("val_accuracy", logs.get("val_predictions_accuracy")),
             "lr": float(np.asarray(lr)),
             "seconds": round(time.time() - self._t0, 2),
         }
@@ -261,6 +262,7 @@ def train(
     callbacks=(),
     pipeline: str = "auto",
     dtype_policy: str = "float32",
+    init_from=None,
 ) -> list[dict]:
     """Train registry model `model_name` on `data` with `recipe`, writing `out_dir/history.csv`,
     `out_dir/run.json` and a checkpoint after every epoch.
@@ -274,6 +276,12 @@ def train(
     backends without TensorFlow, e.g. JAX on a GPU machine) or "auto" (tf.data when TensorFlow
     is installed). ``dtype_policy`` is a Keras policy: "float32" (the papers), or
     "mixed_bfloat16" / "mixed_float16" for GPUs (BN statistics and the loss stay float32).
+
+    ``init_from`` is the directory of a finished run of VGG configuration A: a new VGG model
+    then starts from its first four convs and three FC layers (`vgg.preinitialize`, the paper's
+    Sec. 3.1). A model with auxiliary outputs (``model_kwargs={"aux_logits": True}``) is
+    trained with the paper's loss weights (`googlenet.compile_with_aux`); its history records
+    the main output's accuracy.
     """
     get_builder(model_name)  # ValueError for unknown names, before any work
     if pipeline not in PIPELINES:
@@ -298,7 +306,11 @@ def train(
         "seed": seed,
         "dataset": data.describe(),
         "dtype_policy": dtype_policy,
+        "init_from": None if init_from is None else str(init_from),
     }
+    if init_from is not None and not (Path(init_from) / PROGRESS).exists():
+        raise ValueError(f"`init_from` must be the directory of a finished training run (with "
+                         f"{PROGRESS}). Received: init_from={str(init_from)!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     run_json = out_dir / "run.json"
     progress_file = out_dir / PROGRESS
@@ -337,13 +349,14 @@ def train(
     keras.config.set_dtype_policy(dtype_policy)
     try:
         return _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbacks,
-                    pipeline, state, history, initial_epoch, epochs, steps, info, run_json)
+                    pipeline, state, history, initial_epoch, epochs, steps, info, run_json,
+                    init_from)
     finally:
         keras.config.set_dtype_policy(previous_policy)
 
 
 def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbacks, pipeline,
-         state, history, initial_epoch, epochs, steps, info, run_json):
+         state, history, initial_epoch, epochs, steps, info, run_json, init_from):
     if state is not None:
         model = keras.models.load_model(out_dir / state["checkpoint"])
         if verbose:
@@ -351,13 +364,24 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     else:
         model = build(model_name, input_shape=data.x_train.shape[1:],
                       classes=len(data.class_names), **model_kwargs)
-        model.compile(
-            optimizer=recipe.optimizer(steps),
-            loss=keras.losses.SparseCategoricalCrossentropy(),
-            metrics=["accuracy"],
+        if init_from is not None:
+            from cnn_keras.models.vgg import preinitialize
+
+            info["preinitialized_layers"] = preinitialize(model, load_checkpoint_model(init_from))
+        compile_kw = {
+            "optimizer": recipe.optimizer(steps),
+            "loss": keras.losses.SparseCategoricalCrossentropy(),
+            "metrics": ["accuracy"],
             # TensorFlow on CPU: XLA measured slower; JAX: jit is what makes it fast.
-            jit_compile=False if keras.backend.backend() == "tensorflow" else "auto",
-        )
+            "jit_compile": False if keras.backend.backend() == "tensorflow" else "auto",
+        }
+        if len(model.outputs) > 1:
+            from cnn_keras.models.googlenet import compile_with_aux
+
+            compile_with_aux(model, **compile_kw)
+        else:
+            model.compile(**compile_kw)
+    outputs = len(model.outputs)
     info["params"] = count_params(model)
     _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
 
@@ -367,12 +391,16 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
                                           batch_size=recipe.batch_size, epochs=epochs,
                                           initial_epoch=initial_epoch)
         val_ds = data_lib.eval_dataset(data.x_test, data.y_test, batch_size=256, mean=mean)
+        if outputs > 1:  # the same labels for every head
+            train_ds, val_ds = (ds.map(lambda x, y: (x, (y,) * outputs))
+                                for ds in (train_ds, val_ds))
         fit_kw = {"steps_per_epoch": steps}
     else:
         train_ds = data_lib.NumpyTrainBatches(data.x_train, data.y_train, mean=mean, seed=seed,
                                               batch_size=recipe.batch_size,
-                                              initial_epoch=initial_epoch)
-        val_ds = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
+                                              initial_epoch=initial_epoch, label_copies=outputs)
+        x_val, y_val = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
+        val_ds = (x_val, y_val if outputs == 1 else (y_val,) * outputs)
         fit_kw = {"validation_batch_size": 256}
     t0 = time.time()
     model.fit(
@@ -394,11 +422,13 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
 
 
 def _comparable(config: dict) -> dict:
-    keys = ("model", "model_kwargs", "epochs", "seed", "dtype_policy")
+    keys = ("model", "model_kwargs", "epochs", "seed", "init_from")
     out = {k: config.get(k) for k in keys}
+    out["dtype_policy"] = config.get("dtype_policy", "float32")  # runs recorded before it existed
     recipe = config.get("recipe") or {}
     out["recipe"] = {k: recipe.get(k) for k in ("name", "batch_size", "lr", "total_steps",
-                                                 "warmup_steps", "warmup_epochs")}
+                                                 "warmup_steps", "warmup_epochs",
+                                                 "weight_decay")}
     ds = config.get("dataset") or {}
     out["dataset"] = {k: ds.get(k) for k in ("num_train", "num_test")}
     return json.loads(json.dumps(out))

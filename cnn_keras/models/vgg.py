@@ -314,7 +314,8 @@ def preinitialize(deep_model, shallow_model):
     Net A's first four convs are ``block1_conv1``, ``block2_conv1``, ``block3_conv1`` and
     ``block3_conv2`` (64, 128, 256, 256 filters); each is copied into the layer of the same name
     of the deeper net, which has the same shape there (3->64, 64->128, 128->256, 256->256) in
-    every configuration. The FC layers are ``fc1``, ``fc2`` and ``predictions``. All other
+    every configuration. The FC layers are ``fc1``, ``fc2`` and ``predictions`` (those of them
+    that A has: `vgg_cifar` has one hidden FC layer). All other
     layers of `deep_model` (and BN layers, if any) are left untouched.
 
     Args:
@@ -332,7 +333,9 @@ def preinitialize(deep_model, shallow_model):
     for arg, model in (("deep_model", deep_model), ("shallow_model", shallow_model)):
         if not isinstance(model, keras.Model):
             raise ValueError(f"`{arg}` must be a Keras model. Received: {arg}={model!r}")
-    names = PREINIT_CONVS + PREINIT_DENSES
+    # The FC layers A has (fc1, fc2, predictions at 224; fc1, predictions in `vgg_cifar`).
+    present = {layer.name for layer in getattr(shallow_model, "layers", [])}
+    names = PREINIT_CONVS + (tuple(n for n in PREINIT_DENSES if n in present) or PREINIT_DENSES)
     pairs = []
     for lname in names:
         layers = []
