@@ -36,6 +36,20 @@ def layer_macs(layer) -> int:
     return 0
 
 
+def layer_table(model, types=(keras.layers.Conv2D, keras.layers.Dense,
+                               keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)) -> list:
+    """One row per layer of the given types, in order: name, type, output shape, parameters
+    and multiply-adds (for a compact architecture table; `model.summary()` lists everything)."""
+    rows = []
+    for layer in model.layers:
+        if isinstance(layer, types):
+            out = layer.output.shape if hasattr(layer, "output") else None
+            rows.append({"layer": layer.name, "type": type(layer).__name__,
+                         "output": "x".join(str(d) for d in out[1:]) if out else "?",
+                         "params": layer.count_params(), "MACs": layer_macs(layer)})
+    return rows
+
+
 def count_macs(model) -> int:
     """Total multiply-adds of Conv2D / DepthwiseConv2D / Dense layers for one example.
 
@@ -48,19 +62,26 @@ def count_macs(model) -> int:
     return sum(layer_macs(layer) for layer in model._flatten_layers(include_self=False))
 
 
-def gradient_norms(model, x, y, *, loss=None) -> list[tuple[str, float]]:
+def gradient_norms(model, x, y, *, loss=None, loss_weights=None) -> list[tuple[str, float]]:
     """L2 norm of the loss gradient w.r.t. each conv/dense kernel, input to output order.
 
     Used to check the ResNet paper's claim (Sec. 4.1) that the degradation of deep plain nets is
     *not* vanishing gradients: with BN, the gradients reaching the first layers keep healthy
-    norms. Needs the TensorFlow backend.
+    norms. A model with several outputs (GoogLeNet with auxiliary heads) is scored with the
+    weighted sum of its outputs' losses (`loss_weights`, default all 1; GoogLeNet's are
+    1, 0.3, 0.3). Needs the TensorFlow backend.
     """
     import tensorflow as tf
 
     loss = loss or keras.losses.SparseCategoricalCrossentropy()
     kernels = [w for w in model.trainable_weights if w.path.endswith("kernel")]
     with tf.GradientTape() as tape:
-        value = loss(y, model(x, training=True))
+        outputs = model(x, training=True)
+        if isinstance(outputs, (list, tuple)):
+            weights = loss_weights or [1.0] * len(outputs)
+            value = sum(w * loss(y, out) for w, out in zip(weights, outputs))
+        else:
+            value = loss(y, outputs)
     grads = tape.gradient(value, kernels)
     return [(w.path.rsplit("/", 1)[0], float(tf.norm(g))) for w, g in zip(kernels, grads)]
 

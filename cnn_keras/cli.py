@@ -97,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
         "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
         "full: all 50k images (GPU). Resumes if interrupted.")
-    s.add_argument("name", choices=("alexnet", "vgg", "googlenet"))
+    s.add_argument("name", choices=("alexnet", "fig1", "vgg", "googlenet"))
     s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
     s.add_argument("--out", default=None, help="output directory (default runs/ablation-NAME-MODE)")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")

@@ -62,6 +62,7 @@ __all__ = [
     "DataNotFoundError",
     "ImageData",
     "NumpyTrainBatches",
+    "cifar10_subset",
     "eval_arrays",
     "eval_dataset",
     "load_cifar10",
@@ -328,6 +329,22 @@ def load_cifar10(
     _check_cifar10_classes(data.class_names, path)
     data.name = "cifar10"
     return data
+
+
+def cifar10_subset(num_train, num_test, *, data_dir=None, seed: int = 0, verbose: bool = True,
+                   synthetic_fallback: bool = False) -> ImageData:
+    """`load_cifar10` reduced to a class-balanced subset (None: all images). With
+    `synthetic_fallback` (the experiments' quick smoke runs), a generated stand-in is used, and
+    said so, where no CIFAR-10 copy can be found, so they run on any clone."""
+    try:
+        data = load_cifar10(data_dir, verbose=verbose)
+    except DataNotFoundError as exc:
+        if not synthetic_fallback:
+            raise
+        if verbose:
+            print(f"No CIFAR-10 found ({str(exc).splitlines()[0]}); using synthetic data.")
+        data = synthetic_dataset(num_train or 512, num_test or 256, seed=seed)
+    return data.subset(num_train, seed=seed, num_test=num_test)
 
 
 def _check_cifar10_classes(class_names, where) -> None:

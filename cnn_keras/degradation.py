@@ -52,16 +52,8 @@ def load_data(mode: str, data_dir=None, seed: int = 0, verbose: bool = True):
     """CIFAR-10 (subset for quick/demo). In quick mode only, where no CIFAR-10 copy can be found,
     a synthetic stand-in is used (and said so), so the smoke run works on any clone."""
     s = mode_settings(mode)
-    try:
-        data = data_lib.load_cifar10(data_dir, verbose=verbose)
-    except data_lib.DataNotFoundError as exc:
-        if mode != "quick":
-            raise
-        if verbose:
-            reason = str(exc).splitlines()[0]
-            print(f"No CIFAR-10 found ({reason}); quick mode uses synthetic data.")
-        data = data_lib.synthetic_dataset(s["num_train"], s["num_test"], seed=seed)
-    return data.subset(s["num_train"], seed=seed, num_test=s["num_test"])
+    return data_lib.cifar10_subset(s["num_train"], s["num_test"], data_dir=data_dir, seed=seed,
+                                   verbose=verbose, synthetic_fallback=mode == "quick")
 
 
 def recipe_for(mode: str, model: str, epochs: int | None = None,

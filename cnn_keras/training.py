@@ -72,6 +72,43 @@ class L2SGD(keras.optimizers.SGD):
         return {**super().get_config(), "l2": self.l2}
 
 
+def weight_decay_paths(steps: int = 30, lr: float = 0.1, momentum: float = 0.9,
+                       decay: float = 0.1, w0: float = 1.0) -> dict[str, list[float]]:
+    """One weight under four kinds of "weight decay", with a zero data gradient, so that only the
+    decay moves it. Returns {variant: [w after 0, 1, ..., steps updates]}.
+
+    * ``L2SGD(l2=λ)``: the papers' rule (AlexNet Sec. 5: ``v = 0.9 v - λ ε w - ε ∂L/∂w``);
+    * ``SGD + l2(λ/2)``: Keras' L2 *penalty* ``λ/2·w²``, whose gradient is ``λ·w``: the same;
+    * ``SGD + l2(λ)``: the common mistake, twice the decay;
+    * ``SGD(weight_decay=λ)``: Keras' *decoupled* decay (``w -= lr·λ·w`` outside momentum, as in
+      AdamW): a different trajectory once momentum is on.
+    """
+    variants = {
+        "L2SGD(l2=λ)  [paper]": (lambda: L2SGD(lr, momentum, l2=decay), None),
+        "SGD + regularizers.l2(λ/2)": (lambda: keras.optimizers.SGD(lr, momentum),
+                                       keras.regularizers.l2(decay / 2)),
+        "SGD + regularizers.l2(λ)": (lambda: keras.optimizers.SGD(lr, momentum),
+                                     keras.regularizers.l2(decay)),
+        "SGD(weight_decay=λ)  [decoupled]": (
+            lambda: keras.optimizers.SGD(lr, momentum, weight_decay=decay), None),
+    }
+    x, y = np.ones((1, 1), "float32"), np.zeros((1, 1), "float32")
+    paths = {}
+    for label, (make_optimizer, regularizer) in variants.items():
+        model = keras.Sequential([
+            keras.Input((1,)),
+            keras.layers.Dense(1, use_bias=False, kernel_regularizer=regularizer,
+                               kernel_initializer=keras.initializers.Constant(w0)),
+        ])
+        model.compile(optimizer=make_optimizer(), loss=lambda t, p: 0.0 * ops.sum(p))
+        path = [float(w0)]
+        for _ in range(steps):
+            model.train_on_batch(x, y)
+            path.append(float(np.asarray(model.layers[-1].kernel).ravel()[0]))
+        paths[label] = path
+    return paths
+
+
 # --- Recipes --------------------------------------------------------------------------------
 @keras.saving.register_keras_serializable(package="cnn_keras")
 class StepSchedule(keras.optimizers.schedules.LearningRateSchedule):
@@ -306,7 +343,9 @@ def train(
         "seed": seed,
         "dataset": data.describe(),
         "dtype_policy": dtype_policy,
-        "init_from": None if init_from is None else str(init_from),
+        # relative to the run, so that a moved or copied experiment folder still resumes
+        "init_from": None if init_from is None else os.path.relpath(Path(init_from).resolve(),
+                                                                    out_dir.resolve()),
     }
     if init_from is not None and not (Path(init_from) / PROGRESS).exists():
         raise ValueError(f"`init_from` must be the directory of a finished training run (with "

@@ -112,8 +112,15 @@ def layer_names(config: str) -> list[str]:
 
 
 # --- The generic builder --------------------------------------------------------------------
-def _check_options(config, batch_norm, dropout, fc_units, name):
+# Kernel initialisers of the ReLU layers: Keras' default, He-normal (the scale derived for
+# ReLUs), or the paper's N(0, 0.01) (Sec. 3.1: "zero mean and 10^-2 variance"; biases zero).
+INITS = {"glorot": "glorot_uniform", "he": "he_normal",
+         "paper": keras.initializers.RandomNormal(0.0, 0.1)}
+
+
+def _check_options(config, batch_norm, dropout, fc_units, name, init="glorot"):
     check_choice("config", config, tuple(CONFIGS))
+    check_choice("init", init, tuple(INITS))
     check_choice("batch_norm", batch_norm, (True, False))
     if (isinstance(dropout, bool) or not isinstance(dropout, (int, float))
             or not 0 <= dropout < 1):
@@ -127,7 +134,7 @@ def _check_options(config, batch_norm, dropout, fc_units, name):
         raise ValueError(f"`name` must be a string or None. Received: name={name!r}")
 
 
-def _conv_block(x, block, b, *, batch_norm):
+def _conv_block(x, block, b, *, batch_norm, init="glorot"):
     n_conv = 0
     for spec in block:
         kind, kernel, filters = parse_layer(spec)
@@ -137,12 +144,13 @@ def _conv_block(x, block, b, *, batch_norm):
         n_conv += 1
         cname = f"block{b}_conv{n_conv}"
         if batch_norm:
-            x = keras.layers.Conv2D(filters, kernel, padding="same", name=cname)(x)
+            x = keras.layers.Conv2D(filters, kernel, padding="same", name=cname,
+                                    kernel_initializer=INITS[init])(x)
             x = keras.layers.BatchNormalization(name=f"{cname}_bn", **BN_SETTINGS)(x)
             x = keras.layers.Activation("relu", name=f"{cname}_relu")(x)
         else:  # keras.applications' layout: the ReLU inside the conv layer
             x = keras.layers.Conv2D(filters, kernel, padding="same", activation="relu",
-                                    name=cname)(x)
+                                    name=cname, kernel_initializer=INITS[init])(x)
     return keras.layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
 
 
@@ -160,6 +168,7 @@ def vgg(
     batch_norm=False,
     dropout=0.5,
     fc_units=FC_UNITS,
+    init="glorot",
 ):
     """VGG net (Simonyan & Zisserman 2014) of any configuration of Table 1.
 
@@ -173,13 +182,15 @@ def vgg(
             Dropout layers.
         fc_units: widths of the hidden FC layers before `predictions` (the paper: 4096, 4096).
             `weights="imagenet"` needs (4096, 4096) and configuration D or E without BN.
+        init: kernel initialiser of the ReLU convs and FC layers: "glorot" (Keras' default,
+            as keras.applications), "he" (He-normal) or "paper" (N(0, 10^-2 variance), the paper's).
         With `include_top=True` the top is Table 1's classifier (flatten, fc1, fc2 with
             dropout, `predictions`), not a global-average-pool.
     """
     return _build(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name, config=config, batch_norm=batch_norm, dropout=dropout,
-        fc_units=fc_units, default_size=224,
+        fc_units=fc_units, default_size=224, init=init,
     )
 
 
@@ -188,8 +199,8 @@ vgg.__doc__ += COMMON_ARGS_DOC
 
 def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
            classifier_activation, name, *, config, batch_norm, dropout, fc_units, default_size,
-           default_name=None):
-    _check_options(config, batch_norm, dropout, fc_units, name)
+           default_name=None, init="glorot"):
+    _check_options(config, batch_norm, dropout, fc_units, name, init)
     fc_units = tuple(fc_units)
     default_name = default_name or _NAME_OF_CONFIG[config] + ("_bn" if batch_norm else "")
     source = None
@@ -210,12 +221,13 @@ def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
     )
     x = inp.tensor
     for b, block in enumerate(CONFIGS[config], start=1):
-        x = _conv_block(x, block, b, batch_norm=batch_norm)
+        x = _conv_block(x, block, b, batch_norm=batch_norm, init=init)
     if include_top:
         # Table 1's classifier (not finish_model's GAP head): flatten + FC layers + dropout.
         x = keras.layers.Flatten(name="flatten")(x)
         for i, units in enumerate(fc_units, start=1):
-            x = keras.layers.Dense(units, activation="relu", name=f"fc{i}")(x)
+            x = keras.layers.Dense(units, activation="relu", name=f"fc{i}",
+                                   kernel_initializer=INITS[init])(x)
             if dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
         x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
@@ -263,6 +275,7 @@ def vgg_cifar(
     batch_norm=True,
     dropout=0.5,
     fc_units=CIFAR_FC_UNITS,
+    init="glorot",
 ):
     """VGG for CIFAR-10 (Simonyan & Zisserman 2014, adapted to 32x32 images).
 
@@ -288,13 +301,15 @@ def vgg_cifar(
         batch_norm: BatchNormalization after each conv (default True).
         dropout: dropout rate after each hidden FC layer (default 0.5; 0 adds none).
         fc_units: widths of the hidden FC layers (default (512,); () for a single linear layer).
+        init: kernel initialiser of the ReLU convs and FC layers: "glorot" (default), "he" or
+            "paper" (N(0, 10^-2 variance), the paper's).
         With `include_top=True` the top is the classifier above (flatten, fc1 with dropout,
             `predictions`), not a global-average-pool.
     """
     return _build(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name, config=config, batch_norm=batch_norm, dropout=dropout,
-        fc_units=fc_units, default_size=32, default_name="vgg_cifar",
+        fc_units=fc_units, default_size=32, default_name="vgg_cifar", init=init,
     )
 
 
