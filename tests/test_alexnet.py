@@ -233,7 +233,7 @@ def test_trains_a_few_steps():
 def test_pure_keras_and_registry():
     model = cnn_keras.alexnet_cifar()
     assert {type(la).__module__.split(".")[0] for la in model.layers} <= {"keras", "cnn_keras"}
-    assert cnn_keras.list_models("alexnet") == ["alexnet", "alexnet_cifar"]
+    assert cnn_keras.list_models("alexnet") == ["alexnet", "alexnet_cifar", "alexnet_fig1"]
     assert cnn_keras.get_builder("alexnet") is cnn_keras.alexnet
     for fn in (cnn_keras.alexnet, cnn_keras.alexnet_cifar):
         doc = fn.__doc__
