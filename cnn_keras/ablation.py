@@ -179,15 +179,18 @@ def epochs_to_error(history: list[dict], threshold: float) -> int | None:
     return None
 
 
-def run(name: str, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int = 0,
+def run(name: str | Ablation, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int = 0,
         epochs: int | None = None, variants=None, dtype_policy: str = "float32",
         verbose="auto", data=None) -> list[dict]:
-    """Train the variants of ablation `name` (all, or the keys in `variants`, with the ones they
-    are initialised from) and write their histories, summary.csv, ablation.png and run.json in
-    `out_dir` (default runs/ablation-NAME-MODE). Finished variants are not trained again, so an
-    interrupted run resumes, and separate processes can train separate variants at once.
-    Returns the summary rows."""
-    ablation = get(name)
+    """Train the variants of an ablation and write their histories, summary.csv, ablation.png
+    and run.json in `out_dir` (default runs/ablation-NAME-MODE). Returns the summary rows.
+
+    `name` is a key of `ABLATIONS` or your own `Ablation`, e.g.
+    ``dataclasses.replace(ABLATIONS["fig1"], name="fig1-lr0.02", lr=0.02)``. `variants` picks
+    variant keys (the ones they are initialised from are trained first); default all. Finished
+    variants are not trained again, so an interrupted run resumes, and separate processes can
+    train separate variants at once; the summary and figure show every finished variant."""
+    ablation = name if isinstance(name, Ablation) else get(name)
     _check_mode(mode)
     keys = variants or [v.key for v in ablation.variants]
     chosen = [ablation.variant(k) for k in dict.fromkeys(keys)]
@@ -195,7 +198,7 @@ def run(name: str, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int
         if v.init_from and ablation.variant(v.init_from) not in chosen:
             chosen.insert(0, ablation.variant(v.init_from))
     chosen.sort(key=lambda v: v.init_from is not None)
-    out_dir = Path(out_dir or f"runs/ablation-{name}-{mode}")
+    out_dir = Path(out_dir or f"runs/ablation-{ablation.name}-{mode}")
     started = time.time()
     meta = runinfo.run_metadata()
     if data is None:
@@ -210,7 +213,7 @@ def run(name: str, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int
             v.model, data, out_dir / v.key, recipe=rec, seed=seed, model_kwargs=v.kwargs,
             verbose=verbose, dtype_policy=dtype_policy,
             init_from=out_dir / v.init_from if v.init_from else None,
-            meta={"experiment": f"ablation/{name}/{mode}", "variant": v.label})
+            meta={"experiment": f"ablation/{ablation.name}/{mode}", "variant": v.label})
     # The summary and figure show every finished variant in out_dir, not only those trained now
     # (a run of one variant must not hide the others).
     for v in ablation.variants:
@@ -229,7 +232,7 @@ def run(name: str, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int
     fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
                                 out_dir / "ablation.png", title=ablation.title, caption=caption)
     plots.plt.close(fig)
-    meta.update({"experiment": f"ablation/{name}", "mode": mode, "seed": seed,
+    meta.update({"experiment": f"ablation/{ablation.name}", "mode": mode, "seed": seed,
                  "dataset": ds, "recipe": rec.to_dict(), "dtype_policy": dtype_policy,
                  "training_hardware": hw, "threshold_train_error": ablation.threshold[mode],
                  "paper": ablation.paper, "summary": rows, "finished": runinfo.now(),
