@@ -97,16 +97,19 @@ def _parser() -> argparse.ArgumentParser:
         description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
         "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
         "full: all 50k images (GPU). Resumes if interrupted.")
-    s.add_argument("name", choices=("alexnet", "fig1", "vgg", "googlenet"))
+    s.add_argument("name", choices=("alexnet", "fig1", "vgg", "googlenet"),
+                   help="alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
+                   "CNN, ReLU vs tanh); vgg: depth A vs D, pre-initialisation; googlenet: "
+                   "auxiliary heads")
     s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
     s.add_argument("--out", default=None, help="output directory (default runs/ablation-NAME-MODE)")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
     s.add_argument("--variants", nargs="+", metavar="KEY",
                    help="train only these variants (e.g. relu tanh; one per process on a GPU)")
     _add_dtype_policy(s)
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=0, help="random seed (0)")
     s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
-    s.add_argument("--quiet", action="store_true")
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
     return p
 
 
