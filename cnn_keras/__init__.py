@@ -6,6 +6,8 @@
 """
 
 from cnn_keras import models  # noqa: F401  (imports every model module: fills the registry)
+from cnn_keras.models.densenet import densenet, densenet_cifar, densenet_imagenet
+from cnn_keras.models.efficientnet import compound_coefficients, efficientnet_imagenet
 from cnn_keras.models.googlenet import (
     compile_with_aux,
     inception_module_cost,
@@ -24,4 +26,5 @@ globals().update({_name: get_builder(_name) for _name in list_models()})
 
 __all__ = ["build", "get_builder", "list_models", "transfer_weights", "resnet", "resnet_cifar",
            "resnet_imagenet", "inception_v1", "compile_with_aux", "strip_aux",
-           "inception_module_cost", "vgg", "preinitialize", *list_models()]
+           "inception_module_cost", "vgg", "preinitialize", "densenet", "densenet_cifar",
+           "densenet_imagenet", "efficientnet_imagenet", "compound_coefficients", *list_models()]

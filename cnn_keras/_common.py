@@ -190,6 +190,15 @@ def check_int(arg: str, value, minimum: int = 1) -> None:
         _fail(f"`{arg}` must be an integer >= {minimum}.", **{arg: value})
 
 
+def resize_input(x, resolution, *, name="resize"):
+    """The paper's resolution multiplier for a fixed-size dataset: the net computes on the input
+    resized (bilinear) to `resolution` x `resolution` pixels; `None` keeps the input size."""
+    if resolution is None:
+        return x
+    check_int("resolution", resolution, minimum=8)
+    return keras.layers.Resizing(resolution, resolution, interpolation="bilinear", name=name)(x)
+
+
 def finish_model(
     x,
     model_inputs: ModelInputs,

@@ -1,4 +1,4 @@
-"""The ablations of notebooks 01-03: one idea of a paper switched on and off, everything else equal.
+"""The ablations of notebooks 01-07: one idea of a paper switched on and off, everything else equal.
 
 Each ablation trains a few *variants* of a CIFAR-10 net with `cnn_keras.training.train` (same
 data, recipe, seed and pipeline), so a run is resumable and recorded like any other:
@@ -19,6 +19,14 @@ cores: a class-balanced subset) and ``full`` (all 50k images; for a GPU).
 * ``vgg`` (Simonyan & Zisserman 2014): depth A (11 layers) vs D (16), and D pre-initialised from
   the trained A (Sec. 3.1), all without BatchNormalization as in the paper, He-initialised.
 * ``googlenet`` (Szegedy et al. 2014): auxiliary classifiers on 4a and 4d on/off (Sec. 5).
+* ``densenet`` (Huang et al. 2017): DenseNet-BC (L=52) against ResNet-20 at the same parameter
+  budget (~0.27M), growth rate k = 12 vs 6, compression theta = 0.5 vs 1.0.
+* ``mobilenet`` (Howard et al. 2017): the width multiplier alpha (1, 0.75, 0.5, 0.25) and the
+  resolution multiplier rho (the 32x32 images resized to 28, 24, 20 pixels inside the net):
+  accuracy against multiply-adds and parameters (Tables 6-7), in ``tradeoff.png``.
+* ``efficientnet`` (Tan & Le 2019): the CIFAR B0 scaled by the compound rule (phi = 1: ~3x its
+  multiply-adds on 32 px, where rounding the repeats up weighs more than on ImageNet) and by
+  depth only, width only or resolution only to the same budget (Sec. 3.3 / Fig. 3).
 """
 
 from __future__ import annotations
@@ -33,8 +41,9 @@ from cnn_keras import data as data_lib
 from cnn_keras import plots, runinfo, training
 
 MODES = ("quick", "demo", "full")
-SUMMARY_FIELDS = ("variant", "label", "model", "trainable_params", "epochs", "final_train_error",
-                  "final_test_error", "best_test_error", "epochs_to_threshold", "train_seconds")
+SUMMARY_FIELDS = ("variant", "label", "model", "trainable_params", "macs", "epochs",
+                  "final_train_error", "final_test_error", "best_test_error",
+                  "epochs_to_threshold", "train_seconds")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Ablation:
     threshold: dict  # mode -> training error (%) for "epochs to reach it"
     paper: str
     milestones: tuple = (0.5, 0.75)  # lr /10 at these fractions of the run; () for constant
+    tradeoff: bool = False  # also draw tradeoff.png: error against multiply-adds and parameters
 
     def variant(self, key: str) -> Variant:
         keys = [v.key for v in self.variants]
@@ -70,6 +80,7 @@ class Ablation:
 _SIZES = {"quick": (256, 128), "demo": (5_000, 1_000), "full": (None, None)}
 _ALEX = {"groups": 1, "lrn": False, "init": "he"}
 _VGG = {"batch_norm": False, "init": "he"}
+_DENSE = {"depth": 52}
 
 ABLATIONS = {
     "alexnet": Ablation(
@@ -137,6 +148,73 @@ ABLATIONS = {
         sizes={**_SIZES, "demo": (2_000, 500)},
         threshold={"quick": 88.0, "demo": 80.0, "full": 30.0},
         paper="Sec. 5: the auxiliary heads gave 'a minor effect ... around 0.5%'",
+    ),
+    "densenet": Ablation(
+        name="densenet",
+        title="DenseNet-BC vs ResNet-20 at ~0.27M parameters; growth rate k and compression",
+        variants=(
+            Variant("resnet20", "ResNet-20 (addition)", "resnet20"),
+            Variant("k12", "DenseNet-BC L=52 k=12 theta=0.5", "densenet_bc", _DENSE),
+            Variant("k6", "DenseNet-BC L=52 k=6", "densenet_bc", {**_DENSE, "growth_rate": 6}),
+            Variant("theta1", "DenseNet-B L=52 k=12 theta=1 (no compression)", "densenet_bc",
+                    {**_DENSE, "compression": 1.0}),
+        ),
+        lr=0.1, weight_decay=1e-4,
+        epochs={"quick": 1, "demo": 6, "full": 60},
+        sizes=_SIZES,
+        threshold={"quick": 88.0, "demo": 50.0, "full": 10.0},
+        paper="Table 2 / Fig. 4: DenseNet-BC (k=12) reaches ResNet's accuracy with about a third "
+              "of the parameters; C10+ error 4.51% for L=100 (0.8M) vs 6.41% for ResNet-110 "
+              "(1.7M)",
+        tradeoff=True,
+    ),
+    "mobilenet": Ablation(
+        name="mobilenet",
+        title="MobileNet on CIFAR-10: width multiplier alpha and resolution multiplier rho",
+        variants=(
+            Variant("a1.0", "alpha=1.0, 32 px", "mobilenet_cifar", {"alpha": 1.0}),
+            Variant("a0.75", "alpha=0.75, 32 px", "mobilenet_cifar", {"alpha": 0.75}),
+            Variant("a0.5", "alpha=0.5, 32 px", "mobilenet_cifar", {"alpha": 0.5}),
+            Variant("a0.25", "alpha=0.25, 32 px", "mobilenet_cifar", {"alpha": 0.25}),
+            Variant("r28", "alpha=1.0, 28 px (rho=0.875)", "mobilenet_cifar",
+                    {"alpha": 1.0, "resolution": 28}),
+            Variant("r24", "alpha=1.0, 24 px (rho=0.75)", "mobilenet_cifar",
+                    {"alpha": 1.0, "resolution": 24}),
+            Variant("r20", "alpha=1.0, 20 px (rho=0.625)", "mobilenet_cifar",
+                    {"alpha": 1.0, "resolution": 20}),
+        ),
+        lr=0.1, weight_decay=5e-5,
+        epochs={"quick": 1, "demo": 6, "full": 60},
+        sizes=_SIZES,
+        threshold={"quick": 88.0, "demo": 50.0, "full": 10.0},
+        paper="Tables 6-7 (ImageNet top-1): alpha 1.0/0.75/0.5/0.25: 70.6/68.4/63.7/50.6% at "
+              "569/325/149/41M mult-adds; 224/192/160/128 px: 70.6/69.1/67.2/64.4% at "
+              "569/418/290/186M",
+        tradeoff=True,
+    ),
+    "efficientnet": Ablation(
+        name="efficientnet",
+        title="EfficientNet on CIFAR-10: B0 scaled to ~3x FLOPs by depth, width, resolution "
+              "or all three",
+        variants=(
+            Variant("b0", "B0 (d=1, w=1, 32 px)", "efficientnet_cifar"),
+            Variant("depth", "depth only (d=2.6)", "efficientnet_cifar",
+                    {"depth_coefficient": 2.6}),
+            Variant("width", "width only (w=1.7)", "efficientnet_cifar",
+                    {"width_coefficient": 1.7}),
+            Variant("resolution", "resolution only (50 px)", "efficientnet_cifar",
+                    {"resolution": 50}),
+            Variant("compound", "compound phi=1 (d=1.2, w=1.1, 36 px)", "efficientnet_cifar",
+                    {"phi": 1}),
+        ),
+        lr=0.1, weight_decay=5e-5,
+        epochs={"quick": 1, "demo": 4, "full": 60},
+        sizes={**_SIZES, "demo": (2_500, 1_000)},
+        threshold={"quick": 88.0, "demo": 60.0, "full": 10.0},
+        paper="Fig. 3 / Table 3: scaling depth, width or resolution alone saturates near 80% "
+              "top-1; compound scaling of B0 (MobileNet/ResNet too) gives up to +1.4 points "
+              "at the same FLOPs",
+        tradeoff=True,
     ),
 }
 
@@ -232,6 +310,10 @@ def run(name: str | Ablation, mode: str = "demo", out_dir=None, *, data_dir=None
     fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
                                 out_dir / "ablation.png", title=ablation.title, caption=caption)
     plots.plt.close(fig)
+    if ablation.tradeoff:
+        fig = plots.tradeoff_figure(rows, out_dir / "tradeoff.png", caption=caption,
+                                    title=f"{ablation.title}: accuracy vs cost")
+        plots.plt.close(fig)
     meta.update({"experiment": f"ablation/{ablation.name}", "mode": mode, "seed": seed,
                  "dataset": ds, "recipe": rec.to_dict(), "dtype_policy": dtype_policy,
                  "training_hardware": hw, "threshold_train_error": ablation.threshold[mode],
@@ -253,6 +335,7 @@ def summary(ablation: Ablation, mode: str, out_dir: Path, keys, histories) -> li
         rows.append({
             "variant": key, "label": v.label, "model": v.model,
             "trainable_params": info.get("params", {}).get("trainable"),
+            "macs": info.get("macs"),
             "epochs": len(history),
             "final_train_error": round(100 * (1 - last["accuracy"]), 2),
             "final_test_error": round(100 * (1 - last["val_accuracy"]), 2),
@@ -268,11 +351,12 @@ def summary(ablation: Ablation, mode: str, out_dir: Path, keys, histories) -> li
 
 
 def print_summary(rows: list[dict], threshold: float) -> None:
-    print(f"{'variant':<40}{'params':>12}{'ep':>4}{'train err %':>12}{'test err %':>11}"
+    print(f"{'variant':<48}{'params':>11}{'MMACs':>8}{'ep':>4}{'train err %':>12}{'test err %':>11}"
           f"{f'ep to {threshold:g}%':>10}{'s':>7}")
     for r in rows:
         reached = r["epochs_to_threshold"] or "-"
-        print(f"{r['label']:<40}{r['trainable_params']:>12,}{r['epochs']:>4}"
+        macs = f"{r['macs'] / 1e6:.1f}" if r.get("macs") else "-"
+        print(f"{r['label']:<48}{r['trainable_params']:>11,}{macs:>8}{r['epochs']:>4}"
               f"{r['final_train_error']:>12.2f}{r['final_test_error']:>11.2f}{reached:>10}"
               f"{r['train_seconds']:>7.0f}")
 

@@ -150,3 +150,41 @@ def receptive_field(model, layer_name: str | None = None) -> int:
     spatial = [r for r in rows if r["rf"][0] != float("inf")]
     finite = [r for r in spatial if len(model.get_layer(r["layer"]).output.shape) == 4]
     return finite[-1]["rf"][0]
+
+
+def dense_connection_strength(model, stage: int = 2):
+    """DenseNet's Fig. 5 for one dense block: how strongly each layer uses each earlier output.
+
+    Entry ``[t, s]`` is the mean absolute weight (the L1 norm divided by the number of input
+    channels) that target layer t+1 (rows; the last row is the transition after the block, when
+    there is one) gives to the channels of source s (columns: 0 is the block's input, s >= 1 the
+    output of layer s). NaN where s >= t+1 (no connection). Works on any `cnn_keras` DenseNet
+    (layer names ``conv{stage}_block{l}_...``, ``pool{stage}_conv``).
+    """
+    import numpy as np
+
+    names = {layer.name for layer in model.layers}
+    n = 0
+    while f"conv{stage}_block{n + 1}_concat" in names:
+        n += 1
+    if n == 0:
+        raise ValueError(f"`stage` must name a dense block of {model.name} (conv{{stage}}_block1"
+                         f"_concat not found). Received: stage={stage!r}")
+    first = model.get_layer(f"conv{stage}_block1_concat")
+    k0 = first.input[0].shape[-1]
+    k = first.input[1].shape[-1]
+    targets = []
+    for t in range(1, n + 1):  # the first conv of layer t: the 1x1 bottleneck, or the 3x3
+        conv = f"conv{stage}_block{t}_1_conv"
+        targets.append(model.get_layer(conv if conv in names else f"conv{stage}_block{t}_2_conv"))
+    if f"pool{stage}_conv" in names:
+        targets.append(model.get_layer(f"pool{stage}_conv"))
+    out = np.full((len(targets), n + 1), np.nan)
+    for row, conv in enumerate(targets):
+        w = np.abs(keras.ops.convert_to_numpy(conv.kernel))  # (kh, kw, c_in, c_out)
+        per_channel = w.mean(axis=(0, 1, 3))
+        sources = min(row + 1, n + 1)
+        for s in range(sources):
+            lo, hi = (0, k0) if s == 0 else (k0 + k * (s - 1), k0 + k * s)
+            out[row, s] = per_channel[lo:hi].mean()
+    return out

@@ -4,7 +4,7 @@
     cnn-keras summary MODEL [--input-shape H W C] [--classes N]
     cnn-keras train MODEL --epochs N --batch-size B --subset N --seed S --out DIR
     cnn-keras degradation --mode quick|demo|full --out DIR
-    cnn-keras ablation alexnet|vgg|googlenet --mode quick|demo|full --out DIR
+    cnn-keras ablation alexnet|fig1|vgg|googlenet|densenet|mobilenet|efficientnet --mode MODE
 """
 
 from __future__ import annotations
@@ -93,14 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true")
 
     s = sub.add_parser(
-        "ablation", help="one idea of a paper on/off: alexnet, vgg or googlenet (notebooks 01-03)",
+        "ablation", help="one idea of a paper on/off, the experiments of notebooks 01-07",
         description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
         "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
         "full: all 50k images (GPU). Resumes if interrupted.")
-    s.add_argument("name", choices=("alexnet", "fig1", "vgg", "googlenet"),
+    s.add_argument("name", choices=("alexnet", "fig1", "vgg", "googlenet", "densenet", "mobilenet",
+                                    "efficientnet"),
                    help="alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
                    "CNN, ReLU vs tanh); vgg: depth A vs D, pre-initialisation; googlenet: "
-                   "auxiliary heads")
+                   "auxiliary heads; densenet: vs ResNet-20 at the same budget, growth rate, "
+                   "compression; mobilenet: width and resolution multipliers; efficientnet: "
+                   "depth, width, resolution or compound scaling at 2x FLOPs")
     s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
     s.add_argument("--out", default=None, help="output directory (default runs/ablation-NAME-MODE)")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")

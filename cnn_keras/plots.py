@@ -91,6 +91,38 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
     return fig
 
 
+def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: str = "",
+                    error_key: str = "best_test_error"):
+    """Test error against multiply-adds (left) and parameters (right), one labelled point per
+    net: the accuracy/cost trade-off of MobileNet's Tables 6-7 and EfficientNet's Fig. 1. Each
+    row needs 'label', 'macs', 'trainable_params' and `error_key`."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    for i, r in enumerate(rows):
+        for ax, key in zip(axes, ("macs", "trainable_params")):
+            ax.plot(r[key] / 1e6, r[error_key], "o", color=f"C{i}", markersize=7,
+                    label=r["label"])
+            ax.annotate(r["label"], (r[key] / 1e6, r[error_key]), fontsize=7,
+                        xytext=(4, 4), textcoords="offset points")
+    for ax, key, what in zip(axes, ("macs", "trainable_params"),
+                             ("multiply-adds per image (millions)",
+                              "trainable parameters (millions)")):
+        ax.set_xlabel(what)
+        ax.set_xlim(0, 1.6 * max(r[key] for r in rows) / 1e6)  # room for the labels
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel(f"{error_key.replace('_', ' ')} (%)")
+    heading = "\n".join(t for t in (title, caption) if t)
+    if heading:
+        fig.suptitle(heading, fontsize=8, y=0.995)
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig
+
+
 def architecture_diagram(model, path, **kwargs):
     """Draw `model` with `keras.utils.plot_model(show_shapes=True)` where pydot and graphviz's
     `dot` are installed; otherwise print how to get them and return None (no exception)."""
@@ -109,3 +141,32 @@ def architecture_diagram(model, path, **kwargs):
         print(f"Architecture diagram skipped: {exc}")
         return None
     return Path(path)
+
+
+def connection_heatmap(matrix, path=None, *, title: str = "", caption: str = ""):
+    """DenseNet's Fig. 5: a heat map of `analysis.dense_connection_strength` (rows: target
+    layers, last = transition; columns: source layers, 0 = the block's input)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    norm = matrix / np.nanmax(matrix, axis=1, keepdims=True)  # each target's strongest = 1
+    im = ax.imshow(norm, cmap="viridis", vmin=0, vmax=1)
+    n_t, n_s = matrix.shape
+    ax.set_xticks(range(n_s))
+    ax.set_yticks(range(n_t))
+    labels = [str(t + 1) for t in range(n_t)]
+    if n_t == n_s:  # the last row is the transition layer
+        labels[-1] = "trans"
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_xticklabels([str(s) for s in range(n_s)], fontsize=7)
+    ax.set_xlabel("source layer s (0 = block input)")
+    ax.set_ylabel("target layer")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, label="mean |w|, relative to the row's max")
+    if caption:
+        fig.text(0.5, 0.005, caption, fontsize=7, ha="center", va="bottom")
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig

@@ -29,7 +29,7 @@ from keras import ops
 
 from cnn_keras import data as data_lib
 from cnn_keras import runinfo
-from cnn_keras.analysis import count_params
+from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.registry import build, get_builder
 
 HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
@@ -422,6 +422,7 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
             model.compile(**compile_kw)
     outputs = len(model.outputs)
     info["params"] = count_params(model)
+    info["macs"] = count_macs(model)  # multiply-adds per image (conv + dense)
     _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
 
     mean = data_lib.per_pixel_mean(data.x_train)

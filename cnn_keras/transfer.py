@@ -46,4 +46,6 @@ def transfer_weights(source_model, target_model, *, by="auto"):
             raise ValueError(f"Weight shape mismatch: {s.name} {s_shapes} -> {d.name} {d_shapes}.")
     for s, d in pairs:
         d.set_weights(s.get_weights())
+        if hasattr(d, "finalize_state"):  # e.g. Normalization: recompute mean/variance tensors
+            d.finalize_state()
     return len(pairs)

@@ -168,7 +168,31 @@ def test_cli_ablation_arguments(capsys):
         main(["ablation", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    assert all(w in out for w in ("quick", "demo", "full", "alexnet", "vgg", "googlenet"))
+    assert all(w in out for w in ("quick", "demo", "full", *ablation.ABLATIONS))
+
+
+def test_scaling_ablations_compare_what_they_say():
+    from cnn_keras.analysis import count_macs, count_params
+
+    def cost(abl, key):
+        v = ablation.ABLATIONS[abl].variant(key)
+        m = cnn_keras.build(v.model, **v.kwargs)
+        return count_macs(m), count_params(m)["trainable"]
+
+    # EfficientNet: every scaled net has compound phi=1's budget (~3x B0) within 10 %
+    b0, _ = cost("efficientnet", "b0")
+    budget = cost("efficientnet", "compound")[0]
+    assert 2.8 < budget / b0 < 3.1
+    for key in ("depth", "width", "resolution"):
+        assert 0.9 < cost("efficientnet", key)[0] / budget < 1.1, key
+    # MobileNet: rho changes the multiply-adds, not the parameters; alpha changes both
+    full, r24 = cost("mobilenet", "a1.0"), cost("mobilenet", "r24")
+    assert r24[1] == full[1] and r24[0] < 0.6 * full[0]
+    half = cost("mobilenet", "a0.5")
+    assert half[1] < 0.3 * full[1] and half[0] < 0.3 * full[0]
+    # DenseNet-BC L=52 and ResNet-20: the same parameter budget (within 2%)
+    dn, rn = cost("densenet", "k12")[1], cost("densenet", "resnet20")[1]
+    assert abs(dn - rn) / rn < 0.02
 
 
 def test_fig1_net_and_its_constant_lr_recipe():

@@ -75,3 +75,36 @@ def test_architecture_diagram_never_raises(tmp_path, capsys):
         assert "skipped" in capsys.readouterr().out
     else:
         assert out.stat().st_size > 0
+
+
+def test_dense_connection_strength_reads_each_source_channels():
+    import numpy as np
+
+    from cnn_keras.analysis import dense_connection_strength
+
+    model = cnn_keras.densenet_bc(depth=22, growth_rate=4)  # 3 layers per block, k0 = 8
+    w = dense_connection_strength(model, 2)
+    assert w.shape == (4, 4)  # 3 layers + the transition; sources: block input + 3 layers
+    assert np.isnan(w[0, 1:]).all() and not np.isnan(w[3]).any()
+    kernel = np.abs(keras.ops.convert_to_numpy(model.get_layer("conv2_block3_1_conv").kernel))
+    # layer 3 reads 8 + 2 * 4 channels: source 2 is channels 12..15
+    assert np.isclose(w[2, 2], kernel[:, :, 12:16, :].mean())
+    last = dense_connection_strength(model, 4)  # the last block has no transition
+    assert last.shape == (3, 4)
+    with pytest.raises(ValueError, match="Received: stage=7"):
+        dense_connection_strength(model, 7)
+
+
+def test_tradeoff_and_heatmap_figures(tmp_path):
+    import numpy as np
+
+    from cnn_keras import plots
+
+    rows = [{"label": "a", "macs": 4e7, "trainable_params": 2.7e5, "best_test_error": 10.0},
+            {"label": "b", "macs": 1e8, "trainable_params": 2.6e5, "best_test_error": 9.0}]
+    fig = plots.tradeoff_figure(rows, tmp_path / "t.png", title="t", caption="c")
+    assert (tmp_path / "t.png").stat().st_size > 1000 and len(fig.axes) == 2
+    m = np.tril(np.ones((3, 3)))
+    m[m == 0] = np.nan
+    plots.connection_heatmap(m, tmp_path / "h.png", title="h")
+    assert (tmp_path / "h.png").stat().st_size > 1000

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import cnn_keras
-from cnn_keras.analysis import count_params
+from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.models.densenet import densenet, densenet_cifar, densenet_imagenet
 
 # (model, trainable, total); 121/169/201 = keras.applications.DenseNet121/169/201(weights=None)
@@ -43,10 +43,32 @@ def test_equals_keras_applications(name):
     assert _weighted_names(ours) == _weighted_names(ref)
 
 
+# Multiply-adds at 224x224 (conv + dense); 121/169/201 = keras.applications (REFERENCE.md:
+# 2.834 / 3.360 / 4.291 GMACs). The paper's Fig. 3 puts DenseNet-121..264 at ~3-6 GFLOPs.
+IMAGENET_MACS = {"densenet121": 2_834_161_664, "densenet169": 3_359_843_328,
+                 "densenet201": 4_291_365_888, "densenet161": 7_727_907_072,
+                 "densenet264": 5_751_653_376}
+
+
+@pytest.mark.parametrize("name", ["densenet121", "densenet161"])
+def test_imagenet_macs(name):
+    assert count_macs(cnn_keras.build(name)) == IMAGENET_MACS[name]
+
+
+def test_cifar_macs_and_budget_vs_resnet20():
+    # DenseNet-BC L=52, k=12 has ResNet-20's parameter budget (notebook 05's comparison)
+    dn = cnn_keras.densenet_bc(depth=52)
+    rn = cnn_keras.resnet20()
+    assert count_params(dn)["trainable"] == 264_586
+    assert count_params(rn)["trainable"] == 269_722
+    assert count_macs(dn) == 105_819_852 and count_macs(rn) == 40_551_040
+
+
 @pytest.mark.parametrize("name,trainable", CIFAR_COUNTS)
 def test_cifar_counts(name, trainable):
     model = cnn_keras.build(name)
     assert count_params(model)["trainable"] == trainable
+    assert count_macs(model) == {"densenet_bc": 287_929_692, "densenet40": 264_812_928}[name]
     assert abs(trainable - {"densenet_bc": 0.8e6, "densenet40": 1.0e6}[name]) < 0.05e6
     assert model.input_shape == (None, 32, 32, 3)
     assert model.output_shape == (None, 10)

@@ -34,5 +34,7 @@ def test_invalid_arguments_fail_before_building(name, kwargs, arg):
 
 
 def test_family_builders_have_docstrings():
-    for fn in (cnn_keras.resnet, cnn_keras.resnet_cifar, cnn_keras.resnet_imagenet):
-        assert fn.__doc__ and "Args:" in fn.__doc__
+    for fn in (cnn_keras.resnet, cnn_keras.resnet_cifar, cnn_keras.resnet_imagenet,
+               cnn_keras.densenet, cnn_keras.densenet_cifar, cnn_keras.densenet_imagenet,
+               cnn_keras.efficientnet_imagenet, cnn_keras.mobilenet, cnn_keras.efficientnet):
+        assert fn.__doc__ and "Args:" in fn.__doc__ and "Reference:" in fn.__doc__

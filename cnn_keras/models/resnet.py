@@ -172,6 +172,8 @@ def resnet(
 ):
     """A ResNet of any shape: the family builder that every variant of this module calls.
 
+    Reference: https://arxiv.org/abs/1512.03385 (v2: https://arxiv.org/abs/1603.05027)
+
     Architecture options (keyword-only):
         stem: "imagenet" (7x7/2 conv 64 + 3x3/2 max-pool, 224x224 input) or "cifar"
             (3x3 conv, 32x32 input).

@@ -1,0 +1,303 @@
+"""MobileNet v1 (Howard et al. 2017), for ImageNet and CIFAR.
+
+Reference: MobileNets: Efficient Convolutional Neural Networks for Mobile Vision Applications,
+https://arxiv.org/abs/1704.04861
+
+One generic builder (`mobilenet`) reads the architecture from the table below; `mobilenet_cifar`
+is the same net with a stride-1 stem for 32x32 images.
+
+* Depthwise separable convolution (Sec. 3.1): a 3x3 depthwise conv (one filter per input
+  channel) followed by a 1x1 pointwise conv that mixes the M channels into N. For a Df x Df
+  output it costs Dk^2 * M * Df^2 + M * N * Df^2 multiply-adds instead of Dk^2 * M * N * Df^2 for
+  a standard conv: a fraction 1/N + 1/Dk^2, i.e. 8 to 9 times less with 3x3 kernels.
+* The net (Table 1): a standard 3x3/2 conv with 32 filters, 13 depthwise separable layers (26
+  layers), global average pooling and a fully connected classifier: 28 layers with weights, each
+  but the classifier followed by BN and ReLU. Table 1 prints "Conv dw / s2" for the 13th
+  depthwise layer, but its input and output are both 7x7: it has stride 1 (as in the released
+  TF-slim model and keras.applications).
+* Width multiplier alpha in (0, 1] (Sec. 3.3): every layer has int(alpha * N) filters; cost and
+  parameters shrink by about alpha^2. Resolution multiplier rho (Sec. 3.4): the input is
+  rho * 224 pixels (224, 192, 160, 128); cost shrinks by about rho^2, parameters stay the same.
+  Here rho is the input size (`input_shape=(192, 192, 3)`), or with `resolution` the size the
+  input is resized to inside the net (for a dataset of fixed size, e.g. CIFAR).
+* Layout, layer names and head of keras.applications.MobileNet (and Google's released
+  weights): ReLU6 after each BN, TF "same" padding ((0, 1) zero padding before each strided
+  depthwise conv), and a classifier that is a 1x1 conv `conv_preds` on the pooled 1x1 map
+  (equal to a dense layer) after a dropout of 1e-3. Convs have no bias (BN follows), Glorot
+  init; BN momentum 0.99, epsilon 1e-3 (the Keras defaults keras.applications uses; 0.9 for
+  the CIFAR net).
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import keras
+
+from cnn_keras._common import (
+    COMMON_ARGS_DOC,
+    _fail,
+    check_choice,
+    check_int,
+    finish_model,
+    resize_input,
+    resolve_inputs,
+)
+from cnn_keras.registry import register_model
+
+# --- The architecture as data --------------------------------------------------------------
+# Howard et al. 2017, Table 1: the first layer is a standard 3x3 conv, stride 2, 32 filters;
+# then the 13 depthwise separable layers as (pointwise filters N, stride of the depthwise conv).
+STEM_FILTERS = 32
+SEPARABLE_LAYERS = (
+    (64, 1),
+    (128, 2),
+    (128, 1),
+    (256, 2),
+    (256, 1),
+    (512, 2),
+    (512, 1), (512, 1), (512, 1), (512, 1), (512, 1),  # "5x" in Table 1
+    (1024, 2),
+    (1024, 1),  # printed "s2" in Table 1, but 7x7 -> 7x7: stride 1
+)
+ACTIVATIONS = ("relu6", "relu")
+# Howard et al. 2017, Tables 6 and 7: ImageNet top-1 (%), million multiply-adds, million
+# parameters of the width multipliers (at 224 px) and of the input sizes (alpha = 1.0).
+PAPER_WIDTH = {1.0: (70.6, 569, 4.2), 0.75: (68.4, 325, 2.6), 0.5: (63.7, 149, 1.3),
+               0.25: (50.6, 41, 0.5)}
+PAPER_RESOLUTION = {224: (70.6, 569, 4.2), 192: (69.1, 418, 4.2), 160: (67.2, 290, 4.2),
+                    128: (64.4, 186, 4.2)}
+# Howard et al. 2017, Table 4: the same net with standard 3x3 convs ("Conv MobileNet").
+PAPER_FULL_CONV = (71.7, 4866, 29.3)
+# What keras.applications.MobileNet has ImageNet weights for.
+IMAGENET_ALPHAS = (0.25, 0.5, 0.75, 1.0)
+IMAGENET_SIZES = (128, 160, 192, 224)
+
+
+# --- Layers ---------------------------------------------------------------------------------
+def _bn_act(x, name, activation, momentum=0.99):
+    x = keras.layers.BatchNormalization(axis=-1, momentum=momentum, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(6.0 if activation == "relu6" else None, name=f"{name}_relu")(x)
+
+
+def separable_block(x, filters, stride, block_id, *, depth_multiplier=1, activation="relu6",
+                    bn_momentum=0.99):
+    """3x3 depthwise conv -> BN -> ReLU -> 1x1 pointwise conv to `filters` -> BN -> ReLU
+    (Fig. 3 right; keras.applications' `_depthwise_conv_block`, names conv_dw_i / conv_pw_i)."""
+    padding = "same"
+    if stride > 1:  # TF "same" for even sizes: one row / column of zeros after the input
+        x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
+        padding = "valid"
+    x = keras.layers.DepthwiseConv2D(3, strides=stride, padding=padding,
+                                     depth_multiplier=depth_multiplier, use_bias=False,
+                                     name=f"conv_dw_{block_id}")(x)
+    x = _bn_act(x, f"conv_dw_{block_id}", activation, bn_momentum)
+    x = keras.layers.Conv2D(filters, 1, padding="same", use_bias=False,
+                            name=f"conv_pw_{block_id}")(x)
+    return _bn_act(x, f"conv_pw_{block_id}", activation, bn_momentum)
+
+
+def _width(filters, alpha):
+    return max(1, int(filters * alpha))
+
+
+def _keras_mobilenet(*, alpha, with_top, include_top, **kwargs):
+    """keras.applications.MobileNet with ImageNet weights as `finish_model`'s source.
+
+    `finish_model` is called with include_top=False (the conv head is built here), so the
+    real `include_top` comes as `with_top`."""
+    del include_top
+    return keras.applications.MobileNet(alpha=alpha, include_top=with_top, **kwargs)
+
+
+def _square_size(input_shape, input_tensor):
+    """The input's height if it is square and known (for the default size), else None."""
+    shape = input_shape
+    if input_tensor is not None and keras.backend.is_keras_tensor(input_tensor):
+        shape = tuple(input_tensor.shape[1:])
+    if isinstance(shape, (tuple, list)) and len(shape) == 3 and shape[0] == shape[1]:
+        return shape[0] if isinstance(shape[0], int) else None
+    return None
+
+
+# --- The builders ---------------------------------------------------------------------------
+def mobilenet(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=1000,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    depth_multiplier=1,
+    dropout=1e-3,
+    activation="relu6",
+    stem_stride=2,
+    resolution=None,
+    bn_momentum=0.99,
+):
+    """MobileNet v1 (Howard et al. 2017, Table 1): the family builder, for ImageNet by default.
+
+    Reference: https://arxiv.org/abs/1704.04861
+
+    At 224x224x3 with 1000 classes: 4,231,976 trainable / 4,253,864 total parameters and
+    568.7M multiply-adds (paper: 4.2M, 569M), equal to keras.applications.MobileNet(alpha=alpha)
+    for every alpha (same layer names and weights; `weights="imagenet"` copies its weights).
+
+    Architecture options (keyword-only):
+        alpha: the width multiplier in (0, 1]: every layer has int(alpha * N) filters (paper:
+            1.0, 0.75, 0.5, 0.25; ~alpha^2 of the cost and parameters). keras.applications also
+            accepts alpha > 1; the paper defines alpha in (0, 1] and so does this builder.
+        depth_multiplier: outputs per input channel of every depthwise conv (an integer >= 1;
+            1 in the paper). keras.applications' docstring calls it the "resolution
+            multiplier", but the paper's resolution multiplier rho is the input size.
+        dropout: dropout rate before the classifier, in [0, 1) (keras.applications: 1e-3).
+        activation: "relu6" (min(max(x, 0), 6): keras.applications and Google's released
+            weights) or "relu" (the paper's text).
+        stem_stride: stride of the first conv: 2 (ImageNet: 224 -> 7x7 final maps) or 1
+            (small images: 32 -> 2x2).
+        resolution: None, or the size in pixels the input is resized to (bilinear) before the
+            first conv: the paper's resolution multiplier rho = resolution / input size, for a
+            dataset of fixed size. On ImageNet give rho through the input size instead:
+            `input_shape=(192, 192, 3)` (or 160, 128) is rho = 0.857 (0.714, 0.571).
+        bn_momentum: momentum of the BN moving statistics, in [0, 1) (0.99: keras.applications;
+            the CIFAR net uses 0.9, PyTorch's default, so short runs get usable test-time
+            statistics).
+    ImageNet weights (`weights="imagenet"`) exist for alpha in 0.25 / 0.5 / 0.75 / 1.0,
+    depth_multiplier 1, relu6, stem_stride 2, no `resolution`, and square inputs of 128, 160,
+    192 or 224 pixels (the input size selects the weights, as in keras.applications).
+    """
+    if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
+            or not 0 < alpha <= 1):
+        _fail("`alpha` (the width multiplier) must be a number in (0, 1].", alpha=alpha)
+    check_int("depth_multiplier", depth_multiplier)
+    if (isinstance(dropout, bool) or not isinstance(dropout, numbers.Real)
+            or not 0 <= dropout < 1):
+        _fail("`dropout` must be a number in [0, 1).", dropout=dropout)
+    check_choice("activation", activation, ACTIVATIONS)
+    if (isinstance(bn_momentum, bool) or not isinstance(bn_momentum, numbers.Real)
+            or not 0 <= bn_momentum < 1):
+        _fail("`bn_momentum` must be a number in [0, 1).", bn_momentum=bn_momentum)
+    if isinstance(stem_stride, bool):
+        _fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
+    check_choice("stem_stride", stem_stride, (1, 2))
+    # The net halves the maps 5 times (4 with stem_stride=1); smaller inputs end at 0x0.
+    min_size = 32 if stem_stride == 2 else 16
+    if resolution is not None:
+        check_int("resolution", resolution, minimum=min_size)
+    if name is not None and not isinstance(name, str):
+        _fail("`name` must be a string or None.", name=name)
+    if isinstance(weights, str) and weights == "imagenet":
+        if alpha not in IMAGENET_ALPHAS:
+            _fail(f"ImageNet weights exist for `alpha` in {list(IMAGENET_ALPHAS)} only.",
+                  alpha=alpha)
+        for arg, value, wanted in (("depth_multiplier", depth_multiplier, 1),
+                                   ("activation", activation, "relu6"),
+                                   ("stem_stride", stem_stride, 2),
+                                   ("resolution", resolution, None)):
+            if value != wanted:
+                _fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
+    size = _square_size(input_shape, input_tensor)
+    if stem_stride == 1:
+        default_size = 32
+    else:  # like keras.applications: a square input of a released size is the default size
+        default_size = size if size in IMAGENET_SIZES else 224
+    inp = resolve_inputs(
+        include_top=include_top,
+        weights=weights,
+        input_tensor=input_tensor,
+        input_shape=input_shape,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        default_size=default_size,
+        min_size=min_size,
+        imagenet_available=True,
+        model_name=name or "mobilenet",
+    )
+    if weights == "imagenet" and inp.shape[:2] not in [(s, s) for s in IMAGENET_SIZES]:
+        _fail(f"ImageNet weights exist for square inputs of {list(IMAGENET_SIZES)} pixels "
+              "only (give e.g. input_shape=(224, 224, 3)).", input_shape=inp.shape)
+
+    x = resize_input(inp.tensor, resolution)
+    x = keras.layers.Conv2D(_width(STEM_FILTERS, alpha), 3, strides=stem_stride, padding="same",
+                            use_bias=False, name="conv1")(x)
+    x = _bn_act(x, "conv1", activation, bn_momentum)
+    for block_id, (filters, stride) in enumerate(SEPARABLE_LAYERS, start=1):
+        x = separable_block(x, _width(filters, alpha), stride, block_id,
+                            depth_multiplier=depth_multiplier, activation=activation,
+                            bn_momentum=bn_momentum)
+    if include_top:  # keras.applications' head: the classifier is a 1x1 conv on the 1x1 map
+        x = keras.layers.GlobalAveragePooling2D(keepdims=True, name="avg_pool")(x)
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+        x = keras.layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
+        x = keras.layers.Reshape((classes,), name="reshape_2")(x)
+        x = keras.layers.Activation(classifier_activation, name="predictions")(x)
+    return finish_model(  # the head is built: finish_model only pools (include_top=False)
+        x,
+        inp,
+        include_top=False,
+        pooling=pooling,
+        classes=classes,
+        classifier_activation=classifier_activation,
+        weights=weights,
+        name=name or "mobilenet",
+        imagenet_source=functools.partial(_keras_mobilenet, alpha=alpha, with_top=include_top),
+    )
+
+
+def mobilenet_cifar(
+    include_top=True,
+    weights=None,
+    input_tensor=None,
+    input_shape=None,
+    pooling=None,
+    classes=10,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    alpha=1.0,
+    depth_multiplier=1,
+    dropout=1e-3,
+    activation="relu6",
+    resolution=None,
+):
+    """MobileNet v1 for CIFAR-10: the ImageNet net (Howard et al. 2017, Table 1) with a stride-1
+    first conv, the common adaptation to 32x32 images (the paper has no CIFAR net).
+
+    Reference: https://arxiv.org/abs/1704.04861
+
+    The 4 strided depthwise convs take 32x32 inputs to 2x2 final maps (7x7 from 224 on
+    ImageNet). BN momentum 0.9 (as every CIFAR net here; with keras.applications' 0.99 a
+    6-epoch run on 5,000 images had 14 % test accuracy at 40 % training accuracy: the moving
+    statistics had not caught up). Defaults: 32x32x3 input, 10 classes: 3,217,226 trainable /
+    3,239,114 total parameters, 46.4M multiply-adds.
+
+    Architecture options (keyword-only):
+        alpha: the width multiplier in (0, 1] (Sec. 3.3).
+        depth_multiplier: outputs per input channel of every depthwise conv (integer >= 1).
+        dropout: dropout rate before the classifier, in [0, 1).
+        activation: "relu6" (keras.applications) or "relu" (the paper's text).
+        resolution: the paper's resolution multiplier rho on a dataset of fixed size: None, or
+            the size (>= 16 pixels) the input is resized to (bilinear) before the first conv,
+            e.g. 24 for rho = 0.75 on CIFAR: ~rho^2 of the multiply-adds, same parameters.
+    """
+    if isinstance(weights, str) and weights == "imagenet":
+        _fail("There are no ImageNet weights for the stride-1 CIFAR net; use mobilenet() "
+              "(ImageNet weights at 128-224 px), weights=None or a .weights.h5 path.",
+              weights=weights)
+    return mobilenet(
+        include_top, weights, input_tensor, input_shape, pooling, classes,
+        classifier_activation, name or "mobilenet_cifar",
+        alpha=alpha, depth_multiplier=depth_multiplier, dropout=dropout, activation=activation,
+        stem_stride=1, resolution=resolution, bn_momentum=0.9,
+    )
+
+
+for _family in (mobilenet, mobilenet_cifar):
+    _family.__doc__ += COMMON_ARGS_DOC
+    register_model(_family)
