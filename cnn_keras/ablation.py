@@ -26,7 +26,8 @@ cores: a class-balanced subset) and ``full`` (all 50k images; for a GPU).
   accuracy against multiply-adds and parameters (Tables 6-7), in ``tradeoff.png``.
 * ``efficientnet`` (Tan & Le 2019): the CIFAR B0 scaled by the compound rule (phi = 1: ~3x its
   multiply-adds on 32 px, where rounding the repeats up weighs more than on ImageNet) and by
-  depth only, width only or resolution only to the same budget (Sec. 3.3 / Fig. 3).
+  depth only, width only or resolution only to the same budget (Sec. 3.3 / Fig. 3); lr 0.05
+  with a one-epoch warm-up, stochastic depth and dropout off (they only slow short runs).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Ablation:
     paper: str
     milestones: tuple = (0.5, 0.75)  # lr /10 at these fractions of the run; () for constant
     tradeoff: bool = False  # also draw tradeoff.png: error against multiply-adds and parameters
+    warmup_epochs: float = 0.0  # linear lr warm-up over the first epochs
 
     def variant(self, key: str) -> Variant:
         keys = [v.key for v in self.variants]
@@ -81,6 +83,9 @@ _SIZES = {"quick": (256, 128), "demo": (5_000, 1_000), "full": (None, None)}
 _ALEX = {"groups": 1, "lrn": False, "init": "he"}
 _VGG = {"batch_norm": False, "init": "he"}
 _DENSE = {"depth": 52}
+# Stochastic depth and dropout off: in runs of ~100 steps they only slow the start (measured:
+# B0 on 2,000 images, 3 epochs, Adam: 19 % training accuracy with them, 31 % without).
+_EFF = {"drop_connect_rate": 0.0, "dropout": 0.0}
 
 ABLATIONS = {
     "alexnet": Ablation(
@@ -197,20 +202,20 @@ ABLATIONS = {
         title="EfficientNet on CIFAR-10: B0 scaled to ~3x FLOPs by depth, width, resolution "
               "or all three",
         variants=(
-            Variant("b0", "B0 (d=1, w=1, 32 px)", "efficientnet_cifar"),
+            Variant("b0", "B0 (d=1, w=1, 32 px)", "efficientnet_cifar", _EFF),
             Variant("depth", "depth only (d=2.6)", "efficientnet_cifar",
-                    {"depth_coefficient": 2.6}),
+                    {**_EFF, "depth_coefficient": 2.6}),
             Variant("width", "width only (w=1.7)", "efficientnet_cifar",
-                    {"width_coefficient": 1.7}),
+                    {**_EFF, "width_coefficient": 1.7}),
             Variant("resolution", "resolution only (50 px)", "efficientnet_cifar",
-                    {"resolution": 50}),
+                    {**_EFF, "resolution": 50}),
             Variant("compound", "compound phi=1 (d=1.2, w=1.1, 36 px)", "efficientnet_cifar",
-                    {"phi": 1}),
+                    {**_EFF, "phi": 1}),
         ),
-        lr=0.1, weight_decay=5e-5,
-        epochs={"quick": 1, "demo": 4, "full": 60},
+        lr=0.05, weight_decay=5e-5, warmup_epochs=1,
+        epochs={"quick": 1, "demo": 6, "full": 60},
         sizes={**_SIZES, "demo": (2_500, 1_000)},
-        threshold={"quick": 88.0, "demo": 60.0, "full": 10.0},
+        threshold={"quick": 88.0, "demo": 70.0, "full": 10.0},
         paper="Fig. 3 / Table 3: scaling depth, width or resolution alone saturates near 80% "
               "top-1; compound scaling of B0 (MobileNet/ResNet too) gives up to +1.4 points "
               "at the same FLOPs",
@@ -233,7 +238,8 @@ def _check_mode(mode):
 def recipe(ablation: Ablation, mode: str, epochs: int | None = None) -> training.Recipe:
     """The paper's SGD (momentum 0.9, its weight decay and lr), lr /10 at 50% and 75%."""
     base = training.scaled_recipe(epochs or ablation.epochs[mode], lr=ablation.lr,
-                                  weight_decay=ablation.weight_decay)
+                                  weight_decay=ablation.weight_decay,
+                                  warmup_epochs=ablation.warmup_epochs)
     if ablation.milestones == base.milestones:
         return base
     return dataclasses.replace(base, milestones=tuple(ablation.milestones),

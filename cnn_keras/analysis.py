@@ -36,8 +36,9 @@ def layer_macs(layer) -> int:
     return 0
 
 
-def layer_table(model, types=(keras.layers.Conv2D, keras.layers.Dense,
-                               keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)) -> list:
+def layer_table(model, types=(keras.layers.Conv2D, keras.layers.DepthwiseConv2D,
+                               keras.layers.Dense, keras.layers.MaxPooling2D,
+                               keras.layers.AveragePooling2D)) -> list:
     """One row per layer of the given types, in order: name, type, output shape, parameters
     and multiply-adds (for a compact architecture table; `model.summary()` lists everything)."""
     rows = []
@@ -96,7 +97,7 @@ def _as_pair(v):
     return tuple(v) if isinstance(v, (tuple, list)) else (v, v)
 
 
-def receptive_fields(model) -> list[dict]:
+def receptive_fields(model, *, through_global: bool = False) -> list[dict]:
     """Receptive field of every layer's output, in input pixels, input to output order.
 
     Each row: ``{"layer", "rf": (h, w), "jump": (h, w)}`` where `jump` is the distance in input
@@ -104,16 +105,25 @@ def receptive_fields(model) -> list[dict]:
     dilation d and stride s: ``rf_out = rf_in + d·(k - 1)·jump_in`` and ``jump_out = jump_in·s``.
     Where paths merge (Add, Concatenate) the largest field counts; global pooling, Flatten and
     Dense see the whole input. Padding does not change the size of the field.
+
+    A squeeze-and-excitation gate (global pooling -> 1x1 convs -> Multiply with the feature map,
+    EfficientNet) makes every later unit depend on the whole image, but only through one scale
+    factor per channel. By default such global branches are left out where they merge into a
+    spatial path, so the field is that of the convolutions; `through_global=True` counts them
+    (every unit after the first gate then sees the whole input).
     """
     state = {}
     for inp in model.inputs:
-        state[id(inp)] = ((1, 1), (1, 1))
+        state[id(inp)] = ((1, 1), (1, 1), False)  # (field, jump, through a global layer)
     rows = []
     for layer in model.layers:
         inputs = layer.input if isinstance(layer.input, (list, tuple)) else [layer.input]
         known = [state[id(t)] for t in inputs if id(t) in state]
         if not known:
             continue
+        if not through_global and len(known) > 1 and not all(k[2] for k in known):
+            known = [k for k in known if not k[2]]  # a gate merging into the spatial path
+        is_global = any(k[2] for k in known)
         rf = tuple(max(k[0][i] for k in known) for i in range(2))
         jump = tuple(max(k[1][i] for k in known) for i in range(2))
         if isinstance(layer, _SPATIAL):
@@ -127,11 +137,12 @@ def receptive_fields(model) -> list[dict]:
         elif isinstance(layer, _GLOBAL):
             shape = model.inputs[0].shape[1:3]
             rf = tuple(s if s is not None else float("inf") for s in shape)
+            is_global = True
         elif isinstance(layer, ZeroPadShortcut):  # a 1x1 subsampling: only the jump changes
             jump = tuple(j * layer.stride for j in jump)
         outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
         for t in outputs:
-            state[id(t)] = (rf, jump)
+            state[id(t)] = (rf, jump, is_global)
         rows.append({"layer": layer.name, "rf": rf, "jump": jump})
     return rows
 

@@ -5,6 +5,7 @@
     cnn-keras train MODEL --epochs N --batch-size B --subset N --seed S --out DIR
     cnn-keras degradation --mode quick|demo|full --out DIR
     cnn-keras ablation alexnet|fig1|vgg|googlenet|densenet|mobilenet|efficientnet --mode MODE
+    cnn-keras bench MODEL --what train|infer|data [--batch-size B --steps N --backend NAME]
 """
 
 from __future__ import annotations
@@ -113,6 +114,25 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="random seed (0)")
     s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
+
+    s = sub.add_parser(
+        "bench", help="images/s of training, inference or the input pipeline",
+        description="Measure images per second: `train` (fit steps with the course's optimizer "
+        "on one random batch), `infer` (predict) or `data` (the CIFAR-10 augmentation pipeline "
+        "alone). Prints a line and a final JSON line (model, what, images_per_sec, backend, "
+        "device, precision, batch).")
+    s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
+    s.add_argument("--what", choices=("train", "infer", "data"), default="train")
+    s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
+    s.add_argument("--steps", type=_positive_int, default=30, help="timed steps (30)")
+    s.add_argument("--warmup", type=_positive_int, default=5, help="untimed steps first (5)")
+    s.add_argument("--pipeline", choices=("tf.data", "numpy"), default="tf.data",
+                   help="input pipeline for --what data")
+    s.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                   help="Keras backend (default: KERAS_BACKEND or tensorflow); runs a fresh "
+                   "process with KERAS_BACKEND set")
+    _add_dtype_policy(s)
+    s.add_argument("--seed", type=int, default=0, help="random seed (0)")
     return p
 
 
@@ -121,7 +141,8 @@ def main(argv=None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         return {"list": _list, "summary": _summary, "train": _train,
-                "degradation": _degradation, "ablation": _ablation}[args.command](args)
+                "degradation": _degradation, "ablation": _ablation,
+                "bench": _bench}[args.command](args)
     except (ValueError, FileNotFoundError) as exc:
         print(f"cnn-keras {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -205,6 +226,28 @@ def _ablation(args) -> int:
     ablation.run(args.name, args.mode, args.out, data_dir=args.data_dir, seed=args.seed,
                  epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
                  verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _bench(args) -> int:
+    import importlib.util
+    import subprocess
+
+    current = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if args.backend and args.backend != current:
+        if importlib.util.find_spec(args.backend) is None:
+            raise ValueError(f"the {args.backend} backend needs `pip install {args.backend}`. "
+                             f"Received: --backend {args.backend}")
+        argv = ["bench", args.model, "--what", args.what, "--batch-size", str(args.batch_size),
+                "--steps", str(args.steps), "--warmup", str(args.warmup), "--pipeline",
+                args.pipeline, "--dtype-policy", args.dtype_policy, "--seed", str(args.seed)]
+        env = {**os.environ, "KERAS_BACKEND": args.backend}
+        return subprocess.call([sys.executable, "-m", "cnn_keras", *argv], env=env)
+    from cnn_keras import bench
+
+    bench.run(args.model, args.what, batch_size=args.batch_size, steps=args.steps,
+              warmup=args.warmup, dtype_policy=args.dtype_policy, pipeline=args.pipeline,
+              seed=args.seed)
     return 0
 
 

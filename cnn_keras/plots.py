@@ -9,6 +9,15 @@ import matplotlib.pyplot as plt
 _COLORS = {20: "#e8a33d", 32: "#3d85c6", 44: "#6aa84f", 56: "#cc0000", 110: "#674ea7"}
 
 
+def _finish(fig, path):
+    """Lay out `fig`, save it to `path` (its folder created) unless None, and return it."""
+    fig.tight_layout()
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig
+
+
 def _depth(name: str) -> int:
     return int("".join(ch for ch in name if ch.isdigit()) or 0)
 
@@ -40,11 +49,7 @@ def degradation_figure(histories: dict, path=None, *, caption: str = ""):
     axes[1].set_ylabel("")
     if caption:
         fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path)
 
 
 def training_curves(histories: dict, path=None, *, caption: str = ""):
@@ -60,10 +65,7 @@ def training_curves(histories: dict, path=None, *, caption: str = ""):
     _error_curves(axes[1], histories, "error")
     if caption:
         fig.suptitle(caption, fontsize=9)
-    fig.tight_layout()
-    if path is not None:
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path)
 
 
 def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str = ""):
@@ -84,11 +86,7 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
     axes[1].legend(fontsize=8)
     if caption:
         fig.suptitle(caption, fontsize=8, y=0.995)
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path)
 
 
 def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: str = "",
@@ -116,11 +114,7 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
     heading = "\n".join(t for t in (title, caption) if t)
     if heading:
         fig.suptitle(heading, fontsize=8, y=0.995)
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path)
 
 
 def architecture_diagram(model, path, **kwargs):
@@ -165,8 +159,4 @@ def connection_heatmap(matrix, path=None, *, title: str = "", caption: str = "")
     fig.colorbar(im, ax=ax, label="mean |w|, relative to the row's max")
     if caption:
         fig.text(0.5, 0.005, caption, fontsize=7, ha="center", va="bottom")
-    fig.tight_layout()
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path)

@@ -4,6 +4,7 @@ paths, `analysis.layer_table`, AlexNet's `init` option and the `ablation` subcom
 import csv
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,8 @@ import cnn_keras
 from cnn_keras import ablation, analysis, training
 from cnn_keras import data as data_lib
 from cnn_keras.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_bad_names_and_modes_fail_before_work(tmp_path):
@@ -231,3 +234,22 @@ def test_cifar10_subset_falls_back_to_synthetic_only_when_asked(tmp_path, monkey
         data_lib.cifar10_subset(64, 32)
     data = data_lib.cifar10_subset(64, 32, synthetic_fallback=True, verbose=False)
     assert (len(data.x_train), len(data.x_test)) == (64, 32) and "synthetic" in data.source
+
+
+@pytest.mark.parametrize("name", sorted(ablation.ABLATIONS))
+def test_recorded_demo_runs_are_complete_and_match_their_histories(name):
+    """results/ablations-demo/NAME: what the notebooks and the README quote was measured."""
+    rec = REPO / "results" / "ablations-demo" / name
+    if not rec.exists():
+        pytest.skip(f"no recorded demo run of {name} in this checkout")
+    info = ablation.load(rec)
+    abl = ablation.ABLATIONS[name]
+    assert info["mode"] == "demo" and info["experiment"] == f"ablation/{name}"
+    assert [r["variant"] for r in info["summary"]] == [v.key for v in abl.variants]
+    assert (rec / "ablation.png").exists()
+    assert (rec / "tradeoff.png").exists() == abl.tradeoff
+    for row in info["summary"]:
+        history = info["histories"][row["label"]]
+        assert len(history) == row["epochs"] == abl.epochs["demo"]
+        assert row["final_test_error"] == round(100 * (1 - history[-1]["val_accuracy"]), 2)
+        assert json.loads((rec / row["variant"] / "run.json").read_text())["status"] == "finished"

@@ -108,3 +108,13 @@ def test_tradeoff_and_heatmap_figures(tmp_path):
     m[m == 0] = np.nan
     plots.connection_heatmap(m, tmp_path / "h.png", title="h")
     assert (tmp_path / "h.png").stat().st_size > 1000
+
+
+def test_receptive_field_of_squeeze_excitation_nets():
+    model = cnn_keras.efficientnet_b0(include_top=False)
+    conv_path = {r["layer"]: r["rf"][0] for r in receptive_fields(model)}
+    with_gates = {r["layer"]: r["rf"][0] for r in receptive_fields(model, through_global=True)}
+    # block1a: stem 3x3/2 (3 px, jump 2) then a 3x3 depthwise conv: 3 + 2 * 2 = 7
+    assert conv_path["block1a_project_bn"] == 7
+    assert with_gates["block1a_project_bn"] == 224  # the SE gate sees the whole image
+    assert receptive_field(model) == conv_path["top_activation"] == 851

@@ -1,0 +1,97 @@
+"""PyTorch reference for `cpu_compare.py`: ResNet-20 (He et al. 2015, CIFAR, option-A shortcuts),
+the same network as `cnn_keras.resnet20()` (269,722 trainable parameters), trained with the
+same optimizer (SGD momentum 0.9, coupled weight decay 1e-4) on one random batch, eager mode.
+
+    python benchmarks/torch_resnet20.py --batch-size 128 --steps 30 [--channels-last]
+
+Prints one JSON line like `cnn-keras bench` (model, what, images_per_sec, backend, device,
+precision, batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class Block(nn.Module):
+    def __init__(self, c_in, c_out, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c_out)
+        self.stride, self.pad = stride, c_out - c_in
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        shortcut = x[:, :, ::self.stride, ::self.stride] if self.stride > 1 else x
+        if self.pad:  # option A: zero-padded channels
+            shortcut = F.pad(shortcut, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return F.relu(y + shortcut)
+
+
+class ResNet20(nn.Module):
+    def __init__(self, n=3, classes=10):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(16)
+        layers, c = [], 16
+        for stage, width in enumerate((16, 32, 64)):
+            for i in range(n):
+                layers.append(Block(c, width, 2 if stage and i == 0 else 1))
+                c = width
+        self.blocks = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = self.blocks(F.relu(self.bn(self.conv(x))))
+        return self.fc(x.mean((2, 3)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--channels-last", action="store_true")
+    args = p.parse_args()
+    torch.manual_seed(0)
+    net = ResNet20()
+    params = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    assert params == 269_722, params
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    net = net.to(memory_format=fmt)
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    x = torch.randn(args.batch_size, 3, 32, 32).to(memory_format=fmt)
+    y = torch.randint(0, 10, (args.batch_size,))
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        F.cross_entropy(net(x), y).backward()
+        opt.step()
+
+    for _ in range(args.warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(args.steps):
+        step()
+    seconds = time.perf_counter() - start
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(json.dumps({
+        "model": "resnet20", "what": "train", "backend": f"pytorch {torch.__version__} eager"
+        + (" channels_last" if args.channels_last else ""), "device": f"CPU ({cores} cores)",
+        "precision": "float32", "batch": args.batch_size, "steps": args.steps,
+        "seconds": round(seconds, 6), "images_per_sec": round(args.batch_size * args.steps
+                                                              / seconds, 1)}))
+
+
+if __name__ == "__main__":
+    main()

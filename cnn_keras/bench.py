@@ -1,0 +1,126 @@
+"""Throughput benchmarks: images per second of training steps, inference, or the input pipeline.
+
+    cnn-keras bench resnet20 --what train --batch-size 128 --steps 30
+    cnn-keras bench resnet20 --what data            # the CIFAR-10 augmentation pipeline alone
+    cnn-keras bench resnet20 --backend jax          # re-runs itself with KERAS_BACKEND=jax
+
+Every run prints one line per measurement and, last, one JSON line with model, what,
+images_per_sec, backend, device, precision and batch (for scripts: `benchmarks/`). Numbers are
+measured, never asserted: no test checks a speed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import keras
+import numpy as np
+
+WHATS = ("train", "infer", "data")
+
+
+class _SameBatch(keras.utils.PyDataset):
+    """`steps` copies of one batch: every backend can fit it, and no time goes to input."""
+
+    def __init__(self, x, y, steps):
+        super().__init__()
+        self.x, self.y, self.steps = x, y, steps
+
+    def __len__(self):
+        return self.steps
+
+    def __getitem__(self, i):
+        return self.x, self.y
+
+
+def _check(what, batch_size, steps, warmup):
+    if what not in WHATS:
+        raise ValueError(f"`what` must be one of {list(WHATS)}. Received: what={what!r}")
+    for arg, value in (("batch_size", batch_size), ("steps", steps), ("warmup", warmup)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (arg != "warmup"):
+            raise ValueError(f"`{arg}` must be a positive integer. Received: {arg}={value!r}")
+
+
+def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, steps: int = 30,
+        warmup: int = 5, dtype_policy: str = "float32", pipeline: str = "tf.data",
+        seed: int = 0, verbose: bool = True) -> dict:
+    """Measure `what` for registered `model` (CIFAR-10 shaped inputs for CIFAR nets, the paper's
+    input size otherwise) and return the result dict (also printed as a JSON line).
+
+    train: steps of `model.fit` with the course's optimizer (SGD momentum 0.9, coupled weight
+    decay), after `warmup` steps of compilation and warm-up. infer: `model.predict`. data: the
+    CIFAR-10 training pipeline (pad-crop-flip and mean subtraction) alone, `pipeline` "tf.data"
+    or "numpy" (`data.NumpyTrainBatches`), on random 32x32 images.
+    """
+    from cnn_keras import data as data_lib
+    from cnn_keras import runinfo, training
+    from cnn_keras.registry import build, get_builder
+
+    _check(what, batch_size, steps, warmup)
+    get_builder(model)  # a clear error for an unknown name
+    if dtype_policy not in training.DTYPE_POLICIES:
+        raise ValueError(f"`dtype_policy` must be one of {list(training.DTYPE_POLICIES)}. "
+                         f"Received: dtype_policy={dtype_policy!r}")
+    rng = np.random.default_rng(seed)
+    backend = keras.backend.backend()
+    result = {"model": model, "what": what, "backend": backend,
+              "device": runinfo.hardware()["device"], "precision": dtype_policy,
+              "batch": batch_size, "steps": steps}
+    if what == "data":
+        if pipeline not in ("tf.data", "numpy"):
+            raise ValueError("`pipeline` must be 'tf.data' or 'numpy'. "
+                             f"Received: pipeline={pipeline!r}")
+        n = batch_size * (steps + warmup)
+        x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+        y = rng.integers(0, 10, n)
+        mean = data_lib.per_pixel_mean(x)
+        if pipeline == "tf.data":
+            batches = iter(data_lib.train_dataset(x, y, mean=mean, seed=seed,
+                                                  batch_size=batch_size, epochs=1))
+        else:
+            nb = data_lib.NumpyTrainBatches(x, y, mean=mean, seed=seed, batch_size=batch_size)
+            batches = (nb[i] for i in range(len(nb)))
+        for _ in range(warmup):
+            next(batches)
+        start = time.perf_counter()
+        for _ in range(steps):
+            next(batches)
+        seconds = time.perf_counter() - start
+        result["pipeline"] = pipeline
+    else:
+        keras.utils.set_random_seed(seed)
+        previous = keras.config.dtype_policy().name
+        keras.config.set_dtype_policy(dtype_policy)
+        try:
+            net = build(model)
+        finally:
+            keras.config.set_dtype_policy(previous)
+        shape = tuple(net.inputs[0].shape[1:])
+        classes = net.outputs[0].shape[-1]
+        x = rng.standard_normal((batch_size, *shape)).astype("float32")
+        y = rng.integers(0, classes, batch_size)
+        if what == "train":
+            opt = training.scaled_recipe(10).optimizer(1000)
+            net.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
+                        jit_compile=False if backend == "tensorflow" else "auto")
+            labels = (y,) * len(net.outputs) if len(net.outputs) > 1 else y
+            net.fit(_SameBatch(x, labels, warmup), epochs=1, verbose=0)
+            start = time.perf_counter()
+            net.fit(_SameBatch(x, labels, steps), epochs=1, verbose=0)
+            seconds = time.perf_counter() - start
+        else:
+            for _ in range(warmup):
+                net.predict_on_batch(x)
+            start = time.perf_counter()
+            for _ in range(steps):
+                net.predict_on_batch(x)
+            seconds = time.perf_counter() - start
+    result["seconds"] = round(seconds, 6)
+    result["images_per_sec"] = round(batch_size * steps / seconds, 1)
+    if verbose:
+        print(f"{model} {what}: {result['images_per_sec']:,.0f} images/s "
+              f"(batch {batch_size}, {steps} steps in {seconds:.2f} s; {backend}, "
+              f"{dtype_policy}, {result['device']})")
+        print(json.dumps(result))
+    return result
