@@ -31,12 +31,16 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--steps", type=int, default=30)
+    p.add_argument("--steps", type=int, default=40)
     p.add_argument("--model", default="resnet20")
     args = p.parse_args()
     common = ["--batch-size", str(args.batch_size), "--steps", str(args.steps)]
     bench = [sys.executable, "-m", "cnn_keras", "bench", args.model]
     runs = {"keras/tensorflow train": (bench + ["--what", "train", *common], {}),
+            "keras/tensorflow train, 8 steps/execution":
+                (bench + ["--what", "train", "--steps-per-execution", "8", *common], {}),
+            "keras/tensorflow train, mixed_bfloat16":
+                (bench + ["--what", "train", "--dtype-policy", "mixed_bfloat16", *common], {}),
             "data tf.data": (bench + ["--what", "data", "--pipeline", "tf.data", *common], {}),
             "data numpy": (bench + ["--what", "data", "--pipeline", "numpy", *common], {})}
     if importlib.util.find_spec("jax"):
@@ -60,13 +64,13 @@ def main():
                 raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
             result = _last_json(out.stdout)
             results[name].append(result)
-            print(f"round {r + 1}/{args.rounds} {name:<30} {result['images_per_sec']:>10,.0f} "
+            print(f"round {r + 1}/{args.rounds} {name:<42} {result['images_per_sec']:>10,.0f} "
                   "images/s", flush=True)
-    print(f"\n{'':<32}{'median images/s':>16}  backend / device")
+    print(f"\n{'':<44}{'median images/s':>16}  backend / device")
     summary = []
     for name, rows in results.items():
         median = statistics.median(row["images_per_sec"] for row in rows)
-        print(f"{name:<32}{median:>16,.0f}  {rows[0]['backend']} / {rows[0]['device']}")
+        print(f"{name:<44}{median:>16,.0f}  {rows[0]['backend']} / {rows[0]['device']}")
         summary.append({**rows[0], "name": name, "images_per_sec": median,
                         "rounds": [row["images_per_sec"] for row in rows]})
     print(json.dumps({"benchmark": "cpu_compare", "model": args.model, "batch": args.batch_size,

@@ -20,8 +20,30 @@ import numpy as np
 WHATS = ("train", "infer", "data")
 
 
+class _StepTimes(keras.callbacks.Callback):
+    """The time at the end of every executed batch (steady state excludes fit's set-up: the
+    first timed `fit` of a process sometimes spent ~4.5 s before its first step)."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def _same_batch(x, y, steps):
+    """`steps` copies of one batch, so no time goes to input: a tf.data pipeline on TensorFlow,
+    a keras PyDataset on the other backends."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.data.Dataset.from_tensors((x, y)).repeat(steps)
+    return _SameBatch(x, y, steps)
+
+
 class _SameBatch(keras.utils.PyDataset):
-    """`steps` copies of one batch: every backend can fit it, and no time goes to input."""
+    """`steps` copies of one batch for any backend."""
 
     def __init__(self, x, y, steps):
         super().__init__()
@@ -44,14 +66,18 @@ def _check(what, batch_size, steps, warmup):
 
 def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, steps: int = 30,
         warmup: int = 5, dtype_policy: str = "float32", pipeline: str = "tf.data",
-        seed: int = 0, verbose: bool = True) -> dict:
+        steps_per_execution: int = 1, jit_compile="default", seed: int = 0,
+        verbose: bool = True) -> dict:
     """Measure `what` for registered `model` (CIFAR-10 shaped inputs for CIFAR nets, the paper's
     input size otherwise) and return the result dict (also printed as a JSON line).
 
     train: steps of `model.fit` with the course's optimizer (SGD momentum 0.9, coupled weight
-    decay), after `warmup` steps of compilation and warm-up. infer: `model.predict`. data: the
-    CIFAR-10 training pipeline (pad-crop-flip and mean subtraction) alone, `pipeline` "tf.data"
-    or "numpy" (`data.NumpyTrainBatches`), on random 32x32 images.
+    decay) after `warmup` steps, timed in steady state: from the end of the first step to the
+    end of the last, without fit's set-up. `steps_per_execution` and `jit_compile` (True /
+    False; "default": what `training.train` uses) go to `compile`.
+    infer: `model.predict_on_batch`, after `warmup` calls.
+    data: the CIFAR-10 training pipeline alone (pad-crop-flip, mean subtraction) on random
+    32x32 images, `pipeline` "tf.data" or "numpy" (`data.NumpyTrainBatches`).
     """
     from cnn_keras import data as data_lib
     from cnn_keras import runinfo, training
@@ -102,13 +128,21 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
         y = rng.integers(0, classes, batch_size)
         if what == "train":
             opt = training.scaled_recipe(10).optimizer(1000)
+            if jit_compile == "default":
+                jit_compile = False if backend == "tensorflow" else "auto"
             net.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
-                        jit_compile=False if backend == "tensorflow" else "auto")
+                        jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+            result.update(steps_per_execution=steps_per_execution, jit_compile=jit_compile)
             labels = (y,) * len(net.outputs) if len(net.outputs) > 1 else y
-            net.fit(_SameBatch(x, labels, warmup), epochs=1, verbose=0)
-            start = time.perf_counter()
-            net.fit(_SameBatch(x, labels, steps), epochs=1, verbose=0)
-            seconds = time.perf_counter() - start
+            net.fit(_same_batch(x, labels, max(warmup, steps_per_execution)), epochs=1,
+                    verbose=0, shuffle=False)
+            clock = _StepTimes()
+            net.fit(_same_batch(x, labels, steps + steps_per_execution), epochs=1, verbose=0,
+                    shuffle=False, callbacks=[clock])
+            # steady state: from the end of the first execution to the end of the last
+            steps = (len(clock.times) - 1) * steps_per_execution
+            seconds = clock.times[-1] - clock.times[0]
+            result["steps"] = steps
         else:
             for _ in range(warmup):
                 net.predict_on_batch(x)

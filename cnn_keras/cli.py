@@ -128,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--warmup", type=_positive_int, default=5, help="untimed steps first (5)")
     s.add_argument("--pipeline", choices=("tf.data", "numpy"), default="tf.data",
                    help="input pipeline for --what data")
+    s.add_argument("--steps-per-execution", type=_positive_int, default=1,
+                   help="training steps per compiled call (Keras compile option; 1)")
+    s.add_argument("--jit-compile", choices=("default", "on", "off"), default="default",
+                   help="XLA for training (default: off on TensorFlow, auto on JAX)")
     s.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
                    help="Keras backend (default: KERAS_BACKEND or tensorflow); runs a fresh "
                    "process with KERAS_BACKEND set")
@@ -240,13 +244,17 @@ def _bench(args) -> int:
                              f"Received: --backend {args.backend}")
         argv = ["bench", args.model, "--what", args.what, "--batch-size", str(args.batch_size),
                 "--steps", str(args.steps), "--warmup", str(args.warmup), "--pipeline",
-                args.pipeline, "--dtype-policy", args.dtype_policy, "--seed", str(args.seed)]
+                args.pipeline, "--dtype-policy", args.dtype_policy, "--seed", str(args.seed),
+                "--steps-per-execution", str(args.steps_per_execution), "--jit-compile",
+                args.jit_compile]
         env = {**os.environ, "KERAS_BACKEND": args.backend}
         return subprocess.call([sys.executable, "-m", "cnn_keras", *argv], env=env)
     from cnn_keras import bench
 
     bench.run(args.model, args.what, batch_size=args.batch_size, steps=args.steps,
               warmup=args.warmup, dtype_policy=args.dtype_policy, pipeline=args.pipeline,
+              steps_per_execution=args.steps_per_execution,
+              jit_compile={"on": True, "off": False}.get(args.jit_compile, "default"),
               seed=args.seed)
     return 0
 

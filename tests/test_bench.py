@@ -53,3 +53,9 @@ def test_pytorch_reference_is_the_same_net():
                           "--warmup", "1"], capture_output=True, text=True, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])  # the script checks 269,722
     assert result["model"] == "resnet20" and result["images_per_sec"] > 0
+
+
+def test_compile_options_are_recorded():
+    result = bench.run("alexnet_fig1", "train", batch_size=4, steps=2, warmup=1,
+                       steps_per_execution=2, jit_compile=False, verbose=False)
+    assert result["steps_per_execution"] == 2 and result["jit_compile"] is False
