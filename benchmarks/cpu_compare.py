@@ -1,7 +1,8 @@
 """Side-by-side throughput on this machine: our ResNet-20 training step (Keras on TensorFlow, and
-on JAX where it is installed), the same net in PyTorch (where torch is installed), and the
-CIFAR-10 input pipeline, each in its own process, alternating for --rounds rounds so that all
-see the same machine state. Prints a table of medians and, last, one JSON line.
+on JAX where it is installed), the real `cnn-keras train` path (tf.data with augmentation, the
+recipe, checkpoints; needs CIFAR-10), the same net in PyTorch (where torch is installed), and
+the CIFAR-10 input pipeline, each in its own process, alternating for --rounds rounds so that
+all see the same machine state. Prints a table of medians and, last, one JSON line.
 
     python benchmarks/cpu_compare.py [--rounds 3] [--batch-size 128] [--steps 30]
 """
@@ -15,6 +16,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,6 +27,26 @@ def _last_json(text):
         if line.startswith("{"):
             return json.loads(line)
     raise RuntimeError(f"no JSON line in the output:\n{text[-2000:]}")
+
+
+def _train_path(model, batch_size, steps):
+    """`cnn-keras train` for 2 epochs of `steps` batches; images/s of the second epoch (the
+    first includes tracing), from its history.csv (which includes a 128-image evaluation)."""
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "cnn_keras", "train", model, "--epochs", "2", "--quiet",
+               "--batch-size", str(batch_size), "--subset", str(batch_size * steps),
+               "--test-subset", "128", "--out", out]
+        proc = subprocess.run(cmd, capture_output=True, text=True,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+        if proc.returncode:
+            raise SystemExit(f"cnn-keras train failed:\n{proc.stderr[-3000:]}")
+        rows = (Path(out) / "history.csv").read_text().strip().splitlines()
+        seconds = float(rows[-1].split(",")[-1])
+        info = json.loads((Path(out) / "run.json").read_text())
+    return {"model": model, "what": "train (cnn-keras train: tf.data, augmentation)",
+            "backend": info.get("backend", "tensorflow"), "device": info["hardware"]["device"],
+            "precision": "float32", "batch": batch_size, "steps": steps, "seconds": seconds,
+            "images_per_sec": round(batch_size * steps / seconds, 1)}
 
 
 def main():
@@ -55,14 +77,25 @@ def main():
         runs["pytorch train channels_last"] = (ref + ["--channels-last"], {})
     else:
         print("pytorch: skipped (torch is not installed: pip install torch)")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from cnn_keras import data as data_lib
+
+    try:
+        data_lib.cifar10_subset(128, 128, verbose=False)
+        runs["cnn-keras train (real path)"] = (None, {})
+    except Exception as exc:  # no local CIFAR-10 and offline
+        print(f"cnn-keras train: skipped (no CIFAR-10: {str(exc)[:80]}...)")
     results = {name: [] for name in runs}
     for r in range(args.rounds):
         for name, (cmd, env) in runs.items():
-            out = subprocess.run(cmd, capture_output=True, text=True,
-                                 env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env})
-            if out.returncode:
-                raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
-            result = _last_json(out.stdout)
+            if cmd is None:
+                result = _train_path(args.model, args.batch_size, 50)
+            else:
+                out = subprocess.run(cmd, capture_output=True, text=True,
+                                     env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env})
+                if out.returncode:
+                    raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
+                result = _last_json(out.stdout)
             results[name].append(result)
             print(f"round {r + 1}/{args.rounds} {name:<42} {result['images_per_sec']:>10,.0f} "
                   "images/s", flush=True)
