@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
+import numbers
 import os
 from dataclasses import dataclass
 
@@ -190,6 +192,13 @@ def check_int(arg: str, value, minimum: int = 1) -> None:
         _fail(f"`{arg}` must be an integer >= {minimum}.", **{arg: value})
 
 
+def check_rate(arg: str, value) -> None:
+    """ValueError unless `value` is a real number in [0, 1) (dropout rates, BN momentum)."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or not 0 <= value < 1):
+        _fail(f"`{arg}` must be a number in [0, 1).", **{arg: value})
+
+
 def resize_input(x, resolution, *, name="resize"):
     """The paper's resolution multiplier for a fixed-size dataset: the net computes on the input
     resized (bilinear) to `resolution` x `resolution` pixels; `None` keeps the input size."""
@@ -213,11 +222,15 @@ def finish_model(
     imagenet_source=None,
     head_dropout: float = 0.0,
     extra_outputs=(),
+    head_built: bool = False,
 ):
     """Add the keras.applications head (global average pool, optional dropout, dense
     `predictions`), create the model (with `extra_outputs` after the main one, e.g. auxiliary
-    classifiers) and load `weights`."""
-    if include_top:
+    classifiers) and load `weights`. `head_built=True`: `x` already ends in the family's own
+    head (MobileNet's 1x1-conv classifier, EfficientNet's `top_dropout`) when include_top."""
+    if include_top and head_built:
+        pass
+    elif include_top:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if head_dropout:
             x = keras.layers.Dropout(head_dropout, name="dropout")(x)

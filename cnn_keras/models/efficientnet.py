@@ -41,7 +41,6 @@ stem for 32x32 images.
 
 from __future__ import annotations
 
-import functools
 import math
 import numbers
 import sys
@@ -54,6 +53,7 @@ from cnn_keras._common import (
     _fail,
     check_choice,
     check_int,
+    check_rate,
     finish_model,
     make_variant,
     resize_input,
@@ -269,16 +269,6 @@ def mbconv_block(x, stage, drop_rate, name, *, activation="swish", bn_momentum=0
     return x
 
 
-def _keras_efficientnet(*, variant, with_top, include_top, **kwargs):
-    """keras.applications.EfficientNetBx with ImageNet weights as `finish_model`'s source.
-
-    `finish_model` is called with include_top=False (the head is built here, with keras'
-    `top_dropout` name), so the real `include_top` comes as `with_top`."""
-    del include_top
-    return getattr(keras.applications, f"EfficientNet{variant.upper()}")(
-        include_top=with_top, **kwargs)
-
-
 def _imagenet_variant(width, depth, resolution):
     """The B-variant with these coefficients ('b0' ... 'b7'), or None."""
     for variant, (w, d, r, _) in COEFFICIENTS.items():
@@ -301,11 +291,6 @@ def _check_stages(stages):
         _fail("`stages` must be a non-empty tuple of efficientnet.Stage rows (strides 1 or 2, "
               "kernel 1/3/5/7, positive integer expand_ratio, filters and repeats, se_ratio in "
               "[0, 1], each filters_in equal to the previous row's filters_out).", stages=stages)
-
-
-def _check_rate(arg, value):
-    if not _is_real(value) or not 0 <= value < 1:
-        _fail(f"`{arg}` must be a number in [0, 1).", **{arg: value})
 
 
 # --- The builders ---------------------------------------------------------------------------
@@ -398,8 +383,8 @@ def efficientnet(
     elif not cifar:
         resolution = base
     dropout = DEFAULT_DROPOUT if dropout is None else dropout
-    _check_rate("dropout", dropout)
-    _check_rate("drop_connect_rate", drop_connect_rate)
+    check_rate("dropout", dropout)
+    check_rate("drop_connect_rate", drop_connect_rate)
     if name is not None and not isinstance(name, str):
         _fail("`name` must be a string or None.", name=name)
     variant = None if cifar else _imagenet_variant(width, depth, resolution)
@@ -473,19 +458,19 @@ def efficientnet(
                                kernel_initializer="glorot_uniform" if cifar
                                else DENSE_KERNEL_INITIALIZER,
                                name="predictions")(x)
-    model = finish_model(  # the head is built: finish_model only pools (include_top=False)
+    return finish_model(
         x,
         inp,
-        include_top=False,
+        include_top=include_top,
+        head_built=True,
         pooling=pooling,
         classes=classes,
         classifier_activation=classifier_activation,
         weights=weights,
         name=name or "efficientnet",
-        imagenet_source=variant and functools.partial(_keras_efficientnet, variant=variant,
-                                                      with_top=include_top),
+        imagenet_source=variant and getattr(keras.applications,
+                                            f"EfficientNet{variant.upper()}"),
     )
-    return model
 
 
 def efficientnet_imagenet(

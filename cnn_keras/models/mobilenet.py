@@ -40,6 +40,7 @@ from cnn_keras._common import (
     _fail,
     check_choice,
     check_int,
+    check_rate,
     finish_model,
     resize_input,
     resolve_inputs,
@@ -100,15 +101,6 @@ def separable_block(x, filters, stride, block_id, *, depth_multiplier=1, activat
 
 def _width(filters, alpha):
     return max(1, int(filters * alpha))
-
-
-def _keras_mobilenet(*, alpha, with_top, include_top, **kwargs):
-    """keras.applications.MobileNet with ImageNet weights as `finish_model`'s source.
-
-    `finish_model` is called with include_top=False (the conv head is built here), so the
-    real `include_top` comes as `with_top`."""
-    del include_top
-    return keras.applications.MobileNet(alpha=alpha, include_top=with_top, **kwargs)
 
 
 def _square_size(input_shape, input_tensor):
@@ -175,13 +167,9 @@ def mobilenet(
             or not 0 < alpha <= 1):
         _fail("`alpha` (the width multiplier) must be a number in (0, 1].", alpha=alpha)
     check_int("depth_multiplier", depth_multiplier)
-    if (isinstance(dropout, bool) or not isinstance(dropout, numbers.Real)
-            or not 0 <= dropout < 1):
-        _fail("`dropout` must be a number in [0, 1).", dropout=dropout)
+    check_rate("dropout", dropout)
     check_choice("activation", activation, ACTIVATIONS)
-    if (isinstance(bn_momentum, bool) or not isinstance(bn_momentum, numbers.Real)
-            or not 0 <= bn_momentum < 1):
-        _fail("`bn_momentum` must be a number in [0, 1).", bn_momentum=bn_momentum)
+    check_rate("bn_momentum", bn_momentum)
     if isinstance(stem_stride, bool):
         _fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
     check_choice("stem_stride", stem_stride, (1, 2))
@@ -237,16 +225,17 @@ def mobilenet(
         x = keras.layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
         x = keras.layers.Reshape((classes,), name="reshape_2")(x)
         x = keras.layers.Activation(classifier_activation, name="predictions")(x)
-    return finish_model(  # the head is built: finish_model only pools (include_top=False)
+    return finish_model(
         x,
         inp,
-        include_top=False,
+        include_top=include_top,
+        head_built=True,
         pooling=pooling,
         classes=classes,
         classifier_activation=classifier_activation,
         weights=weights,
         name=name or "mobilenet",
-        imagenet_source=functools.partial(_keras_mobilenet, alpha=alpha, with_top=include_top),
+        imagenet_source=functools.partial(keras.applications.MobileNet, alpha=alpha),
     )
 
 
