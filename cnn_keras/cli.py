@@ -57,12 +57,14 @@ def _parser() -> argparse.ArgumentParser:
         "scaled to --epochs. Writes OUT/history.csv (one row per finished epoch) and "
         "OUT/run.json. Interrupted, the same command resumes after the last finished epoch.")
     s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
-    s.add_argument("--epochs", type=_positive_int, default=10, help="epochs (default 10)")
+    s.add_argument("--epochs", type=_positive_int,
+                   help="epochs (default 10; fast recipe: 25, 27 min for ResNet-20 on 2 cores)")
     s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
-    s.add_argument("--lr", type=float, default=0.1, help="initial learning rate (0.1)")
-    s.add_argument("--recipe", choices=("scaled", "paper"), default="scaled",
+    s.add_argument("--lr", type=float, help="initial (fast: peak) learning rate (0.1; fast 0.2)")
+    s.add_argument("--recipe", choices=("scaled", "paper", "fast"), default="scaled",
                    help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
-                   "/10 at 32k and 48k (ignores --epochs)")
+                   "/10 at 32k and 48k (ignores --epochs); fast: one-cycle lr, Nesterov, label "
+                   "smoothing 0.1, weight decay 5e-4 (ResNet-20: 86.9%% in 27 min on 2 CPU cores)")
     s.add_argument("--warmup-epochs", type=float, default=0.0,
                    help="linear learning-rate warm-up over the first N epochs (scaled recipe)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
@@ -75,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--image-folder", help="train on your own ROOT/train/<class>/* images instead")
     s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
     _add_dtype_policy(s)
+    s.add_argument("--steps-per-execution", type=_positive_int, default=1,
+                   help="training steps per call from Python; must divide the epoch's steps "
+                   "(default 1: more measured no faster on CPU)")
+    s.add_argument("--unfused-bn", action="store_true", help="train batch norm with Keras' "
+                   "own ops instead of TensorFlow's fused kernel (same math, slower)")
     s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 
     s = sub.add_parser(
@@ -201,12 +208,17 @@ def _train(args) -> int:
     if args.recipe == "paper":
         depth = int("".join(c for c in args.model if c.isdigit()) or 0)
         recipe = training.paper_recipe(depth)
+    elif args.recipe == "fast":
+        recipe = training.fast_recipe(args.epochs or training.FAST_EPOCHS,
+                                      batch_size=args.batch_size, lr=args.lr or 0.2)
     else:
-        recipe = training.scaled_recipe(args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                        warmup_epochs=args.warmup_epochs)
+        recipe = training.scaled_recipe(args.epochs or 10, batch_size=args.batch_size,
+                                        lr=args.lr or 0.1, warmup_epochs=args.warmup_epochs)
     history = training.train(args.model, data, args.out, recipe=recipe, seed=args.seed,
                              verbose=0 if args.quiet else "auto", restart=args.restart,
-                             dtype_policy=args.dtype_policy)
+                             dtype_policy=args.dtype_policy,
+                             steps_per_execution=args.steps_per_execution,
+                             fused_bn=not args.unfused_bn)
     last = history[-1]
     print(f"{args.model}: {len(history)} epochs; train error {100 * (1 - last['accuracy']):.2f}%, "
           f"test error {100 * (1 - last['val_accuracy']):.2f}%  ->  {args.out}/history.csv")

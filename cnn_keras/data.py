@@ -1139,20 +1139,45 @@ def eval_dataset(x, y, *, batch_size: int, mean) -> tf.data.Dataset:
 # --------------------------------------------------------------------------------------------
 
 
+def _crop_windows(b, h, w, rng, pad):
+    """Random pad-crop-flip windows: for each of `b` images, the source row and column of every
+    output pixel (in unpadded coordinates, so -pad .. h-1+pad), drawn as `pad_crop_flip` does."""
+    oy = rng.integers(0, 2 * pad + 1, b) - pad
+    ox = rng.integers(0, 2 * pad + 1, b) - pad
+    flip = rng.random(b) < 0.5
+    rows = oy[:, None] + np.arange(h)[None, :]
+    cols = ox[:, None] + np.where(flip[:, None], np.arange(w)[::-1][None, :],
+                                  np.arange(w)[None, :])
+    return rows, cols
+
+
 def pad_crop_flip_numpy(images: np.ndarray, rng: np.random.Generator, pad: int = 4) -> np.ndarray:
     """`pad_crop_flip` in numpy: zero-pad by `pad`, crop back at a random offset, flip half.
 
     ``images`` is a float (B, H, W, C) batch (already mean-subtracted); ``rng`` a numpy Generator.
     """
     b, h, w, _ = images.shape
+    rows, cols = _crop_windows(b, h, w, rng, pad)
     padded = np.pad(images, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
-    oy = rng.integers(0, 2 * pad + 1, b)
-    ox = rng.integers(0, 2 * pad + 1, b)
-    flip = rng.random(b) < 0.5
-    rows = oy[:, None] + np.arange(h)[None, :]
-    cols = np.where(flip[:, None], ox[:, None] + (w - 1 - np.arange(w))[None, :],
-                    ox[:, None] + np.arange(w)[None, :])
-    return padded[np.arange(b)[:, None, None], rows[:, :, None], cols[:, None, :]]
+    return padded[np.arange(b)[:, None, None], rows[:, :, None] + pad, cols[:, None, :] + pad]
+
+
+def _normalised_crops(x: np.ndarray, idx: np.ndarray, mean: np.ndarray,
+                      rng: np.random.Generator, pad: int = 4) -> np.ndarray:
+    """``pad_crop_flip_numpy(x[idx] / 255 - mean, rng)`` without the float copy and the padding:
+    one gather of the uint8 source pixels, then scale, subtract their means and zero the pixels
+    that fell in the padding. The same numbers, about twice as fast (benchmarks: `cnn-keras bench
+    resnet20 --what data --pipeline numpy`)."""
+    b, (h, w) = len(idx), x.shape[1:3]
+    rows, cols = _crop_windows(b, h, w, rng, pad)
+    inside = (((rows >= 0) & (rows < h))[:, :, None] & ((cols >= 0) & (cols < w))[:, None, :])
+    r = np.clip(rows, 0, h - 1)[:, :, None]
+    c = np.clip(cols, 0, w - 1)[:, None, :]
+    out = x[idx[:, None, None], r, c].astype(np.float32)
+    out /= np.float32(255.0)
+    out -= np.broadcast_to(mean, x.shape[1:])[r, c]
+    out *= inside[..., None]
+    return out
 
 
 def eval_arrays(x, y, *, mean) -> tuple[np.ndarray, np.ndarray]:
@@ -1205,10 +1230,11 @@ class NumpyTrainBatches(_keras_pydataset()):
 
     def __getitem__(self, i):
         idx = self._order[i * self.batch_size : (i + 1) * self.batch_size]
-        images = self.x[idx].astype(np.float32) / 255.0 - self.mean
         if self.augment:
-            images = pad_crop_flip_numpy(images, np.random.default_rng([self.seed, self.epoch,
-                                                                       i + 1]))
+            images = _normalised_crops(self.x, idx, self.mean,
+                                       np.random.default_rng([self.seed, self.epoch, i + 1]))
+        else:
+            images = self.x[idx].astype(np.float32) / 255.0 - self.mean
         labels = self.y[idx]
         return images, labels if self.label_copies == 1 else (labels,) * self.label_copies
 

@@ -96,6 +96,21 @@ def test_train_killed_and_rerun_resumes(tmp_path):
     assert info["resumed"][0]["at_epoch"] == done and info["status"] == "finished"
 
 
+def test_train_fast_recipe(tmp_path, capsys):
+    folder = _image_folder(tmp_path / "images")
+    out = tmp_path / "fast"
+    assert main(["train", "resnet20", "--recipe", "fast", "--epochs", "2", "--batch-size", "16",
+                 "--image-folder", str(folder), "--out", str(out), "--quiet"]) == 0
+    assert "2 epochs" in capsys.readouterr().out
+    info = json.loads((out / "run.json").read_text())
+    recipe = info["config"]["recipe"]
+    assert (recipe["name"], recipe["lr_schedule"], recipe["lr"]) == ("fast-2ep", "onecycle", 0.2)
+    assert (recipe["label_smoothing"], recipe["nesterov"], recipe["total_steps"]) == (0.1, True, 8)
+    assert info["steps_per_execution"] == 1 and info["fused_batch_norm_layers"] == 19
+    with open(out / "history.csv") as f:
+        assert float(list(csv.DictReader(f))[-1]["lr"]) < 0.02  # annealed from 0.2
+
+
 @pytest.mark.slow
 def test_degradation_quick_writes_figure_summary_and_histories(tmp_path):
     out = tmp_path / "deg"

@@ -44,6 +44,19 @@ def test_pad_crop_flip_numpy_is_a_zero_padded_window_maybe_flipped():
     np.testing.assert_array_equal(out, again)
 
 
+@pytest.mark.parametrize("mean_shape", [(32, 32, 3), (1, 1, 3)])
+def test_augmented_batches_are_pad_crop_flip_of_the_normalised_images(mean_shape):
+    x, y = _data(64)
+    mean = np.random.default_rng(1).uniform(0.3, 0.6, mean_shape).astype(np.float32)
+    ds = data_lib.NumpyTrainBatches(x, y, batch_size=32, mean=mean, seed=4, workers=1)
+    for i in range(len(ds)):
+        images, labels = ds[i]
+        reference = data_lib.pad_crop_flip_numpy(
+            x[labels].astype(np.float32) / 255.0 - mean, np.random.default_rng([4, 0, i + 1]))
+        np.testing.assert_array_equal(images, reference)
+        assert images.dtype == np.float32
+
+
 def test_numpy_batches_cover_distinct_examples_without_augmentation():
     x, y = _data(40)
     mean = data_lib.per_pixel_mean(x)

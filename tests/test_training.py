@@ -179,3 +179,110 @@ def test_unknown_model_fails_before_work(tmp_path):
     with pytest.raises(ValueError, match="Unknown model"):
         training.train("resnet21", tiny_data(), tmp_path, recipe=training.scaled_recipe(1))
     assert not (tmp_path / "run.json").exists()
+
+
+def test_one_cycle_rises_then_anneals_to_zero():
+    sched = training.OneCycleSchedule(0.2, total_steps=100, warmup_steps=20)
+    lrs = np.array([float(sched(i)) for i in range(101)])
+    assert lrs[0] == pytest.approx(0.02 + 0.18 / 20)  # from lr / 10
+    assert lrs[19] == pytest.approx(0.2) and lrs[20] == pytest.approx(0.2)
+    assert np.all(np.diff(lrs[:20]) > 0) and np.all(np.diff(lrs[20:]) < 0)
+    assert lrs[60] == pytest.approx(0.1, rel=1e-5)  # half-way down the cosine
+    assert lrs[100] == pytest.approx(0.0, abs=1e-9)
+    again = training.OneCycleSchedule.from_config(sched.get_config())
+    assert float(again(60)) == pytest.approx(lrs[60])
+    with pytest.raises(ValueError, match=r"warmup_steps.*Received: warmup_steps=100"):
+        training.OneCycleSchedule(0.2, total_steps=100, warmup_steps=100)
+    with pytest.raises(ValueError, match="Received: total_steps=0"):
+        training.OneCycleSchedule(0.2, total_steps=0, warmup_steps=0)
+
+
+def test_fast_recipe():
+    r = training.fast_recipe(20)
+    assert (r.lr, r.weight_decay, r.label_smoothing, r.nesterov) == (0.2, 5e-4, 0.1, True)
+    sched = r.schedule(10)  # 200 steps, warm-up 30
+    assert isinstance(sched, training.OneCycleSchedule)
+    assert (sched.total_steps, sched.warmup_steps) == (200, 30)
+    opt = r.optimizer(10)
+    assert opt.nesterov and opt.l2 == 5e-4
+    assert isinstance(r.loss(), training.SmoothedSparseCrossentropy)
+    d = r.to_dict(10)
+    assert d["lr_schedule"] == "onecycle" and d["name"] == "fast-20ep"
+    with pytest.raises(ValueError, match="Received: lr_schedule='cosine'"):
+        training.Recipe(name="x", epochs=1, lr_schedule="cosine")
+    with pytest.raises(ValueError, match="warmup_fraction"):
+        training.fast_recipe(warmup_fraction=1.0)
+
+
+def test_smoothed_sparse_crossentropy_matches_keras_on_one_hot_labels():
+    rng = np.random.default_rng(0)
+    probs = keras.ops.softmax(rng.normal(size=(6, 5)).astype("float32")).numpy()
+    y = np.array([0, 4, 2, 2, 1, 3])
+    ours = training.SmoothedSparseCrossentropy(0.1)(y, probs)
+    ref = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(np.eye(5)[y], probs)
+    assert float(ours) == pytest.approx(float(ref), rel=1e-6)
+    plain = training.SmoothedSparseCrossentropy(0.0)(y[:, None], probs)
+    assert float(plain) == pytest.approx(
+        float(keras.losses.SparseCategoricalCrossentropy()(y, probs)), rel=1e-6)
+    again = training.SmoothedSparseCrossentropy.from_config(
+        training.SmoothedSparseCrossentropy(0.2).get_config())
+    assert again.label_smoothing == 0.2
+    with pytest.raises(ValueError, match="Received: label_smoothing=1.0"):
+        training.SmoothedSparseCrossentropy(1.0)
+
+
+def test_steps_per_execution_changes_speed_not_results(tmp_path):
+    data = tiny_data(n_train=128)
+    recipe = training.fast_recipe(2, batch_size=32)  # 4 steps an epoch
+    one = training.train("resnet20", data, tmp_path / "a", recipe=recipe, seed=2, verbose=0,
+                         steps_per_execution=1)
+    auto = training.train("resnet20", data, tmp_path / "b", recipe=recipe, seed=2, verbose=0,
+                          steps_per_execution="auto")
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["steps_per_execution"] == 4
+    for key in ("loss", "val_loss", "lr"):
+        np.testing.assert_allclose([r[key] for r in auto], [r[key] for r in one], rtol=1e-5)
+    for bad in (0, 3, "4"):
+        with pytest.raises(ValueError, match="steps_per_execution"):
+            training.train("resnet20", data, tmp_path / "c", recipe=recipe, verbose=0,
+                           steps_per_execution=bad)
+
+
+def test_fast_recipe_report(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "fast_recipe.py"
+    spec = importlib.util.spec_from_file_location("fast_recipe", script)
+    fast = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fast)
+    data = tiny_data()
+    rows = training.train("resnet20", data, tmp_path / "resnet20", verbose=0,
+                          recipe=training.fast_recipe(2, batch_size=32))
+    summary = fast.report(tmp_path / "resnet20", data, budget_minutes=30)
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    assert json.loads((tmp_path / "summary.json").read_text()) == summary
+    assert summary["epochs_within_budget"] == 2 and summary["recipe"]["name"] == "fast-2ep"
+    assert summary["test_accuracy_within_budget"] == rows[-1]["val_accuracy"]
+    assert summary["final_test_accuracy"] == pytest.approx(rows[-1]["val_accuracy"], abs=1e-6)
+    assert 0 <= summary["final_test_accuracy_flip_tta"] <= 1
+    assert summary["wall_seconds"] is not None and summary["epoch_end_seconds"][-1] > 0
+
+
+def test_fused_batch_norm_is_the_same_math():
+    def step(fuse):
+        keras.utils.set_random_seed(0)
+        from cnn_keras import resnet20
+
+        model = resnet20(classes=10)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=False,
+                      loss="sparse_categorical_crossentropy")
+        fused = training.fuse_batch_norm(model) if fuse else 0
+        x = np.random.default_rng(0).normal(size=(32, 32, 32, 3)).astype("float32")
+        loss = float(model.train_on_batch(x, np.arange(32) % 10))
+        return fused, loss, model.get_weights()
+
+    (n0, loss0, w0), (n1, loss1, w1) = step(False), step(True)
+    assert (n0, n1) == (0, 19)  # every BN layer of ResNet-20
+    assert loss1 == pytest.approx(loss0, rel=1e-6)
+    for a, b in zip(w0, w1):  # weights after one step, moving mean and variance included
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=2e-4)  # float summation order

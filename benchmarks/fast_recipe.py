@@ -1,0 +1,103 @@
+"""The fast recipe's record: train ResNet-20 on all of CIFAR-10 with `--recipe fast`, then write
+OUT/summary.json (wall-clock time, test accuracy after each epoch and at the time budget, the
+final model's accuracy with horizontal-flip test-time augmentation) and OUT/curves.png.
+
+    python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 25] [--data-dir DIR]
+
+Interrupted, the same command resumes the run (its run.json then lists the resumption, and the
+wall-clock time counts the sessions' training time only). Run alone on the machine: the number
+it measures is time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _seconds_between(a: str, b: str) -> float:
+    return (datetime.datetime.fromisoformat(b) - datetime.datetime.fromisoformat(a)).total_seconds()
+
+
+def report(run_dir: Path, data, budget_minutes: float = 30.0) -> dict:
+    """Summarise the finished run in `run_dir` (trained on `data`, a `data.ImageData`) into
+    run_dir/../summary.json and run_dir/../curves.png; returns the summary."""
+    from cnn_keras import data as data_lib
+    from cnn_keras import evaluation, plots, training
+
+    info = json.loads((run_dir / "run.json").read_text())
+    if info.get("status") != "finished":
+        raise SystemExit(f"{run_dir} holds no finished run")
+    history = training.read_history_csv(run_dir / "history.csv")
+    # epoch end times from the epochs' own seconds, plus the set-up before the first epoch
+    wall = (_seconds_between(info["started"], info["finished"])
+            if not info.get("resumed") else None)
+    setup = max(0.0, wall - sum(r["seconds"] for r in history)) if wall else 0.0
+    elapsed, t = [], setup
+    for r in history:
+        t += r["seconds"]
+        elapsed.append(round(t, 1))
+    budget = 60 * budget_minutes
+    within = [r for r, e in zip(history, elapsed) if e <= budget]
+
+    x, y = data_lib.eval_arrays(data.x_test, data.y_test, mean=data_lib.per_pixel_mean(
+        data.x_train))
+    model = training.load_checkpoint_model(run_dir)
+    plain = evaluation.accuracy(model.predict(x, batch_size=500, verbose=0), y)
+    flip = evaluation.accuracy(evaluation.predict_tta(model, x, batch_size=500), y)
+    summary = {
+        "model": info["config"]["model"], "recipe": info["config"]["recipe"],
+        "dataset": info["config"]["dataset"], "hardware": info["hardware"],
+        "versions": info["versions"], "git_commit": info["git_commit"],
+        "wall_seconds": wall, "setup_seconds": round(setup, 1),
+        "epoch_end_seconds": elapsed,
+        "test_accuracy_per_epoch": [r["val_accuracy"] for r in history],
+        "budget_minutes": budget_minutes,
+        "epochs_within_budget": len(within),
+        "test_accuracy_within_budget": within[-1]["val_accuracy"] if within else None,
+        "final_test_accuracy": float(plain),
+        "final_test_accuracy_flip_tta": float(flip),
+        "images_per_sec_per_epoch": [  # training images over the epoch's time (incl. its test)
+            round(info["config"]["recipe"]["steps_per_epoch"]
+                  * info["config"]["recipe"]["batch_size"] / r["seconds"]) for r in history],
+    }
+    (run_dir.parent / "summary.json").write_text(json.dumps(summary, indent=1))
+    hw = info["hardware"]
+    plots.training_curves(
+        {"ResNet-20, fast recipe": history}, run_dir.parent / "curves.png",
+        caption=f"CIFAR-10 (50k/10k, {data.source}), {len(history)} epochs, "
+        f"{(wall or sum(r['seconds'] for r in history)) / 60:.1f} min on {hw['cores']} CPU "
+        f"cores ({hw['cpu']}); final test accuracy {100 * plain:.2f}% "
+        f"({100 * flip:.2f}% with flip TTA)")
+    print(json.dumps({k: summary[k] for k in ("wall_seconds", "epochs_within_budget",
+                                              "test_accuracy_within_budget",
+                                              "final_test_accuracy",
+                                              "final_test_accuracy_flip_tta")}))
+    return summary
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("out")
+    p.add_argument("--budget-minutes", type=float, default=30.0)
+    p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--data-dir", default=None)
+    args = p.parse_args()
+    run_dir = Path(args.out) / "resnet20"
+    cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
+           "--out", str(run_dir)]
+    cmd += ["--epochs", str(args.epochs)] if args.epochs else []
+    cmd += ["--data-dir", args.data_dir] if args.data_dir else []
+    subprocess.run(cmd, check=True, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ})
+    from cnn_keras import data as data_lib
+
+    report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)
+
+
+if __name__ == "__main__":
+    main()
