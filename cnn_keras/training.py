@@ -589,13 +589,19 @@ def fuse_batch_norm(model) -> int:
     fused = 0
     for layer in model._flatten_layers(include_self=False):
         if (type(layer) is keras.layers.BatchNormalization and layer.center and layer.scale
-                and not layer.renorm and not layer.synchronized
-                and len(layer.input.shape) == 4 and layer.axis in (-1, 3)
-                and not getattr(layer, "_cnn_keras_fused", False)):
+                and not layer.renorm and not layer.synchronized and _rank(layer) == 4
+                and layer.axis in (-1, 3) and not getattr(layer, "_cnn_keras_fused", False)):
             layer.call = _fused_call(layer)
             layer._cnn_keras_fused = True
             fused += 1
     return fused
+
+
+def _rank(layer):
+    try:  # a layer used more than once has no single input
+        return len(layer.input.shape)
+    except (AttributeError, ValueError):
+        return None
 
 
 def _fused_call(layer):
