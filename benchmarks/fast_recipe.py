@@ -2,7 +2,8 @@
 OUT/summary.json (wall-clock time, test accuracy after each epoch and at the time budget, the
 final model's accuracy with horizontal-flip test-time augmentation) and OUT/curves.png.
 
-    python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 25] [--data-dir DIR]
+    python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 32] [--data-dir DIR]
+                                         [--dtype-policy mixed_bfloat16]
 
 Interrupted, the same command resumes the run (its run.json then lists the resumption, and the
 wall-clock time counts the sessions' training time only). Run alone on the machine: the number
@@ -87,13 +88,17 @@ def main():
     p.add_argument("--budget-minutes", type=float, default=30.0)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--data-dir", default=None)
+    p.add_argument("--dtype-policy", default=None, help="passed to `cnn-keras train`")
     args = p.parse_args()
     run_dir = Path(args.out) / "resnet20"
     cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
            "--out", str(run_dir)]
     cmd += ["--epochs", str(args.epochs)] if args.epochs else []
     cmd += ["--data-dir", args.data_dir] if args.data_dir else []
-    subprocess.run(cmd, check=True, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ})
+    cmd += ["--dtype-policy", args.dtype_policy] if args.dtype_policy else []
+    rc = subprocess.run(cmd, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}).returncode
+    if rc:  # cnn-keras train has said why
+        raise SystemExit(rc)
     from cnn_keras import data as data_lib
 
     report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)

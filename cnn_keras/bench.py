@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 WHATS = ("train", "infer", "data")
+PIPELINES = ("tf.data", "numpy", "layer")
 
 
 class _StepTimes(keras.callbacks.Callback):
@@ -64,6 +65,24 @@ def _check(what, batch_size, steps, warmup):
             raise ValueError(f"`{arg}` must be a positive integer. Received: {arg}={value!r}")
 
 
+def _layer_batches(images, seed):
+    """Endless augmented copies of `images` from `data.PadCropFlip`, on the backend's device:
+    a `tf.function` on TensorFlow (as inside `fit`), eager calls elsewhere. Each batch waits for
+    the device to finish."""
+    from cnn_keras import data as data_lib
+
+    layer = data_lib.PadCropFlip(seed=seed)
+    images = keras.ops.convert_to_tensor(images)
+    augment = lambda t: layer(t, training=True)  # noqa: E731
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        augment = tf.function(augment)
+    while True:
+        out = augment(images)
+        yield keras.ops.convert_to_numpy(out[0, 0, 0, 0])
+
+
 def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, steps: int = 30,
         warmup: int = 5, dtype_policy: str = "float32", pipeline: str = "tf.data",
         steps_per_execution: int = 1, jit_compile="default", seed: int = 0,
@@ -77,7 +96,9 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
     False; "default": what `training.train` uses) go to `compile`.
     infer: `model.predict_on_batch`, after `warmup` calls.
     data: the CIFAR-10 training pipeline alone (pad-crop-flip, mean subtraction) on random
-    32x32 images, `pipeline` "tf.data" or "numpy" (`data.NumpyTrainBatches`).
+    32x32 images, `pipeline` "tf.data", "numpy" (`data.NumpyTrainBatches`) or "layer" (the
+    augmentation alone as the `data.PadCropFlip` layer on the backend's device, on one batch
+    already in memory: what moving it into the model costs).
     """
     from cnn_keras import data as data_lib
     from cnn_keras import runinfo, training
@@ -94,8 +115,8 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
               "device": runinfo.hardware()["device"], "precision": dtype_policy,
               "batch": batch_size, "steps": steps}
     if what == "data":
-        if pipeline not in ("tf.data", "numpy"):
-            raise ValueError("`pipeline` must be 'tf.data' or 'numpy'. "
+        if pipeline not in PIPELINES:
+            raise ValueError(f"`pipeline` must be one of {list(PIPELINES)}. "
                              f"Received: pipeline={pipeline!r}")
         n = batch_size * (steps + warmup)
         x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
@@ -104,9 +125,12 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
         if pipeline == "tf.data":
             batches = iter(data_lib.train_dataset(x, y, mean=mean, seed=seed,
                                                   batch_size=batch_size, epochs=1))
-        else:
+        elif pipeline == "numpy":
             nb = data_lib.NumpyTrainBatches(x, y, mean=mean, seed=seed, batch_size=batch_size)
             batches = (nb[i] for i in range(len(nb)))
+        else:
+            batches = _layer_batches(data_lib.eval_arrays(x[:batch_size], y[:batch_size],
+                                                          mean=mean)[0], seed)
         for _ in range(warmup):
             next(batches)
         start = time.perf_counter()

@@ -58,13 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         "OUT/run.json. Interrupted, the same command resumes after the last finished epoch.")
     s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
     s.add_argument("--epochs", type=_positive_int,
-                   help="epochs (default 10; fast recipe: 25, 27 min for ResNet-20 on 2 cores)")
+                   help="epochs (default 10; fast recipe: 32, 27 min for ResNet-20 on 2 cores)")
     s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
     s.add_argument("--lr", type=float, help="initial (fast: peak) learning rate (0.1; fast 0.2)")
     s.add_argument("--recipe", choices=("scaled", "paper", "fast"), default="scaled",
                    help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
                    "/10 at 32k and 48k (ignores --epochs); fast: one-cycle lr, Nesterov, label "
-                   "smoothing 0.1, weight decay 5e-4 (ResNet-20: 86.9%% in 27 min on 2 CPU cores)")
+                   "smoothing 0.1, weight decay 5e-4 (ResNet-20: 87.4%% in 27 min on 2 CPU cores)")
     s.add_argument("--warmup-epochs", type=float, default=0.0,
                    help="linear learning-rate warm-up over the first N epochs (scaled recipe)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
@@ -133,8 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
     s.add_argument("--steps", type=_positive_int, default=30, help="timed steps (30)")
     s.add_argument("--warmup", type=_positive_int, default=5, help="untimed steps first (5)")
-    s.add_argument("--pipeline", choices=("tf.data", "numpy"), default="tf.data",
-                   help="input pipeline for --what data")
+    s.add_argument("--pipeline", choices=("tf.data", "numpy", "layer"), default="tf.data",
+                   help="for --what data: the tf.data pipeline, the numpy one (no TensorFlow), "
+                   "or the augmentation as the data.PadCropFlip layer on the device")
     s.add_argument("--steps-per-execution", type=_positive_int, default=1,
                    help="training steps per compiled call (Keras compile option; 1)")
     s.add_argument("--jit-compile", choices=("default", "on", "off"), default="default",

@@ -36,6 +36,8 @@ zero *after* mean subtraction, i.e. the mean pixel. Testing uses the single orig
 stateless random ops, so a run resumed at ``initial_epoch=k`` sees exactly the batches an
 uninterrupted run would have seen from epoch ``k`` on. The whole dataset stays in memory as a
 uint8 tensor; batches are gathered by index and augmented per batch, vectorised, in parallel.
+`NumpyTrainBatches` is the same pipeline without TensorFlow (for Keras on JAX or PyTorch), and
+`PadCropFlip` the same augmentation as a Keras layer that runs inside the model, on the device.
 """
 
 from __future__ import annotations
@@ -50,7 +52,9 @@ import threading
 import zipfile
 from pathlib import Path
 
+import keras
 import numpy as np
+from keras import ops
 
 try:  # the tf.data pipelines need TensorFlow; the numpy ones (for JAX/PyTorch) do not
     import tensorflow as tf
@@ -62,6 +66,7 @@ __all__ = [
     "DataNotFoundError",
     "ImageData",
     "NumpyTrainBatches",
+    "PadCropFlip",
     "cifar10_subset",
     "eval_arrays",
     "eval_dataset",
@@ -1186,13 +1191,7 @@ def eval_arrays(x, y, *, mean) -> tuple[np.ndarray, np.ndarray]:
     return (x.astype(np.float32) / 255.0 - mean), y.astype(np.int32)
 
 
-def _keras_pydataset():
-    import keras
-
-    return keras.utils.PyDataset
-
-
-class NumpyTrainBatches(_keras_pydataset()):
+class NumpyTrainBatches(keras.utils.PyDataset):
     """`train_dataset` without TensorFlow: a ``keras.utils.PyDataset`` of augmented batches.
 
     Same contract as `train_dataset` — images scaled to [0, 1] minus ``mean``, pad-crop-flip,
@@ -1241,3 +1240,73 @@ class NumpyTrainBatches(_keras_pydataset()):
     def on_epoch_end(self):
         self.epoch += 1
         self._order = self._epoch_order()
+
+
+def _gather_windows(images, rows, cols):
+    """Backend-agnostic crop-and-flip gather: output pixel (i, j) of image k is source pixel
+    (rows[k, i], cols[k, j]) of `images` (B, H, W, C), or 0 where that falls outside the image
+    (the zero padding). `rows` (B, h) and `cols` (B, w) are integer tensors, as `_crop_windows`
+    draws them."""
+    b, h, w, c = ops.shape(images)
+    rows, cols = ops.cast(rows, "int32"), ops.cast(cols, "int32")
+    r = ops.clip(rows, 0, h - 1)
+    col = ops.clip(cols, 0, w - 1)
+    out = ops.take_along_axis(images, ops.broadcast_to(r[:, :, None, None], (b, h, w, c)), 1)
+    out = ops.take_along_axis(out, ops.broadcast_to(col[:, None, :, None], (b, h, w, c)), 2)
+    inside = ops.logical_and(
+        ops.logical_and(rows >= 0, rows < h)[:, :, None],
+        ops.logical_and(cols >= 0, cols < w)[:, None, :])
+    return out * ops.cast(inside, out.dtype)[..., None]
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class PadCropFlip(keras.layers.Layer):
+    """The ResNet paper's CIFAR augmentation as a Keras layer, on any backend and on the device.
+
+    In training (``training=True``, as inside ``fit``) every image of the batch gets its own
+    offset in ``[-pad, pad]`` along each axis, with zeros where the window leaves the image, and
+    a left-right flip with probability 1/2, drawn from the layer's
+    ``keras.random.SeedGenerator(seed)``; at inference it returns its input unchanged. This is
+    what `pad_crop_flip` (tf.data) and `NumpyTrainBatches` (numpy) do in the input pipeline,
+    moved into the model, so a GPU run needs no CPU augmentation at all: feed batches that are
+    only scaled and mean-subtracted (`eval_arrays`, or ``NumpyTrainBatches(augment=False)``).
+    As in the pipelines, the padding is zero *after* mean subtraction (the mean pixel)::
+
+        augmented = keras.Sequential([keras.Input((32, 32, 3)), data.PadCropFlip(seed=0),
+                                      cnn_keras.resnet20()])
+
+    (`keras.layers.RandomCrop` draws one offset for the whole batch; this layer draws one per
+    image, as the paper's per-image augmentation does.)
+
+    Args:
+        pad: pixels of zero padding on each side (the paper's 4), an integer >= 0.
+        seed: integer seed of the layer's random draws, or None.
+    """
+
+    def __init__(self, pad: int = 4, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
+            raise ValueError(f"`pad` must be an integer >= 0. Received: pad={pad!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise ValueError(f"`seed` must be an integer or None. Received: seed={seed!r}")
+        self.pad, self.seed = int(pad), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training:
+            return inputs
+        b, h, w = ops.shape(inputs)[0], ops.shape(inputs)[1], ops.shape(inputs)[2]
+        p = self.pad
+        oy = keras.random.randint((b,), 0, 2 * p + 1, seed=self.seed_generator) - p
+        ox = keras.random.randint((b,), 0, 2 * p + 1, seed=self.seed_generator) - p
+        flip = keras.random.uniform((b,), seed=self.seed_generator) < 0.5
+        forward, backward = ops.arange(w)[None, :], ops.arange(w - 1, -1, -1)[None, :]
+        rows = oy[:, None] + ops.arange(h)[None, :]
+        cols = ox[:, None] + ops.where(flip[:, None], backward, forward)
+        return _gather_windows(inputs, rows, cols)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "pad": self.pad, "seed": self.seed}

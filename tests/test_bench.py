@@ -11,7 +11,8 @@ KEYS = {"model", "what", "images_per_sec", "backend", "device", "precision", "ba
 
 
 @pytest.mark.parametrize("what,kw", [("train", {}), ("infer", {}), ("data", {}),
-                                     ("data", {"pipeline": "numpy"})])
+                                     ("data", {"pipeline": "numpy"}),
+                                     ("data", {"pipeline": "layer"})])
 def test_run_reports_what_it_measured(what, kw, capsys):
     result = bench.run("resnet20", what, batch_size=8, steps=2, warmup=1, **kw)
     assert KEYS <= set(result) and result["what"] == what and result["batch"] == 8
@@ -27,7 +28,7 @@ def test_bad_arguments_are_value_errors():
         bench.run("resnet20", steps=0)
     with pytest.raises(ValueError, match="Received: name='resnet21'"):
         bench.run("resnet21")
-    with pytest.raises(ValueError, match="Received: pipeline='dali'"):
+    with pytest.raises(ValueError, match=r"'layer'\]. Received: pipeline='dali'"):
         bench.run("resnet20", "data", pipeline="dali", steps=1, warmup=0)
 
 

@@ -1,0 +1,79 @@
+"""`data.PadCropFlip`: the paper's CIFAR augmentation as a Keras layer (on the device)."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from cnn_keras import data
+
+
+def _images(n=6, size=12, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, size, size, 3)).astype("float32")
+
+
+def _candidates(image, pad):
+    """Every pad-crop-flip view of one image: (2 pad + 1)^2 offsets, flipped or not."""
+    h, w, _ = image.shape
+    padded = np.pad(image, ((pad, pad), (pad, pad), (0, 0)))
+    views = []
+    for dy in range(2 * pad + 1):
+        for dx in range(2 * pad + 1):
+            view = padded[dy:dy + h, dx:dx + w]
+            views += [view, view[:, ::-1]]
+    return views
+
+
+def test_gather_is_the_numpy_pipelines_augmentation():
+    x = _images(8, 32)
+    rows, cols = data._crop_windows(8, 32, 32, np.random.default_rng(5), 4)
+    expected = data.pad_crop_flip_numpy(x, np.random.default_rng(5))
+    got = keras.ops.convert_to_numpy(data._gather_windows(x, rows, cols))
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_identity_at_inference_a_view_of_each_image_in_training():
+    x = _images(16, 10)
+    layer = data.PadCropFlip(pad=2, seed=0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x)), x)
+    out = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert out.shape == x.shape and not np.array_equal(out, x)
+    picked = []
+    for image, view in zip(x, out):  # each output is one of its own image's 50 views
+        matches = [i for i, c in enumerate(_candidates(image, 2)) if np.array_equal(c, view)]
+        assert matches, "an output image is not a pad-crop-flip of its input"
+        picked.append(matches[0])
+    assert len(set(picked)) > 1  # one draw per image, not one per batch
+
+
+def test_seeded_layers_draw_the_same_augmentations():
+    x = _images()
+    a, b = data.PadCropFlip(seed=3), data.PadCropFlip(seed=3)
+    first = keras.ops.convert_to_numpy(a(x, training=True))
+    np.testing.assert_array_equal(first, keras.ops.convert_to_numpy(b(x, training=True)))
+    assert not np.array_equal(first, keras.ops.convert_to_numpy(a(x, training=True)))
+
+
+def test_trains_inside_a_model_and_saves(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((10, 10, 3)), data.PadCropFlip(pad=2, seed=0),
+                              keras.layers.Conv2D(4, 3), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(3)])
+    model.compile(optimizer="sgd",
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _images(16, 10), np.arange(16) % 3
+    history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    assert loaded.layers[0].get_config()["pad"] == 2 and loaded.layers[0].seed == 0
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("kw,match", [({"pad": -1}, "Received: pad=-1"),
+                                      ({"pad": 1.5}, "Received: pad=1.5"),
+                                      ({"seed": "a"}, "Received: seed='a'")])
+def test_bad_arguments(kw, match):
+    with pytest.raises(ValueError, match=match):
+        data.PadCropFlip(**kw)
