@@ -3,7 +3,7 @@ OUT/summary.json (wall-clock time, test accuracy after each epoch and at the tim
 final model's accuracy with horizontal-flip test-time augmentation) and OUT/curves.png.
 
     python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 32] [--data-dir DIR]
-                                         [--dtype-policy mixed_bfloat16]
+                                         [--dtype-policy mixed_bfloat16] [--seed 0]
 
 Interrupted, the same command resumes the run (its run.json then lists the resumption, and the
 wall-clock time counts the sessions' training time only). Run alone on the machine: the number
@@ -52,7 +52,8 @@ def report(run_dir: Path, data, budget_minutes: float = 30.0) -> dict:
     plain = evaluation.accuracy(model.predict(x, batch_size=500, verbose=0), y)
     flip = evaluation.accuracy(evaluation.predict_tta(model, x, batch_size=500), y)
     summary = {
-        "model": info["config"]["model"], "recipe": info["config"]["recipe"],
+        "model": info["config"]["model"], "seed": info["config"]["seed"],
+        "recipe": info["config"]["recipe"],
         "dataset": info["config"]["dataset"], "hardware": info["hardware"],
         "versions": info["versions"], "git_commit": info["git_commit"],
         "wall_seconds": wall, "setup_seconds": round(setup, 1),
@@ -89,10 +90,11 @@ def main():
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--dtype-policy", default=None, help="passed to `cnn-keras train`")
+    p.add_argument("--seed", type=int, default=0, help="passed to `cnn-keras train` (0)")
     args = p.parse_args()
     run_dir = Path(args.out) / "resnet20"
     cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
-           "--out", str(run_dir)]
+           "--out", str(run_dir), "--seed", str(args.seed)]
     cmd += ["--epochs", str(args.epochs)] if args.epochs else []
     cmd += ["--data-dir", args.data_dir] if args.data_dir else []
     cmd += ["--dtype-policy", args.dtype_policy] if args.dtype_policy else []

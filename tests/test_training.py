@@ -262,6 +262,7 @@ def test_fast_recipe_report(tmp_path):
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
     assert summary["epochs_within_budget"] == 2 and summary["recipe"]["name"] == "fast-2ep"
+    assert summary["seed"] == 0
     assert summary["test_accuracy_within_budget"] == rows[-1]["val_accuracy"]
     assert summary["final_test_accuracy"] == pytest.approx(rows[-1]["val_accuracy"], abs=1e-6)
     assert 0 <= summary["final_test_accuracy_flip_tta"] <= 1
