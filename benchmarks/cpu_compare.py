@@ -57,16 +57,12 @@ def _train_path(model, batch_size, steps, extra=(), env=None):
 def _peak_gflops(flops_per_cycle):
     """fp32 peak of this machine's cores: cores x clock x FLOPs per cycle. The clock is the
     nominal one /proc/cpuinfo reports (a virtual machine may boost above it)."""
-    mhz = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("cpu MHz"):
-                mhz = float(line.split(":")[1])
-                break
-    except OSError:
-        pass
+    from cnn_keras.runinfo import cpuinfo
+
+    mhz = cpuinfo("cpu MHz")
     if mhz is None:
         return None, None
+    mhz = float(mhz)
     cores = len(os.sched_getaffinity(0))
     return cores * mhz * 1e6 * flops_per_cycle / 1e9, f"{cores} cores x {mhz / 1000:.2f} GHz x " \
         f"{flops_per_cycle} fp32 FLOPs/cycle"
@@ -78,10 +74,16 @@ def main():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--model", default="resnet20")
-    p.add_argument("--peak-flops-per-cycle", type=int, default=64,
+    p.add_argument("--peak-flops-per-cycle", type=int, default=None,
                    help="fp32 FLOPs per cycle per core: 64 for two 512-bit FMA pipes (Zen 5, "
-                   "recent Xeons), 32 for 256-bit ones")
+                   "recent Xeons), 32 for 256-bit ones (default: 64 where /proc/cpuinfo lists "
+                   "avx512f, else 32)")
     args = p.parse_args()
+    from cnn_keras.runinfo import cpuinfo
+
+    flags = set((cpuinfo("flags") or "").split())
+    if args.peak_flops_per_cycle is None:
+        args.peak_flops_per_cycle = 64 if "avx512f" in flags else 32
     common = ["--batch-size", str(args.batch_size), "--steps", str(args.steps)]
     bench = [sys.executable, "-m", "cnn_keras", "bench", args.model]
     train_path = {"cnn-keras train (defaults)": ((), {}),
@@ -90,6 +92,9 @@ def main():
                   "cnn-keras train, mixed_bfloat16": (("--dtype-policy", "mixed_bfloat16"), {}),
                   "cnn-keras train, 1 inter-op thread": ((), {"TF_NUM_INTEROP_THREADS": "1"}),
                   "cnn-keras train, oneDNN off": ((), {"TF_ENABLE_ONEDNN_OPTS": "0"})}
+    if not flags & {"avx512_bf16", "amx_bf16"}:  # emulated: tens of times slower, not an option
+        print("cnn-keras train, mixed_bfloat16: skipped (this CPU has no AVX512-BF16 or AMX)")
+        del train_path["cnn-keras train, mixed_bfloat16"]
     runs = {"keras/tensorflow train step alone": (bench + ["--what", "train", *common], {}),
             "data tf.data": (bench + ["--what", "data", "--pipeline", "tf.data", *common], {}),
             "data numpy": (bench + ["--what", "data", "--pipeline", "numpy", *common], {})}

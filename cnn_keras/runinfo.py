@@ -10,14 +10,29 @@ import sys
 from pathlib import Path
 
 
-def _cpu_model() -> str:
+def cpuinfo(field: str) -> str | None:
+    """The first value of `field` in /proc/cpuinfo ("model name", "flags", "cpu MHz"...); None
+    where there is none, or not on Linux."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return None
+    return next((line.split(":", 1)[1].strip() for line in lines
+                 if line.split(":", 1)[0].strip() == field), None)
+
+
+# the widest vector instructions first: what decides a CPU's training speed here
+SIMD_LEVELS = ("amx_bf16", "avx512_bf16", "avx512f", "avx2", "avx", "sse4_2")
+
+
+def cpu_simd() -> str | None:
+    """The widest of `SIMD_LEVELS` this CPU has (e.g. "avx512_bf16", "avx2"), or None."""
+    flags = set((cpuinfo("flags") or "").split())
+    return next((level for level in SIMD_LEVELS if level in flags), None)
+
+
+def _cpu_model() -> str:
+    return cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def hardware() -> dict:
@@ -27,6 +42,9 @@ def hardware() -> dict:
     except AttributeError:
         cores = os.cpu_count()
     info = {"cpu": _cpu_model(), "cores": cores, "machine": platform.machine()}
+    if cpuinfo("cpu family") is not None:  # "AMD EPYC" alone names both Zen 3 and Zen 5
+        info["cpu_family_model"] = f"{cpuinfo('cpu family')}/{cpuinfo('model')}"
+    info["cpu_simd"] = cpu_simd()
     try:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
         info["memory_gib"] = round(pages * size / 2**30, 1)
