@@ -7,7 +7,8 @@
 #   KERAS_BACKEND=jax bash benchmarks/gpu_degradation.sh OUT_DIR [EPOCHS] [BUDGET_S]
 #
 # Environment: CNN_KERAS_DATA (CIFAR-10 folder or zip), DTYPE_POLICY (default mixed_bfloat16),
-# WARMUP_EPOCHS (default 1), MODE (default full; quick for a smoke test on CPU).
+# WARMUP_EPOCHS (default 1), MODE (default full; quick for a smoke test on CPU), PIPELINE (default
+# auto: the numpy pipeline; layer: the augmentation on the GPU, data.PadCropFlip).
 # Writes OUT_DIR/<net>/{history.csv,run.json}, OUT_DIR/<net>.log, OUT_DIR/summary.csv,
 # OUT_DIR/degradation.png, OUT_DIR/run.json, and OUT_DIR/resnet20-alone/ (ResNet-20's epoch time
 # with the GPU to itself) when the budget leaves time for it.
@@ -24,7 +25,7 @@ nets=(plain20 plain56 resnet20 resnet56)
 mkdir -p "$out"
 start=$(date +%s)
 common=(--mode "$mode" --epochs "$epochs" --warmup-epochs "$warmup" --dtype-policy "$dtype"
-        --out "$out")
+        --pipeline "${PIPELINE:-auto}" --out "$out")
 
 python -c "from cnn_keras import data; data.load_cifar10()" || exit 1  # decode once, cached
 for net in "${nets[@]}"; do

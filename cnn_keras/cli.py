@@ -31,6 +31,13 @@ def _add_dtype_policy(parser):
                         help="float32 (default, as the papers) or mixed precision (GPUs)")
 
 
+def _add_train_pipeline(parser):
+    parser.add_argument("--pipeline", choices=("auto", "tf.data", "numpy", "layer"),
+                        default="auto", help="input pipeline: tf.data (auto with TensorFlow), "
+                        "numpy (auto without), or layer: augment on the device, with a "
+                        "data.PadCropFlip layer in front of the model")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cnn-keras",
@@ -58,13 +65,15 @@ def _parser() -> argparse.ArgumentParser:
         "OUT/run.json. Interrupted, the same command resumes after the last finished epoch.")
     s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
     s.add_argument("--epochs", type=_positive_int,
-                   help="epochs (default 10; fast recipe: 32, 27 min for ResNet-20 on 2 cores)")
+                   help="epochs (default 10; fast recipe: 32, 27 min for ResNet-20 on 2 AVX-512 "
+                   "cores)")
     s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
     s.add_argument("--lr", type=float, help="initial (fast: peak) learning rate (0.1; fast 0.2)")
     s.add_argument("--recipe", choices=("scaled", "paper", "fast"), default="scaled",
                    help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
                    "/10 at 32k and 48k (ignores --epochs); fast: one-cycle lr, Nesterov, label "
-                   "smoothing 0.1, weight decay 5e-4 (ResNet-20: 87.4%% in 27 min on 2 CPU cores)")
+                   "smoothing 0.1, weight decay 5e-4 (ResNet-20: 87.4%% in 27 min on 2 AVX-512 "
+                   "CPU cores)")
     s.add_argument("--warmup-epochs", type=float, default=0.0,
                    help="linear learning-rate warm-up over the first N epochs (scaled recipe)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
@@ -82,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
                    "(default 1: more measured no faster on CPU)")
     s.add_argument("--unfused-bn", action="store_true", help="train batch norm with Keras' "
                    "own ops instead of TensorFlow's fused kernel (same math, slower)")
+    _add_train_pipeline(s)
     s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 
     s = sub.add_parser(
@@ -96,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--models", nargs="+", metavar="MODEL", help="train only these of plain20 "
                    "plain56 resnet20 resnet56 (e.g. one per process on a GPU)")
     _add_dtype_policy(s)
+    _add_train_pipeline(s)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--data-dir", help="CIFAR-10 folder or cifar10-jpeg.zip")
     s.add_argument("--quiet", action="store_true")
@@ -219,7 +230,7 @@ def _train(args) -> int:
                              verbose=0 if args.quiet else "auto", restart=args.restart,
                              dtype_policy=args.dtype_policy,
                              steps_per_execution=args.steps_per_execution,
-                             fused_bn=not args.unfused_bn)
+                             fused_bn=not args.unfused_bn, pipeline=args.pipeline)
     last = history[-1]
     print(f"{args.model}: {len(history)} epochs; train error {100 * (1 - last['accuracy']):.2f}%, "
           f"test error {100 * (1 - last['val_accuracy']):.2f}%  ->  {args.out}/history.csv")
@@ -232,7 +243,7 @@ def _degradation(args) -> int:
     out = args.out or f"runs/degradation-{args.mode}"
     degradation.run(args.mode, out, data_dir=args.data_dir, seed=args.seed, epochs=args.epochs,
                     warmup_epochs=args.warmup_epochs, dtype_policy=args.dtype_policy,
-                    models=tuple(args.models or degradation.MODELS),
+                    pipeline=args.pipeline, models=tuple(args.models or degradation.MODELS),
                     verbose=0 if args.quiet else "auto")
     return 0
 

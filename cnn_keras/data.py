@@ -1310,3 +1310,12 @@ class PadCropFlip(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "pad": self.pad, "seed": self.seed}
+
+    # The random state is saved with the model (Keras saves no seed-generator state by itself),
+    # so a training run resumed from a checkpoint draws what an uninterrupted one would.
+    def save_own_variables(self, store):
+        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def load_own_variables(self, store):
+        if "seed_generator_state" in store:  # absent in files saved before it was
+            self.seed_generator.state.assign(store["seed_generator_state"])

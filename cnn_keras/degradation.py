@@ -82,6 +82,7 @@ def run(
     epochs: int | None = None,
     warmup_epochs: float | None = None,
     dtype_policy: str = "float32",
+    pipeline: str = "auto",
     verbose="auto",
     data=None,
 ) -> list[dict]:
@@ -90,8 +91,12 @@ def run(
 
     Nets already finished in `out_dir` are not trained again, so the four nets can be trained by
     four processes at once (``models=("plain20",)`` each; on a GPU) and a last call with all
-    four draws the figure and summary."""
+    four draws the figure and summary. `pipeline` is `training.train`'s ("layer": augment on
+    the device)."""
     mode_settings(mode)
+    if pipeline not in training.PIPELINES:
+        raise ValueError(f"`pipeline` must be one of {list(training.PIPELINES)}. "
+                         f"Received: pipeline={pipeline!r}")
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
         raise ValueError(f"`models` must be a non-empty selection of {list(MODELS)}. "
@@ -109,7 +114,7 @@ def run(
                   f"recipe {recipe.name}", flush=True)
         history = training.train(name, data, out_dir / name, recipe=recipe, seed=seed,
                                  verbose=verbose, meta={"experiment": f"degradation/{mode}"},
-                                 dtype_policy=dtype_policy)
+                                 dtype_policy=dtype_policy, pipeline=pipeline)
         histories[name] = history
         info = json.loads((out_dir / name / "run.json").read_text())
         rows.append(summary_row(name, history, info))

@@ -310,7 +310,7 @@ def fast_recipe(epochs: int = FAST_EPOCHS, batch_size: int = 128, lr: float = 0.
 
 # --- Resumable training ---------------------------------------------------------------------
 PROGRESS = "progress.json"
-PIPELINES = ("auto", "tf.data", "numpy")
+PIPELINES = ("auto", "tf.data", "numpy", "layer")
 DTYPE_POLICIES = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
@@ -408,8 +408,10 @@ def train(
     order and augmentation of epoch e depend only on (seed, e). Returns the history rows.
 
     ``pipeline`` is "tf.data" (`data.train_dataset`), "numpy" (`data.NumpyTrainBatches`, for
-    backends without TensorFlow, e.g. JAX on a GPU machine) or "auto" (tf.data when TensorFlow
-    is installed). ``dtype_policy`` is a Keras policy: "float32" (the papers), or
+    backends without TensorFlow, e.g. JAX on a GPU machine), "layer" (the augmentation on the
+    device: `data.PadCropFlip` in front of the model, see `augment_in_model`, fed batches that
+    are only shuffled, scaled and mean-subtracted) or "auto" (tf.data when TensorFlow is
+    installed). ``dtype_policy`` is a Keras policy: "float32" (the papers), or
     "mixed_bfloat16" / "mixed_float16" for GPUs (BN statistics and the loss stay float32).
 
     ``init_from`` is the directory of a finished run of VGG configuration A: a new VGG model
@@ -449,6 +451,7 @@ def train(
         "seed": seed,
         "dataset": data.describe(),
         "dtype_policy": dtype_policy,
+        "augment_in_model": pipeline == "layer",  # the checkpoints hold a PadCropFlip layer
         # relative to the run, so that a moved or copied experiment folder still resumes
         "init_from": None if init_from is None else os.path.relpath(Path(init_from).resolve(),
                                                                     out_dir.resolve()),
@@ -512,6 +515,8 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     else:
         model = build(model_name, input_shape=data.x_train.shape[1:],
                       classes=len(data.class_names), **model_kwargs)
+        if pipeline == "layer":
+            model = augment_in_model(model, seed)
         if init_from is not None:
             from cnn_keras.models.vgg import preinitialize
 
@@ -549,7 +554,8 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     else:
         train_ds = data_lib.NumpyTrainBatches(data.x_train, data.y_train, mean=mean, seed=seed,
                                               batch_size=recipe.batch_size,
-                                              initial_epoch=initial_epoch, label_copies=outputs)
+                                              initial_epoch=initial_epoch, label_copies=outputs,
+                                              augment=pipeline == "numpy")
         x_val, y_val = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
         val_ds = (x_val, y_val if outputs == 1 else (y_val,) * outputs)
         fit_kw = {"validation_batch_size": 256}
@@ -570,6 +576,20 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     info["last_session_seconds"] = round(time.time() - t0, 1)
     _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
     return history
+
+
+def augment_in_model(model, seed: int | None = None):
+    """`model` with `data.PadCropFlip(seed=seed)` in front: the same layers and weights,
+    re-wired behind the augmentation, under the same name. The layer is the identity at
+    inference, so the result predicts like `model`; in ``fit`` it augments each batch on the
+    device (the ``pipeline="layer"`` of `train`)."""
+    if not isinstance(model, keras.Model) or len(model.inputs) != 1:
+        raise ValueError(f"`model` must be a Keras model with one input. Received: model={model!r}")
+    inputs = keras.Input(model.inputs[0].shape[1:], name=model.inputs[0].name)
+    augmented = data_lib.PadCropFlip(seed=seed, name="pad_crop_flip")(inputs)
+    # `call` (not `__call__`) runs the functional graph layer by layer on the new tensor, so the
+    # result is one flat functional model, not `model` nested as a single layer
+    return keras.Model(inputs, model.call(augmented), name=model.name)
 
 
 def fuse_batch_norm(model) -> int:
@@ -647,6 +667,7 @@ def _comparable(config: dict) -> dict:
     keys = ("model", "model_kwargs", "epochs", "seed", "init_from")
     out = {k: config.get(k) for k in keys}
     out["dtype_policy"] = config.get("dtype_policy", "float32")  # runs recorded before it existed
+    out["augment_in_model"] = config.get("augment_in_model", False)
     recipe = config.get("recipe") or {}
     out["recipe"] = {k: recipe.get(k) for k in ("name", "batch_size", "lr", "total_steps",
                                                  "warmup_steps", "warmup_epochs",

@@ -77,3 +77,72 @@ def test_trains_inside_a_model_and_saves(tmp_path):
 def test_bad_arguments(kw, match):
     with pytest.raises(ValueError, match=match):
         data.PadCropFlip(**kw)
+
+
+def test_augment_in_model_rewires_the_same_layers():
+    from cnn_keras import resnet20, training
+
+    net = resnet20(input_shape=(32, 32, 3))
+    model = training.augment_in_model(net, seed=1)
+    assert model.name == net.name and model.layers[1].name == "pad_crop_flip"
+    assert [layer.name for layer in model.layers[2:]] == [layer.name for layer in net.layers[1:]]
+    assert model.get_layer("conv1_conv") is net.get_layer("conv1_conv")  # shared
+    assert training.count_params(model) == training.count_params(net)
+    x = _images(4, 32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), net.predict(x, verbose=0),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="Received: model="):
+        training.augment_in_model("resnet20")
+
+
+@pytest.fixture(scope="module")
+def layer_run(tmp_path_factory):
+    from cnn_keras import training
+
+    out = tmp_path_factory.mktemp("layer-full")
+    tiny = data.synthetic_dataset(64, 32, seed=0)
+    kw = {"model_name": "resnet20", "seed": 2, "verbose": 0, "data": tiny,
+          "recipe": training.scaled_recipe(2, batch_size=16), "pipeline": "layer"}
+    return out, kw, training.train(out_dir=out, **kw)
+
+
+def test_train_with_the_augmentation_in_the_model(layer_run):
+    import json
+
+    from cnn_keras import training
+
+    out, _, rows = layer_run
+    assert [r["epoch"] for r in rows] == [1, 2] and all(np.isfinite(r["loss"]) for r in rows)
+    info = json.loads((out / "run.json").read_text())
+    assert info["input_pipeline"] == "layer" and info["config"]["augment_in_model"] is True
+    model = training.load_checkpoint_model(out)
+    assert isinstance(model.get_layer("pad_crop_flip"), data.PadCropFlip)
+
+
+def test_layer_pipeline_resumes_like_an_uninterrupted_run(layer_run, tmp_path):
+    from cnn_keras import training
+
+    _, kw, full = layer_run
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        training.train(out_dir=tmp_path, callbacks=[Interrupt()], **kw)
+    resumed = training.train(out_dir=tmp_path, **kw)
+    np.testing.assert_allclose([r["loss"] for r in resumed], [r["loss"] for r in full],
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="other settings"):  # would augment twice
+        training.train(out_dir=tmp_path, **kw | {"pipeline": "numpy"})
+
+
+def test_saved_layer_continues_its_random_draws(tmp_path):
+    x = _images(4, 10)
+    model = keras.Sequential([keras.Input((10, 10, 3)), data.PadCropFlip(pad=2, seed=4)])
+    model(x, training=True)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(loaded(x, training=True)),
+                                  keras.ops.convert_to_numpy(model(x, training=True)))

@@ -45,6 +45,8 @@ def test_errors_are_messages_not_tracebacks(capsys):
     with pytest.raises(SystemExit):
         main(["degradation", "--mode", "bogus"])
     with pytest.raises(SystemExit):
+        main(["train", "resnet20", "--pipeline", "gpu", "--out", "x"])
+    with pytest.raises(SystemExit):
         main(["train", "resnet20", "--epochs", "0", "--out", "x"])
 
 
@@ -109,6 +111,13 @@ def test_train_fast_recipe(tmp_path, capsys):
     assert info["steps_per_execution"] == 1 and info["fused_batch_norm_layers"] == 19
     with open(out / "history.csv") as f:
         assert float(list(csv.DictReader(f))[-1]["lr"]) < 0.02  # annealed from 0.2
+
+
+def test_degradation_rejects_an_unknown_pipeline_before_loading_data(tmp_path):
+    from cnn_keras import degradation
+
+    with pytest.raises(ValueError, match="`pipeline` must be one of .*Received: pipeline='gpu'"):
+        degradation.run("quick", tmp_path, pipeline="gpu", data_dir=tmp_path / "none")
 
 
 @pytest.mark.slow
