@@ -79,6 +79,7 @@ def main():
                    "recent Xeons), 32 for 256-bit ones (default: 64 where /proc/cpuinfo lists "
                    "avx512f, else 32)")
     args = p.parse_args()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before cnn_keras imports TensorFlow
     from cnn_keras.runinfo import cpuinfo
 
     flags = set((cpuinfo("flags") or "").split())
@@ -110,7 +111,6 @@ def main():
         runs["pytorch train channels_last"] = (ref + ["--channels-last"], {})
     else:
         print("pytorch: skipped (torch is not installed: pip install torch)")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from cnn_keras import data as data_lib
 
     try:

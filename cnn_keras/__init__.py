@@ -9,12 +9,12 @@ import os
 
 # TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX-512 VNNI/BF16 or AMX.
 # Elsewhere (AVX2-only CPUs: most laptops, AMD Zen 2/3 servers) its own kernels train ResNet-20
-# at less than half the speed: 137 vs 285 images/s on 2 AMD EPYC (Zen 3) cores,
-# results/bench/cpu_compare-resnet20-2core-avx2.log. It must be set before TensorFlow is
+# at about half the speed: 132 vs 248 images/s for `cnn-keras train` on 2 AMD EPYC (Zen 3)
+# cores, results/bench/cpu_compare-resnet20-2core-avx2.log. It must be set before TensorFlow is
 # imported; an explicit TF_ENABLE_ONEDNN_OPTS=0 is respected.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from cnn_keras import models  # noqa: F401  (imports every model module: fills the registry)  # noqa: F401  (imports every model module: fills the registry)
+from cnn_keras import models  # noqa: F401  (imports every model module: fills the registry)
 from cnn_keras.models.densenet import densenet, densenet_cifar, densenet_imagenet
 from cnn_keras.models.efficientnet import compound_coefficients, efficientnet_imagenet
 from cnn_keras.models.googlenet import (

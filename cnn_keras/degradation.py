@@ -94,9 +94,7 @@ def run(
     four draws the figure and summary. `pipeline` is `training.train`'s ("layer": augment on
     the device)."""
     mode_settings(mode)
-    if pipeline not in training.PIPELINES:
-        raise ValueError(f"`pipeline` must be one of {list(training.PIPELINES)}. "
-                         f"Received: pipeline={pipeline!r}")
+    training.check_pipeline(pipeline)
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
         raise ValueError(f"`models` must be a non-empty selection of {list(MODELS)}. "

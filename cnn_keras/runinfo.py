@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 import platform
 import subprocess
@@ -10,14 +11,18 @@ import sys
 from pathlib import Path
 
 
+@functools.cache
+def _cpuinfo_lines() -> tuple[str, ...]:
+    try:
+        return tuple(Path("/proc/cpuinfo").read_text().splitlines())
+    except OSError:
+        return ()
+
+
 def cpuinfo(field: str) -> str | None:
     """The first value of `field` in /proc/cpuinfo ("model name", "flags", "cpu MHz"...); None
     where there is none, or not on Linux."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return None
-    return next((line.split(":", 1)[1].strip() for line in lines
+    return next((line.split(":", 1)[1].strip() for line in _cpuinfo_lines()
                  if line.split(":", 1)[0].strip() == field), None)
 
 

@@ -428,9 +428,7 @@ def train(
     1.2x faster for ResNet-20 on 2 CPU cores).
     """
     get_builder(model_name)  # ValueError for unknown names, before any work
-    if pipeline not in PIPELINES:
-        raise ValueError(f"`pipeline` must be one of {list(PIPELINES)}. "
-                         f"Received: pipeline={pipeline!r}")
+    check_pipeline(pipeline)
     if dtype_policy not in DTYPE_POLICIES:
         raise ValueError(f"`dtype_policy` must be one of {list(DTYPE_POLICIES)}. "
                          f"Received: dtype_policy={dtype_policy!r}")
@@ -576,6 +574,13 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     info["last_session_seconds"] = round(time.time() - t0, 1)
     _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
     return history
+
+
+def check_pipeline(pipeline) -> None:
+    """ValueError unless `pipeline` is one of `PIPELINES`."""
+    if pipeline not in PIPELINES:
+        raise ValueError(f"`pipeline` must be one of {list(PIPELINES)}. "
+                         f"Received: pipeline={pipeline!r}")
 
 
 def augment_in_model(model, seed: int | None = None):
