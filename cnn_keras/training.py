@@ -15,6 +15,7 @@ on. `L2SGD` does the paper's version: SGD + momentum on ``grad + λ·w`` for con
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -404,6 +405,7 @@ def train(
 
     Started again with the same arguments after an interruption, it resumes after the last
     finished epoch (none lost, none repeated); a finished run returns its history at once.
+    A second process given the same `out_dir` waits for the first (a lock file), then resumes.
     The same seed gives the same losses on CPU: weights are initialised from `seed`, and the
     order and augmentation of epoch e depend only on (seed, e). Returns the history rows.
 
@@ -458,48 +460,72 @@ def train(
         raise ValueError(f"`init_from` must be the directory of a finished training run (with "
                          f"{PROGRESS}). Received: init_from={str(init_from)!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    run_json = out_dir / "run.json"
-    progress_file = out_dir / PROGRESS
-    if restart:
-        for p in [progress_file, run_json, out_dir / "history.csv",
-                  *out_dir.glob("checkpoint-*.keras")]:
-            p.unlink(missing_ok=True)
+    with _one_run_at_a_time(out_dir, verbose):
+        run_json = out_dir / "run.json"
+        progress_file = out_dir / PROGRESS
+        if restart:
+            for p in [progress_file, run_json, out_dir / "history.csv",
+                      *out_dir.glob("checkpoint-*.keras")]:
+                p.unlink(missing_ok=True)
 
-    state = json.loads(progress_file.read_text()) if progress_file.exists() else None
-    if state is not None:
-        old = json.loads(run_json.read_text()).get("config", {}) if run_json.exists() else {}
-        if _comparable(old) != _comparable(config):
-            raise ValueError(
-                f"{out_dir} holds a run with other settings, so it cannot be resumed with these. "
-                f"Use another output directory, or restart=True (--restart) to discard it. "
-                f"Saved: {_comparable(old)}; Received: {_comparable(config)}"
-            )
-        history = state["history"]
-        initial_epoch = int(state["epoch"])
-        info = json.loads(run_json.read_text())
-        info.setdefault("resumed", []).append({"at_epoch": initial_epoch, "time": runinfo.now()})
-    else:
-        history, initial_epoch = [], 0
-        info = {**runinfo.run_metadata(), **(meta or {}), "config": config, "status": "running"}
+        state = json.loads(progress_file.read_text()) if progress_file.exists() else None
+        if state is not None:
+            old = json.loads(run_json.read_text()).get("config", {}) if run_json.exists() else {}
+            if _comparable(old) != _comparable(config):
+                raise ValueError(
+                    f"{out_dir} holds a run with other settings, so it cannot be resumed with "
+                    f"these. Use another output directory, or restart=True (--restart) to "
+                    f"discard it. "
+                    f"Saved: {_comparable(old)}; Received: {_comparable(config)}"
+                )
+            history = state["history"]
+            initial_epoch = int(state["epoch"])
+            info = json.loads(run_json.read_text())
+            info.setdefault("resumed", []).append({"at_epoch": initial_epoch,
+                                                   "time": runinfo.now()})
+        else:
+            history, initial_epoch = [], 0
+            info = {**runinfo.run_metadata(), **(meta or {}), "config": config, "status": "running"}
 
-    if initial_epoch >= epochs:
-        if verbose:
-            print(f"{model_name}: all {epochs} epochs already finished in {out_dir}")
-        write_history_csv(out_dir / "history.csv", history)
-        return history
+        if initial_epoch >= epochs:
+            if verbose:
+                print(f"{model_name}: all {epochs} epochs already finished in {out_dir}")
+            write_history_csv(out_dir / "history.csv", history)
+            return history
 
-    keras.utils.set_random_seed(seed)
-    info["input_pipeline"] = pipeline
-    info["steps_per_execution"] = spe
-    info["backend"] = keras.backend.backend()
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(dtype_policy)
+        keras.utils.set_random_seed(seed)
+        info["input_pipeline"] = pipeline
+        info["steps_per_execution"] = spe
+        info["backend"] = keras.backend.backend()
+        previous_policy = keras.config.dtype_policy()
+        keras.config.set_dtype_policy(dtype_policy)
+        try:
+            return _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbacks,
+                        pipeline, state, history, initial_epoch, epochs, steps, info, run_json,
+                        init_from, spe, fused_bn)
+        finally:
+            keras.config.set_dtype_policy(previous_policy)
+
+
+@contextlib.contextmanager
+def _one_run_at_a_time(out_dir: Path, verbose):
+    """Hold `out_dir/.train.lock` while training into `out_dir`. A second process started on
+    the same folder (two notebooks that share a run, or a command typed twice) waits, then
+    resumes or reads back what the first left, instead of both writing the same checkpoints.
+    (No lock where `fcntl` is missing, i.e. on Windows.)"""
     try:
-        return _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbacks,
-                    pipeline, state, history, initial_epoch, epochs, steps, info, run_json,
-                    init_from, spe, fused_bn)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
+        import fcntl
+    except ImportError:
+        yield
+        return
+    with open(out_dir / ".train.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if verbose:
+                print(f"{out_dir}: another process is training here; waiting for it", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbacks, pipeline,

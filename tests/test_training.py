@@ -191,6 +191,24 @@ def test_the_train_step_is_traced_once(tmp_path):
     assert len(rows) == 2 and len(traces) == 1
 
 
+def test_a_second_process_on_the_same_folder_waits(tmp_path, capsys):
+    import fcntl
+    import threading
+
+    rows = []
+    kw = {"recipe": training.scaled_recipe(1, batch_size=32), "verbose": 1}
+    with open(tmp_path / ".train.lock", "w") as other:  # as another process holds it
+        fcntl.flock(other, fcntl.LOCK_EX)
+        waiting = threading.Thread(
+            target=lambda: rows.extend(training.train(SMALL, tiny_data(), tmp_path, **kw)))
+        waiting.start()
+        waiting.join(timeout=3)
+        assert waiting.is_alive() and not (tmp_path / training.PROGRESS).exists()
+    waiting.join(timeout=120)
+    assert not waiting.is_alive() and len(rows) == 1
+    assert "another process is training here; waiting for it" in capsys.readouterr().out
+
+
 def test_resume_with_other_settings_is_refused(tmp_path):
     data = tiny_data()
     training.train(SMALL, data, tmp_path, recipe=training.scaled_recipe(1, batch_size=32),
