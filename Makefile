@@ -30,11 +30,16 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/cnn-keras degradation --mode demo --out runs/degradation-demo
 
+# The unit tests and the notebooks (nbval, in quick mode) in one run on two worker processes
+# (pytest-xdist): most of their time is single-threaded Python (building and tracing models),
+# so one process leaves a core idle. --dist loadfile keeps a notebook's cells in one kernel and
+# a test module's shared models in one process; notebooks go first, as the longest pieces.
+TEST_WORKERS ?= 2
 test: setup
 	$(VENV)/bin/ruff check cnn_keras tests
-	$(PY) -m pytest -q -p no:cacheprovider tests
-	CNN_KERAS_MODE=quick $(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
-		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 notebooks
+	CNN_KERAS_MODE=quick $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
+		--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 \
+		notebooks tests
 
 lint: setup
 	$(VENV)/bin/ruff check cnn_keras tests

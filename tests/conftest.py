@@ -37,6 +37,19 @@ def _clear_keras_session():
         _RSS_AFTER_LAST_GC[0] = _rss_gib()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _forget_built_models():
+    """Free the models `built` kept for this module's read-only tests."""
+    yield
+    import gc
+
+    import built as built_models
+
+    built_models.forget()
+    gc.collect()
+    _RSS_AFTER_LAST_GC[0] = _rss_gib()
+
+
 def real_cifar10_dir():
     """The CIFAR-10 copy the test target points at (../shared/data via the Makefile), or None."""
     path = os.environ.get("CNN_KERAS_DATA")

@@ -8,6 +8,8 @@ import cnn_keras
 from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.models.densenet import densenet, densenet_cifar, densenet_imagenet
 
+from built import built
+
 # (model, trainable, total); 121/169/201 = keras.applications.DenseNet121/169/201(weights=None)
 IMAGENET_COUNTS = [
     ("densenet121", 7_978_856, 8_062_504),
@@ -27,7 +29,7 @@ def _weighted_names(model):
 
 @pytest.mark.parametrize("name,trainable,total", IMAGENET_COUNTS)
 def test_imagenet_counts(name, trainable, total):
-    model = cnn_keras.build(name)
+    model = built(name)
     p = count_params(model)
     assert (p["trainable"], p["total"]) == (trainable, total)
     assert model.output_shape == (None, 1000)
@@ -37,7 +39,7 @@ def test_imagenet_counts(name, trainable, total):
 @pytest.mark.parametrize("name", sorted(KERAS_APPS))
 def test_equals_keras_applications(name):
     ref = getattr(keras.applications, KERAS_APPS[name])(weights=None)
-    ours = cnn_keras.build(name)
+    ours = built(name)
     assert count_params(ours) == count_params(ref)
     assert len(ours.layers) == len(ref.layers)
     assert _weighted_names(ours) == _weighted_names(ref)
@@ -52,7 +54,7 @@ IMAGENET_MACS = {"densenet121": 2_834_161_664, "densenet169": 3_359_843_328,
 
 @pytest.mark.parametrize("name", ["densenet121", "densenet161"])
 def test_imagenet_macs(name):
-    assert count_macs(cnn_keras.build(name)) == IMAGENET_MACS[name]
+    assert count_macs(built(name)) == IMAGENET_MACS[name]
 
 
 def test_cifar_macs_and_budget_vs_resnet20():

@@ -161,7 +161,8 @@ def test_mixed_bfloat16_trains_and_restores_the_global_policy(tiny, tmp_path):
 
     recipe = training.scaled_recipe(1, batch_size=16)
     rows = training.train(data=tiny, out_dir=tmp_path, pipeline="numpy", callbacks=[Policies()],
-                          dtype_policy="mixed_bfloat16", **TINY | {"recipe": recipe})
+                          dtype_policy="mixed_bfloat16",
+                          **TINY | {"recipe": recipe, "model_name": "alexnet_fig1"})
     assert len(rows) == 1 and np.isfinite(rows[0]["loss"])
     assert "mixed_bfloat16" in seen  # the model was built under the mixed policy
     assert keras.config.dtype_policy().name == "float32"
