@@ -16,5 +16,8 @@ def built(name: str, **kwargs):
     return _MODELS[key]
 
 
-def forget():
+def forget() -> bool:
+    """Drop the kept models; True if there were any."""
+    had = bool(_MODELS)
     _MODELS.clear()
+    return had
