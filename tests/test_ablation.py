@@ -14,6 +14,8 @@ from cnn_keras import ablation, analysis, training
 from cnn_keras import data as data_lib
 from cnn_keras.cli import main
 
+from built import quickly
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -43,7 +45,8 @@ def test_every_variant_builds_at_32x32(name):
     for v in abl.variants:
         if v.init_from is not None:
             assert v.init_from in keys and v.init_from != v.key
-        model = cnn_keras.build(v.model, input_shape=(32, 32, 3), classes=10, **v.kwargs)
+        model = quickly(cnn_keras.build, v.model, input_shape=(32, 32, 3), classes=10,
+                        **v.kwargs)
         assert model.outputs[0].shape[1:] == (10,), v.key
         assert len(model.outputs) == (3 if v.kwargs.get("aux_logits") else 1)
 
@@ -110,7 +113,7 @@ def test_googlenet_with_aux_heads_trains_and_records_the_main_output(tmp_path, p
     assert 0 <= r["accuracy"] <= 1 and 0 <= r["val_accuracy"] <= 1
     info = json.loads((tmp_path / "run.json").read_text())
     assert info["status"] == "finished" and info["input_pipeline"] == pipeline
-    plain = analysis.count_params(cnn_keras.build("googlenet_cifar"))["trainable"]
+    plain = analysis.count_params(quickly(cnn_keras.build, "googlenet_cifar"))["trainable"]
     assert info["params"]["trainable"] > plain  # the auxiliary heads were trained too
 
 
@@ -179,7 +182,7 @@ def test_scaling_ablations_compare_what_they_say():
 
     def cost(abl, key):
         v = ablation.ABLATIONS[abl].variant(key)
-        m = cnn_keras.build(v.model, **v.kwargs)
+        m = quickly(cnn_keras.build, v.model, **v.kwargs)
         return count_macs(m), count_params(m)["trainable"]
 
     # EfficientNet: every scaled net has compound phi=1's budget (~3x B0) within 10 %

@@ -14,6 +14,8 @@ from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.layers import LocalResponseNormalization
 from cnn_keras.models.alexnet import CIFAR, IMAGENET, min_input_size
 
+from built import infer, quickly
+
 # (model, exact trainable parameters, output shape, multiply-adds for one image)
 COUNTS = [
     # Krizhevsky et al. 2012 ("60 million parameters"); REFERENCE.md [R]: 60,965,224, 724.4M.
@@ -45,7 +47,7 @@ def _layers(model, cls):
 
 @pytest.mark.parametrize("name,trainable,shape,macs", COUNTS)
 def test_counts_macs_and_shape(name, trainable, shape, macs):
-    model = cnn_keras.build(name)
+    model = quickly(cnn_keras.build, name)
     assert count_params(model) == {"trainable": trainable, "non_trainable": 0,
                                    "total": trainable}
     assert count_macs(model) == macs
@@ -177,7 +179,7 @@ def test_custom_input_shape_with_top():
     assert m.output_shape == (None, 100)
     assert m.get_layer("pool5").output.shape[1:] == (7, 7, 256)
     x = np.zeros((2, 64, 64, 1), "float32")
-    assert m.predict(x, verbose=0).shape == (2, 100)
+    assert infer(m, x).shape == (2, 100)
 
 
 def test_input_tensor_and_logits():
@@ -186,7 +188,7 @@ def test_input_tensor_and_logits():
     assert m.input_shape == (None, 48, 48, 3) and m.output_shape == (None, 7)
     assert m.get_layer("predictions").activation is keras.activations.linear
     x = np.random.default_rng(0).normal(size=(2, 48, 48, 3)).astype("float32")
-    out = m.predict(x, verbose=0)
+    out = infer(m, x)
     assert not np.allclose(out.sum(axis=1), 1.0)  # logits, not probabilities
     probs = cnn_keras.alexnet_cifar().predict(x[:, :32, :32], verbose=0)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
@@ -205,13 +207,13 @@ def test_serialization_round_trip(tmp_path):
     loaded = keras.models.load_model(path)
     assert [la.name for la in loaded.layers] == [la.name for la in model.layers]
     assert isinstance(loaded.get_layer("conv2_lrn"), LocalResponseNormalization)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                rtol=1e-5, atol=1e-7)
     wpath = tmp_path / "m.weights.h5"
     model.save_weights(wpath)
     again = cnn_keras.alexnet_cifar(weights=str(wpath), activation="tanh",
                                     overlapping_pool=False)
-    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(again, x), infer(model, x),
                                rtol=1e-5, atol=1e-7)
     with warnings.catch_warnings():  # keras warns about the mismatched file, then fails
         warnings.simplefilter("ignore")

@@ -7,6 +7,8 @@ import keras
 
 from cnn_keras import data
 
+from built import infer
+
 
 def _images(n=6, size=12, seed=0):
     return np.random.default_rng(seed).normal(size=(n, size, size, 3)).astype("float32")
@@ -67,7 +69,7 @@ def test_trains_inside_a_model_and_saves(tmp_path):
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert loaded.layers[0].get_config()["pad"] == 2 and loaded.layers[0].seed == 0
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                rtol=1e-6)
 
 
@@ -89,7 +91,7 @@ def test_augment_in_model_rewires_the_same_layers():
     assert model.get_layer("conv1_conv") is net.get_layer("conv1_conv")  # shared
     assert training.count_params(model) == training.count_params(net)
     x = _images(4, 32)
-    np.testing.assert_allclose(model.predict(x, verbose=0), net.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(model, x), infer(net, x),
                                rtol=1e-6)
     with pytest.raises(ValueError, match="Received: model="):
         training.augment_in_model("resnet20")

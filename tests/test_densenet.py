@@ -8,7 +8,7 @@ import cnn_keras
 from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.models.densenet import densenet, densenet_cifar, densenet_imagenet
 
-from built import built
+from built import built, infer, quickly
 
 # (model, trainable, total); 121/169/201 = keras.applications.DenseNet121/169/201(weights=None)
 IMAGENET_COUNTS = [
@@ -38,7 +38,7 @@ def test_imagenet_counts(name, trainable, total):
 
 @pytest.mark.parametrize("name", sorted(KERAS_APPS))
 def test_equals_keras_applications(name):
-    ref = getattr(keras.applications, KERAS_APPS[name])(weights=None)
+    ref = quickly(getattr(keras.applications, KERAS_APPS[name]), weights=None)
     ours = built(name)
     assert count_params(ours) == count_params(ref)
     assert len(ours.layers) == len(ref.layers)
@@ -68,7 +68,7 @@ def test_cifar_macs_and_budget_vs_resnet20():
 
 @pytest.mark.parametrize("name,trainable", CIFAR_COUNTS)
 def test_cifar_counts(name, trainable):
-    model = cnn_keras.build(name)
+    model = quickly(cnn_keras.build, name)
     assert count_params(model)["trainable"] == trainable
     assert count_macs(model) == {"densenet_bc": 287_929_692, "densenet40": 264_812_928}[name]
     assert abs(trainable - {"densenet_bc": 0.8e6, "densenet40": 1.0e6}[name]) < 0.05e6
@@ -146,5 +146,5 @@ def test_transfer_weights_gives_same_outputs():
                                rng.normal(0, 0.1, m.shape), rng.uniform(0.5, 1.5, v.shape)])
     assert cnn_keras.transfer_weights(ref, ours) == len(_weighted_names(ref))
     x = rng.uniform(-1, 1, (2, 224, 224, 3)).astype("float32")
-    a, b = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    a, b = infer(ours, x), infer(ref, x)
     assert np.max(np.abs(a - b)) < 1e-4

@@ -23,6 +23,8 @@ from cnn_keras.models.efficientnet import (
     scaled_blocks,
 )
 
+from built import infer, quickly
+
 # (variant, trainable, total, MACs) at the default input, 1000 classes: all equal to
 # keras.applications.EfficientNetB0..B7(weights=None) (REFERENCE.md: 0.386 ... 37.746 GMACs;
 # paper Table 2: 0.39B ... 37B FLOPs, 5.3M ... 66M parameters).
@@ -85,7 +87,7 @@ def _check_structure(model, drop_connect_rate=0.2):
 
 @pytest.mark.parametrize("variant,trainable,total,macs", IMAGENET)
 def test_imagenet_counts_macs_and_structure(variant, trainable, total, macs):
-    model = cnn_keras.build(f"efficientnet_{variant}")  # the only build of each B
+    model = quickly(cnn_keras.build, f"efficientnet_{variant}")  # the only build of each B
     width, depth, resolution, dropout = COEFFICIENTS[variant]
     p = count_params(model)
     assert (p["trainable"], p["total"]) == (trainable, total)
@@ -110,8 +112,8 @@ def test_imagenet_counts_macs_and_structure(variant, trainable, total, macs):
 
 @pytest.mark.parametrize("variant", ["b0", "b1"])
 def test_equals_keras_applications(variant):
-    ref = getattr(keras.applications, f"EfficientNet{variant.upper()}")(weights=None)
-    ours = efficientnet_imagenet(variant=variant)
+    ref = quickly(getattr(keras.applications, f"EfficientNet{variant.upper()}"), weights=None)
+    ours = quickly(efficientnet_imagenet, variant=variant)
     assert count_params(ours) == count_params(ref)
     assert [layer.name for layer in ours.layers] == [layer.name for layer in ref.layers]
     assert _weighted_names(ours) == _weighted_names(ref)
@@ -145,7 +147,7 @@ def test_transfer_weights_gives_same_outputs(include_top, size):
     assert cnn_keras.transfer_weights(ref, ours) == len(_weighted_names(ref))
     # (transfer_weights refreshes the Normalization's mean / variance tensors: finalize_state)
     x = rng.uniform(0, 255, (2, *shape)).astype("float32")
-    a, b = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    a, b = infer(ours, x), infer(ref, x)
     assert a.shape == ((2, 1000) if include_top else (2, 2, 2, 1280))
     np.testing.assert_allclose(a, b, atol=1e-5, rtol=1e-5)
 
@@ -171,7 +173,7 @@ def test_imagenet_weights_path_offline(monkeypatch):
     np.testing.assert_allclose(model.get_layer("normalization").get_weights()[1], std)
     pre = keras.Model(model.inputs, model.get_layer("rescaling_1").output)
     x = np.full((1, 64, 64, 3), 200.0, "float32")
-    np.testing.assert_allclose(pre.predict(x, verbose=0)[0, 0, 0], (200 / 255 - mean) / std,
+    np.testing.assert_allclose(infer(pre, x)[0, 0, 0], (200 / 255 - mean) / std,
                                rtol=1e-4)
     assert "rescaling_1" not in {layer.name for layer in cnn_keras.efficientnet_b0(
         include_top=False, input_shape=(64, 64, 3)).layers}
@@ -186,7 +188,7 @@ def test_weights_file_restores_the_normalization(tmp_path):
     loaded = cnn_keras.efficientnet_b0(include_top=False, input_shape=shape, pooling="avg",
                                        weights=path)
     x = np.random.default_rng(3).uniform(0, 255, (2, *shape)).astype("float32")
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                atol=1e-6)
 
 
@@ -219,7 +221,7 @@ def test_flops_grow_about_two_to_the_phi():
     within 25% of 2^phi for phi = 1..3. (B1..B7 are not phi = 1..7: 1.8x ... 98x B0's.)"""
     macs = {}
     for phi in (1, 2, 3):
-        model = efficientnet(phi=phi)
+        model = quickly(efficientnet, phi=phi)
         assert model.input_shape[1] == compound_coefficients(phi)[2]
         assert model.get_layer("top_dropout").rate == pytest.approx(dropout_for_phi(phi))
         macs[phi] = count_macs(model)
@@ -229,7 +231,7 @@ def test_flops_grow_about_two_to_the_phi():
         ratio = macs[phi] / macs[0]
         assert 0.75 * 2**phi < ratio < 1.25 * 2**phi
         assert 1.0 < ratio / (ALPHA * BETA**2 * GAMMA**2) ** phi < 1.3
-    assert count_params(efficientnet(phi=0)) == {"trainable": 5_288_548,
+    assert count_params(quickly(efficientnet, phi=0)) == {"trainable": 5_288_548,
                                                  "non_trainable": 42_023, "total": 5_330_571}
 
 
@@ -251,7 +253,7 @@ def test_cifar_net():
 
 def test_cifar_resolution_and_phi():
     base_params = 4_062_374
-    up = cnn_keras.efficientnet_cifar(resolution=64)
+    up = quickly(cnn_keras.efficientnet_cifar, resolution=64)
     assert isinstance(up.layers[1], keras.layers.Resizing) and up.layers[1].name == "resize"
     assert up.get_layer("resize").output.shape == (None, 64, 64, 3)
     assert up.input_shape == (None, 32, 32, 3)
@@ -260,7 +262,7 @@ def test_cifar_resolution_and_phi():
     assert up.get_layer("top_activation").output.shape == (None, 4, 4, 1280)
     same = cnn_keras.efficientnet_cifar(resolution=32)  # the input size: nothing to resize
     assert count_macs(same) == 31_979_392 and "resize" not in [la.name for la in same.layers]
-    phi1 = cnn_keras.efficientnet_cifar(phi=1)  # width 1.1, depth 1.2, 32 * 1.15 -> 36 px
+    phi1 = quickly(cnn_keras.efficientnet_cifar, phi=1)  # width 1.1, depth 1.2, 32 * 1.15 -> 36 px
     assert phi1.get_layer("resize").output.shape == (None, 36, 36, 3)
     assert count_params(phi1)["total"] == 7_782_652
     assert count_macs(phi1) == 94_372_304
@@ -276,7 +278,7 @@ def test_options_heads_and_serialization(tmp_path):
     path = tmp_path / "eff.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                atol=1e-6)
     top = round_filters(1280, 0.25)  # 320
     for pooling, shape in [(None, (None, 2, 2, top)), ("avg", (None, top)),

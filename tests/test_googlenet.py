@@ -19,6 +19,8 @@ from cnn_keras.models.googlenet import (
     strip_aux,
 )
 
+from built import infer, quickly
+
 # (model, options, exact trainable parameters, output shape, MACs) — REFERENCE.md [R] for
 # googlenet (paper-faithful: true 5x5, biases, no BN); googlenet_cifar measured here.
 COUNTS = [
@@ -35,7 +37,7 @@ def _x(shape, n=2, seed=0):
 
 @pytest.mark.parametrize("name,kwargs,trainable,shape,macs", COUNTS)
 def test_counts_macs_and_shapes(name, kwargs, trainable, shape, macs):
-    model = cnn_keras.build(name, **kwargs)
+    model = quickly(cnn_keras.build, name, **kwargs)
     assert count_params(model) == {"trainable": trainable, "non_trainable": 0,
                                    "total": trainable}
     assert model.output_shape == shape
@@ -109,7 +111,7 @@ def test_smallest_aux_input_builds_and_runs():
     assert min_input_size("imagenet") == 32 and min_input_size("cifar") == 8
     m = cnn_keras.googlenet(aux_logits=True, input_shape=(65, 65, 3), classes=3)
     assert m.get_layer("aux1_conv").output.shape[1:] == (1, 1, 128)
-    outs = m.predict(_x((65, 65, 3)), verbose=0)
+    outs = infer(m, _x((65, 65, 3)))
     assert [o.shape for o in outs] == [(2, 3)] * 3
 
 
@@ -134,19 +136,19 @@ def test_compile_with_aux_weights_losses_and_trains():
 
 def test_strip_aux_shares_weights_and_matches_main_output():
     train = cnn_keras.googlenet_cifar(aux_logits=True, input_shape=(16, 16, 3))
-    infer = strip_aux(train)
-    assert infer.output_shape == (None, 10) and infer.output_names == ["predictions"]
-    assert not any(la.name.startswith("aux") for la in infer.layers)
-    assert infer.get_layer("predictions") is train.get_layer("predictions")
-    assert count_params(infer)["trainable"] == count_params(
+    inference = strip_aux(train)
+    assert inference.output_shape == (None, 10) and inference.output_names == ["predictions"]
+    assert not any(la.name.startswith("aux") for la in inference.layers)
+    assert inference.get_layer("predictions") is train.get_layer("predictions")
+    assert count_params(inference)["trainable"] == count_params(
         cnn_keras.googlenet_cifar(input_shape=(16, 16, 3)))["trainable"]
     x = _x((16, 16, 3))
-    np.testing.assert_allclose(infer.predict(x, verbose=0), train.predict(x, verbose=0)[0],
+    np.testing.assert_allclose(infer(inference, x), infer(train, x)[0],
                                rtol=1e-6, atol=1e-7)
     with pytest.raises(ValueError, match="Received: train_model="):
-        strip_aux(infer)
+        strip_aux(inference)
     with pytest.raises(ValueError, match="Received: model="):
-        compile_with_aux(infer, "sgd", "mse")
+        compile_with_aux(inference, "sgd", "mse")
 
 
 @pytest.mark.parametrize("name,size,fmap", [("googlenet", 64, 2), ("googlenet_cifar", 24, 6)])
@@ -168,7 +170,7 @@ def test_input_tensor_and_logits():
     m = cnn_keras.googlenet_cifar(input_tensor=inp, classes=7, classifier_activation=None)
     assert m.output_shape == (None, 7)
     assert m.get_layer("predictions").activation is keras.activations.linear
-    out = m.predict(_x((40, 40, 3)), verbose=0)
+    out = infer(m, _x((40, 40, 3)))
     assert not np.allclose(out.sum(axis=1), 1.0)  # logits, not probabilities
     base = keras.Input((64, 64, 3))
     resized = keras.layers.Resizing(32, 32)(base)
@@ -182,13 +184,13 @@ def test_serialization_round_trip(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    for a, b in zip(loaded.predict(x, verbose=0), model.predict(x, verbose=0)):
+    for a, b in zip(infer(loaded, x), infer(model, x)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
     wpath = tmp_path / "m.weights.h5"
     model.save_weights(wpath)
     again = cnn_keras.googlenet_cifar(aux_logits=True, lrn=True, input_shape=(16, 16, 3),
                                       weights=str(wpath))
-    np.testing.assert_allclose(again.predict(x, verbose=0)[0], model.predict(x, verbose=0)[0],
+    np.testing.assert_allclose(infer(again, x)[0], infer(model, x)[0],
                                rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="Received: weights="), warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # keras warns about the skipped aux layers
@@ -202,7 +204,7 @@ def test_default_round_trip_through_keras_format(tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     x = _x((32, 32, 3), seed=2)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                rtol=1e-5, atol=1e-7)
 
 

@@ -16,6 +16,8 @@ from cnn_keras.models.mobilenet import (
     mobilenet_cifar,
 )
 
+from built import infer, quickly
+
 # alpha -> (trainable, total, multiply-adds) at 224x224x3, 1000 classes; counts and MACs are
 # those of keras.applications.MobileNet(weights=None, alpha=alpha) (paper, Table 6: 4.2M / 569M,
 # 2.6M / 325M, 1.3M / 149M, 0.5M / 41M)
@@ -75,8 +77,8 @@ def test_width_multiplier_counts_and_macs(alpha):
 
 @pytest.mark.parametrize("alpha", [1.0, 0.25])
 def test_equals_keras_applications(alpha):
-    ref = keras.applications.MobileNet(weights=None, alpha=alpha)
-    ours = mobilenet(alpha=alpha)
+    ref = quickly(keras.applications.MobileNet, weights=None, alpha=alpha)
+    ours = quickly(mobilenet, alpha=alpha)
     assert count_params(ours) == count_params(ref)
     assert count_macs(ours) == count_macs(ref)
     assert len(ours.layers) == len(ref.layers)
@@ -129,7 +131,7 @@ def test_transfer_from_keras_applications_gives_same_outputs(alpha, size):
     _randomize_bn(ref, rng, x[2:])
     assert cnn_keras.transfer_weights(ref, ours) == len(_weighted_names(ref)) == 55
     x = x[:2]
-    a, b = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    a, b = infer(ours, x), infer(ref, x)
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert not np.allclose(a, a[::-1])  # different images give different outputs
 
@@ -184,7 +186,7 @@ def test_cifar_variant():
     assert "resize" not in [la.name for la in model.layers]
     half = mobilenet_cifar(alpha=0.5)
     assert count_params(half)["trainable"] == 823_722
-    assert half.predict(np.zeros((2, 32, 32, 3), "float32"), verbose=0).shape == (2, 10)
+    assert infer(half, np.zeros((2, 32, 32, 3), "float32")).shape == (2, 10)
 
 
 def test_relu_option_and_depth_multiplier():

@@ -2,9 +2,13 @@
 
 import inspect
 
+import keras
+import numpy as np
 import pytest
 
 import cnn_keras
+
+from built import quickly
 
 SIGNATURE = ["include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
              "classifier_activation", "name"]
@@ -38,3 +42,18 @@ def test_family_builders_have_docstrings():
                cnn_keras.densenet, cnn_keras.densenet_cifar, cnn_keras.densenet_imagenet,
                cnn_keras.efficientnet_imagenet, cnn_keras.mobilenet, cnn_keras.efficientnet):
         assert fn.__doc__ and "Args:" in fn.__doc__ and "Reference:" in fn.__doc__
+
+
+@pytest.mark.parametrize("name", ["resnet20", "densenet40", "efficientnet_cifar"])
+def test_quick_test_builds_give_the_same_model(name):
+    """tests/built.py builds inside keras.StatelessScope for speed: the same seed must give the
+    same layers and the same initial weights as a plain build."""
+    keras.utils.set_random_seed(0)
+    plain = cnn_keras.build(name)
+    keras.utils.set_random_seed(0)
+    quick = quickly(cnn_keras.build, name)
+    assert [la.name for la in quick.layers] == [la.name for la in plain.layers]
+    a, b = plain.get_weights(), quick.get_weights()
+    assert len(a) == len(b) > 0
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)

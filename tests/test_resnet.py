@@ -7,7 +7,7 @@ import pytest
 import cnn_keras
 from cnn_keras.analysis import count_macs, count_params
 
-from built import built
+from built import built, infer, quickly
 
 # (model, exact trainable parameters, output shape, source of the number)
 CIFAR_COUNTS = [
@@ -35,7 +35,7 @@ KERAS_APPS = {
 
 @pytest.mark.parametrize("name,trainable", CIFAR_COUNTS)
 def test_cifar_counts_and_shape(name, trainable):
-    model = cnn_keras.build(name)
+    model = quickly(cnn_keras.build, name)
     assert count_params(model)["trainable"] == trainable
     assert model.input_shape == (None, 32, 32, 3)
     assert model.output_shape == (None, 10)
@@ -44,7 +44,7 @@ def test_cifar_counts_and_shape(name, trainable):
 
 @pytest.mark.slow
 def test_resnet1202_count():
-    assert count_params(cnn_keras.build("resnet1202"))["trainable"] == 19_421_274
+    assert count_params(quickly(cnn_keras.build, "resnet1202"))["trainable"] == 19_421_274
 
 
 def test_plain_and_residual_have_identical_weights():
@@ -94,7 +94,7 @@ def test_imagenet_macs(name, gmacs):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(KERAS_APPS))
 def test_equals_keras_applications(name):
-    ref = getattr(keras.applications, KERAS_APPS[name])(weights=None)
+    ref = quickly(getattr(keras.applications, KERAS_APPS[name]), weights=None)
     ours = built(name)
     assert count_params(ours) == count_params(ref)
     # Same layer names, except the ones keras leaves unnamed (auto-numbered input/pooling).
@@ -123,12 +123,12 @@ def test_transfer_weights_gives_same_outputs(name):
                                rng.normal(0, 0.1, m.shape), rng.uniform(0.5, 1.5, v.shape)])
     cnn_keras.transfer_weights(ref, ours)
     x = rng.uniform(-120, 120, (2, 224, 224, 3)).astype("float32")
-    a, b = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    a, b = infer(ours, x), infer(ref, x)
     assert np.max(np.abs(a - b) / (np.abs(b) + 1e-6)) < 1e-4
     # and back: ours -> keras
     ref2 = getattr(keras.applications, KERAS_APPS[name])(**kw)
     cnn_keras.transfer_weights(ours, ref2)
-    np.testing.assert_allclose(ref2.predict(x, verbose=0), b, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(infer(ref2, x), b, rtol=1e-4, atol=1e-7)
 
 
 def test_transfer_weights_mismatch_is_clear():
@@ -156,7 +156,7 @@ def test_input_tensor_and_logits():
     assert m.output_shape == (None, 7)
     assert m.get_layer("predictions").activation is keras.activations.linear
     x = np.random.default_rng(0).normal(size=(2, 48, 48, 3)).astype("float32")
-    out = m.predict(x, verbose=0)
+    out = infer(m, x)
     assert not np.allclose(out.sum(axis=1), 1.0)  # logits, not probabilities
     # an input tensor that is not the model input: the backbone is built on top of it
     base = keras.Input((64, 64, 3))
@@ -171,12 +171,12 @@ def test_serialization_round_trip(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                rtol=1e-6)
     wpath = tmp_path / "m.weights.h5"
     model.save_weights(wpath)
     again = cnn_keras.resnet20(weights=str(wpath))
-    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(again, x), infer(model, x),
                                rtol=1e-6)
 
 

@@ -293,7 +293,7 @@ def test_steps_per_execution_changes_speed_not_results(tmp_path):
                            steps_per_execution=bad)
 
 
-def test_fast_recipe_report(tmp_path):
+def _fast_recipe_script():
     import importlib.util
     from pathlib import Path
 
@@ -301,6 +301,19 @@ def test_fast_recipe_report(tmp_path):
     spec = importlib.util.spec_from_file_location("fast_recipe", script)
     fast = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fast)
+    return fast
+
+
+def test_fast_recipe_fits_its_schedule_to_the_budget():
+    fit = _fast_recipe_script().epochs_for_budget
+    # 1,100 images/s (2 Zen 5 cores): ~52 s an epoch, 33 in the 29 minutes after set-up;
+    # 248 (2 Zen 3 cores): ~232 s, 7
+    assert fit(1100, 30) == 33 and fit(248, 30) == 7
+    assert fit(21_000, 30) == 635 and fit(10, 30) == 1 and fit(248, 60) == 15
+
+
+def test_fast_recipe_report(tmp_path):
+    fast = _fast_recipe_script()
     data = tiny_data()
     rows = training.train("resnet20", data, tmp_path / "resnet20", verbose=0,
                           recipe=training.fast_recipe(2, batch_size=32))

@@ -14,6 +14,8 @@ from cnn_keras.layers import LocalResponseNormalization
 from cnn_keras.models import vgg as vgg_module
 from cnn_keras.models.vgg import preinitialize, vgg, vgg_cifar
 
+from built import infer, quickly
+
 # (registry name, config, exact trainable = total params at 224x224 / 1000 classes [R][T][K],
 #  GMACs, 1x1 convs, LRN layers). Table 2 of the paper: 133, 133, 133, 134, 138, 144 M.
 CONFIGS = [
@@ -52,7 +54,7 @@ def _rng_images(shape, seed=0):
 # --- counts and structure --------------------------------------------------------------------
 @pytest.mark.parametrize("name,config,trainable,gmacs,n_1x1,n_lrn", CONFIGS)
 def test_config_counts_and_structure(name, config, trainable, gmacs, n_1x1, n_lrn):
-    model = cnn_keras.build(name)
+    model = quickly(cnn_keras.build, name)
     assert count_params(model) == {"trainable": trainable, "non_trainable": 0,
                                    "total": trainable}
     assert round(trainable / 1e6) == vgg_module.PAPER_PARAMS_M[config]
@@ -88,7 +90,7 @@ def test_config_counts_and_structure(name, config, trainable, gmacs, n_1x1, n_lr
 
 @pytest.mark.parametrize("name,trainable,non_trainable", BN_COUNTS)
 def test_batch_norm_counts_equal_torchvision(name, trainable, non_trainable):
-    model = cnn_keras.build(name, batch_norm=True)
+    model = quickly(cnn_keras.build, name, batch_norm=True)
     assert count_params(model) == {"trainable": trainable, "non_trainable": non_trainable,
                                    "total": trainable + non_trainable}
     assert model.name == f"{name}_bn"
@@ -128,8 +130,8 @@ def test_dropout_option_and_fc_units():
 def test_equals_keras_applications(name):
     app, headless = KERAS_APPS[name]
     for include_top in (True, False):
-        ref = getattr(keras.applications, app)(weights=None, include_top=include_top)
-        ours = cnn_keras.build(name, include_top=include_top)
+        ref = quickly(getattr(keras.applications, app), weights=None, include_top=include_top)
+        ours = quickly(cnn_keras.build, name, include_top=include_top)
         assert count_params(ours) == count_params(ref)
         if not include_top:
             assert count_params(ours)["total"] == headless
@@ -154,7 +156,7 @@ def test_transfer_weights_headless_gives_same_outputs(name):
     ours = cnn_keras.build(name, include_top=False, input_shape=(64, 64, 3))
     assert cnn_keras.transfer_weights(ref, ours) == len(_weighted_names(ref))
     x = np.random.default_rng(0).uniform(0, 255, (2, 64, 64, 3)).astype("float32")
-    a, b = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    a, b = infer(ours, x), infer(ref, x)
     assert np.abs(b).max() > 0
     assert np.max(np.abs(a - b) / (np.abs(b) + 1e-6)) < 1e-4
 
@@ -165,7 +167,7 @@ def test_transfer_weights_with_top_gives_same_outputs():
     ours = cnn_keras.vgg16()
     assert cnn_keras.transfer_weights(ref, ours) == 16
     x = np.random.default_rng(1).uniform(0, 255, (2, 224, 224, 3)).astype("float32")
-    a, b = ours.predict(x, verbose=0), ref.predict(x, verbose=0)
+    a, b = infer(ours, x), infer(ref, x)
     assert np.max(np.abs(a - b) / (np.abs(b) + 1e-6)) < 1e-4
 
 
@@ -206,7 +208,7 @@ def test_headless_pooling_and_custom_shape():
         assert not any(la.name in ("flatten", "fc1", "predictions") for la in m.layers)
     m = cnn_keras.vgg11(include_top=False, input_shape=(None, None, 3), pooling="max")
     assert m.input_shape == (None, None, None, 3)
-    assert m.predict(_rng_images((1, 40, 72, 3)), verbose=0).shape == (1, 512)
+    assert infer(m, _rng_images((1, 40, 72, 3))).shape == (1, 512)
     # include_top at another size: fc1 sees the 2x2x512 map
     m = cnn_keras.vgg11_lrn(input_shape=(64, 64, 1), classes=5, fc_units=(32, 32))
     assert m.output_shape == (None, 5)
@@ -235,7 +237,7 @@ def test_input_tensor_and_logits():
     m = vgg_cifar(input_tensor=inp, classes=7, classifier_activation=None)
     assert m.output_shape == (None, 7)
     assert m.get_layer("predictions").activation is keras.activations.linear
-    out = m.predict(_rng_images((2, 32, 32, 3)), verbose=0)
+    out = infer(m, _rng_images((2, 32, 32, 3)))
     assert not np.allclose(out.sum(axis=1), 1.0)
     base = keras.Input((64, 64, 3))
     m2 = vgg_cifar(input_tensor=keras.layers.Resizing(32, 32)(base))
@@ -248,12 +250,12 @@ def test_vgg_cifar_serialization_round_trip(tmp_path):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(loaded, x), infer(model, x),
                                rtol=1e-6)
     wpath = tmp_path / "m.weights.h5"
     model.save_weights(wpath)
     again = vgg_cifar(fc_units=(64,), weights=str(wpath))
-    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+    np.testing.assert_allclose(infer(again, x), infer(model, x),
                                rtol=1e-6)
 
 
@@ -262,7 +264,7 @@ def test_lrn_model_serializes(tmp_path):
     m.save(tmp_path / "lrn.keras")
     loaded = keras.models.load_model(tmp_path / "lrn.keras")
     x = _rng_images((1, 32, 32, 3))
-    np.testing.assert_allclose(loaded.predict(x, verbose=0), m.predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(infer(loaded, x), infer(m, x), rtol=1e-6)
 
 
 def test_pure_keras_layers():
