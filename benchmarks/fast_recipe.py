@@ -2,8 +2,14 @@
 OUT/summary.json (wall-clock time, test accuracy after each epoch and at the time budget, the
 final model's accuracy with horizontal-flip test-time augmentation) and OUT/curves.png.
 
-    python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 32] [--data-dir DIR]
-                                         [--dtype-policy mixed_bfloat16] [--seed 0]
+    python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 32 | --fit-budget]
+                                         [--data-dir DIR] [--dtype-policy mixed_bfloat16]
+                                         [--seed 0]
+
+`--fit-budget` sizes the one-cycle schedule to this machine: it measures ResNet-20's training
+speed first (`cnn-keras bench resnet20 --what train`, about a minute) and trains as many epochs
+as fit in the budget (see `epochs_for_budget`). On 2 AVX-512 Zen 5 cores that is about the
+default 32 epochs; on 2 AVX2 Zen 3 cores, 4.4x slower, about 7.
 
 Interrupted, the same command resumes the run (its run.json then lists the resumption, and the
 wall-clock time counts the sessions' training time only). Run alone on the machine: the number
@@ -23,6 +29,32 @@ from pathlib import Path
 
 def _seconds_between(a: str, b: str) -> float:
     return (datetime.datetime.fromisoformat(b) - datetime.datetime.fromisoformat(a)).total_seconds()
+
+
+# An epoch of `cnn-keras train` took 1.12x the time the bench's steady-state speed predicts for
+# its 50,000 training images (the 10,000 test images, the input pipeline, the checkpoint; the
+# recorded 32-epoch run: 51 s an epoch at 1,100 images/s); 1.15 leaves a margin. The time
+# before the first epoch was 57 s at most in the recorded runs.
+EPOCH_OVERHEAD = 1.15
+SETUP_SECONDS = 60.0
+
+
+def epochs_for_budget(images_per_sec: float, budget_minutes: float,
+                      train_images: int = 50_000) -> int:
+    """The most epochs of the fast recipe that end within the budget at this training speed
+    (images/s of the bench's training steps), at least 1."""
+    epoch_seconds = EPOCH_OVERHEAD * train_images / images_per_sec
+    return max(1, int((60 * budget_minutes - SETUP_SECONDS) // epoch_seconds))
+
+
+def measure_training_speed(dtype_policy: str | None = None) -> float:
+    """ResNet-20's training images/s on this machine: `cnn-keras bench` in its own process."""
+    cmd = [sys.executable, "-m", "cnn_keras", "bench", "resnet20", "--what", "train",
+           "--steps", "40"]
+    cmd += ["--dtype-policy", dtype_policy] if dtype_policy else []
+    out = subprocess.run(cmd, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}, check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])["images_per_sec"]
 
 
 def report(run_dir: Path, data, budget_minutes: float = 30.0) -> dict:
@@ -88,11 +120,27 @@ def main():
     p.add_argument("out")
     p.add_argument("--budget-minutes", type=float, default=30.0)
     p.add_argument("--epochs", type=int, default=None)
+    p.add_argument("--fit-budget", action="store_true",
+                   help="measure this machine's speed and train as many epochs as fit in the "
+                   "budget (instead of --epochs)")
     p.add_argument("--data-dir", default=None)
     p.add_argument("--dtype-policy", default=None, help="passed to `cnn-keras train`")
     p.add_argument("--seed", type=int, default=0, help="passed to `cnn-keras train` (0)")
     args = p.parse_args()
+    if args.fit_budget and args.epochs:
+        p.error("give --epochs or --fit-budget, not both")
     run_dir = Path(args.out) / "resnet20"
+    if args.fit_budget:
+        started = run_dir / "run.json"
+        if started.exists():  # a resumed run keeps the schedule it was started with
+            args.epochs = json.loads(started.read_text())["config"]["recipe"]["epochs"]
+        else:
+            speed = measure_training_speed(args.dtype_policy)
+            args.epochs = epochs_for_budget(speed, args.budget_minutes)
+            fitted = {"bench_images_per_sec": speed, "epochs": args.epochs}
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            (Path(args.out) / "fitted.json").write_text(json.dumps(fitted))
+        print(f"fitted to {args.budget_minutes:g} minutes: {args.epochs} epochs", flush=True)
     cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
            "--out", str(run_dir), "--seed", str(args.seed)]
     cmd += ["--epochs", str(args.epochs)] if args.epochs else []
@@ -103,7 +151,11 @@ def main():
         raise SystemExit(rc)
     from cnn_keras import data as data_lib
 
-    report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)
+    summary = report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)
+    fitted_file = Path(args.out) / "fitted.json"
+    if fitted_file.exists():  # the speed measured to size the schedule
+        summary["fitted_to_budget"] = json.loads(fitted_file.read_text())
+        (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":
