@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -16,6 +17,15 @@ def _finish(fig, path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=120)
     return fig
+
+
+def _caption(fig, caption: str, fontsize: float, **kwargs):
+    """`caption` above the panels, wrapped to the figure's width (one line of a long caption
+    ran off both edges of the saved image)."""
+    if caption:
+        chars = int(fig.get_figwidth() * 72 / (0.6 * fontsize))  # ~0.6 em a character
+        text = "\n".join(textwrap.fill(line, chars) for line in caption.split("\n"))
+        fig.suptitle(text, fontsize=fontsize, **kwargs)
 
 
 def _depth(name: str) -> int:
@@ -47,8 +57,7 @@ def degradation_figure(histories: dict, path=None, *, caption: str = ""):
     _error_curves(axes[0], plain, "plain networks")
     _error_curves(axes[1], res, "ResNets (option A shortcuts)")
     axes[1].set_ylabel("")
-    if caption:
-        fig.suptitle(caption, fontsize=9)
+    _caption(fig, caption, 9)
     return _finish(fig, path)
 
 
@@ -63,8 +72,7 @@ def training_curves(histories: dict, path=None, *, caption: str = ""):
     axes[0].set_xlabel("epoch")
     axes[0].legend(fontsize=8)
     _error_curves(axes[1], histories, "error")
-    if caption:
-        fig.suptitle(caption, fontsize=9)
+    _caption(fig, caption, 9)
     return _finish(fig, path)
 
 
@@ -84,8 +92,7 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("error (%)")
     axes[1].legend(fontsize=8)
-    if caption:
-        fig.suptitle(caption, fontsize=8, y=0.995)
+    _caption(fig, caption, 8, y=0.995)
     return _finish(fig, path)
 
 
@@ -111,9 +118,7 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"{error_key.replace('_', ' ')} (%)")
-    heading = "\n".join(t for t in (title, caption) if t)
-    if heading:
-        fig.suptitle(heading, fontsize=8, y=0.995)
+    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
     return _finish(fig, path)
 
 
