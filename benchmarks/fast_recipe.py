@@ -100,6 +100,9 @@ def report(run_dir: Path, data, budget_minutes: float = 30.0) -> dict:
             round(info["config"]["recipe"]["steps_per_epoch"]
                   * info["config"]["recipe"]["batch_size"] / r["seconds"]) for r in history],
     }
+    fitted = run_dir.parent / "fitted.json"  # written by --fit-budget: the speed measured
+    if fitted.exists():
+        summary["fitted_to_budget"] = json.loads(fitted.read_text())
     (run_dir.parent / "summary.json").write_text(json.dumps(summary, indent=1))
     plot_record(run_dir.parent, run_dir)
     print(json.dumps({k: summary[k] for k in ("wall_seconds", "epochs_within_budget",
@@ -156,9 +159,9 @@ def main():
         else:
             speed = measure_training_speed(args.dtype_policy)
             args.epochs = epochs_for_budget(speed, args.budget_minutes)
-            fitted = {"bench_images_per_sec": speed, "epochs": args.epochs}
             Path(args.out).mkdir(parents=True, exist_ok=True)
-            (Path(args.out) / "fitted.json").write_text(json.dumps(fitted))
+            (Path(args.out) / "fitted.json").write_text(json.dumps(
+                {"bench_images_per_sec": speed, "epochs": args.epochs}))
         print(f"fitted to {args.budget_minutes:g} minutes: {args.epochs} epochs", flush=True)
     cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
            "--out", str(run_dir), "--seed", str(args.seed)]
@@ -170,11 +173,7 @@ def main():
         raise SystemExit(rc)
     from cnn_keras import data as data_lib
 
-    summary = report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)
-    fitted_file = Path(args.out) / "fitted.json"
-    if fitted_file.exists():  # the speed measured to size the schedule
-        summary["fitted_to_budget"] = json.loads(fitted_file.read_text())
-        (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=1))
+    report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)
 
 
 if __name__ == "__main__":

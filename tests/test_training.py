@@ -317,7 +317,10 @@ def test_fast_recipe_report(tmp_path):
     data = tiny_data()
     rows = training.train("resnet20", data, tmp_path / "resnet20", verbose=0,
                           recipe=training.fast_recipe(2, batch_size=32))
+    fitted = {"bench_images_per_sec": 248.0, "epochs": 2}  # as --fit-budget leaves it
+    (tmp_path / "fitted.json").write_text(json.dumps(fitted))
     summary = fast.report(tmp_path / "resnet20", data, budget_minutes=30)
+    assert summary["fitted_to_budget"] == fitted
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
     assert summary["epochs_within_budget"] == 2 and summary["recipe"]["name"] == "fast-2ep"
