@@ -670,3 +670,43 @@ def test_synthetic_dataset_is_balanced_and_deterministic():
     assert a.x_train.shape == (100, 32, 32, 3) and a.x_train.dtype == np.uint8
     assert np.bincount(a.y_train).tolist() == [10] * 10
     assert "not CIFAR-10" in a.source
+
+
+# libjpeg's (IJG) base tables, JPEG standard Annex K, in natural (row-major) order
+_ANNEX_K_LUMA = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+                 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+                 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+                 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]
+_ANNEX_K_CHROMA = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+                   24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99] + [99] * 32
+
+
+def _ijg_table(base, quality):
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return [min(255, max(1, (q * scale + 50) // 100)) for q in base]
+
+
+@pytest.mark.skipif(
+    not HAS_REAL_DATA,
+    reason="needs real CIFAR-10: set CNN_KERAS_DATA to a folder with cifar10-jpeg.zip "
+    "(make test does this when ../shared/data exists)",
+)
+def test_the_jpeg_copy_is_quality_75_with_colour_at_half_resolution():
+    """What the README says of the copy: libjpeg quality 75 and 4:2:0 chroma subsampling, so
+    each image's colour is stored at 16x16 (read from the files' own headers)."""
+    from PIL import Image, JpegImagePlugin
+
+    path = Path(REAL_DATA) / "cifar10-jpeg.zip"
+    if not path.is_file():
+        pytest.skip(f"{REAL_DATA} holds unpacked folders, not cifar10-jpeg.zip")
+    with zipfile.ZipFile(path) as zf:
+        names = sorted(n for n in zf.namelist() if n.endswith(".jpg"))
+        assert len(names) == 60_000
+        for name in names[::600]:  # 100 images, every class of both splits
+            image = Image.open(io.BytesIO(zf.read(name)))
+            assert image.size == (32, 32) and image.mode == "RGB"
+            assert JpegImagePlugin.get_sampling(image) == 2, name  # 4:2:0
+            tables = image.quantization
+            assert list(tables[0]) == _ijg_table(_ANNEX_K_LUMA, 75), name
+            assert list(tables[1]) == _ijg_table(_ANNEX_K_CHROMA, 75), name
+    assert _ijg_table(_ANNEX_K_LUMA, 50) == _ANNEX_K_LUMA  # quality 50 is the base table
