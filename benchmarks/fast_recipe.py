@@ -4,12 +4,14 @@ final model's accuracy with horizontal-flip test-time augmentation) and OUT/curv
 
     python benchmarks/fast_recipe.py OUT [--budget-minutes 30] [--epochs 32 | --fit-budget]
                                          [--data-dir DIR] [--dtype-policy mixed_bfloat16]
-                                         [--seed 0]
+                                         [--seed 0] [--low-res 24]
 
 `--fit-budget` sizes the one-cycle schedule to this machine: it measures ResNet-20's training
 speed first (`cnn-keras bench resnet20 --what train`, about a minute) and trains as many epochs
 as fit in the budget (see `epochs_for_budget`). On 2 AVX-512 Zen 5 cores that is about the
-default 32 epochs; on 2 AVX2 Zen 3 cores, 4.4x slower, about 7.
+default 32 epochs; on 2 AVX2 Zen 3 cores, 4.4x slower, about 7. `--low-res 24` trains the
+first 2/3 of the epochs on 24x24 images (progressive resizing, `training.with_low_res`), which
+fits about 10 epochs in the same time there.
 
 Interrupted, the same command resumes the run (its run.json then lists the resumption, and the
 wall-clock time counts the sessions' training time only). Run alone on the machine: the number
@@ -39,12 +41,32 @@ EPOCH_OVERHEAD = 1.15
 SETUP_SECONDS = 60.0
 
 
+# A 24x24 epoch of ResNet-20 took 0.58x a 32x32 one (120 vs 207 s on 2 Zen 3 cores, each with
+# its test pass at 32x32): the pixels' ratio, 0.5625, times 1.03. 1.05 leaves a margin.
+LOW_RES_OVERHEAD = 1.05
+
+
 def epochs_for_budget(images_per_sec: float, budget_minutes: float,
-                      train_images: int = 50_000) -> int:
+                      train_images: int = 50_000, low_res: int = 0, image_size: int = 32) -> int:
     """The most epochs of the fast recipe that end within the budget at this training speed
-    (images/s of the bench's training steps), at least 1."""
+    (images/s of the bench's training steps at full size), at least 1. With `low_res` (a size),
+    the first 2/3 of the epochs (`training.low_res_epochs`) cost in proportion to their pixels,
+    and there are at least 2.
+    """
     epoch_seconds = EPOCH_OVERHEAD * train_images / images_per_sec
-    return max(1, int((60 * budget_minutes - SETUP_SECONDS) // epoch_seconds))
+    budget = 60 * budget_minutes - SETUP_SECONDS
+    if not low_res:
+        return max(1, int(budget // epoch_seconds))
+    low_cost = min(1.0, LOW_RES_OVERHEAD * (low_res / image_size) ** 2)
+
+    def seconds(epochs):  # the split of training.low_res_epochs (kept free of TensorFlow here)
+        low = min(epochs - 1, max(1, round(2 / 3 * epochs)))
+        return epoch_seconds * (epochs - low + low * low_cost)
+
+    epochs = 2
+    while seconds(epochs + 1) <= budget:
+        epochs += 1
+    return epochs
 
 
 def measure_training_speed(dtype_policy: str | None = None) -> float:
@@ -122,10 +144,13 @@ def plot_record(record: Path, run_dir: Path | None = None) -> Path:
     hw, ds = summary["hardware"], summary["dataset"]
     simd = f", {hw['cpu_simd']}" if hw.get("cpu_simd") else ""
     minutes = (summary["wall_seconds"] or summary["epoch_end_seconds"][-1]) / 60
+    low = summary["recipe"].get("low_res_epochs", 0)
+    low = f" ({low} at {summary['recipe']['low_res_size']}x{summary['recipe']['low_res_size']})" \
+        if low else ""
     plots.training_curves(
         {"ResNet-20, fast recipe": history}, record / "curves.png",
         caption=f"CIFAR-10 ({ds['num_train']:,} / {ds['num_test']:,} images, "
-        f"{ds['source'].split(' in ')[0]}), {len(history)} epochs, {minutes:.1f} min on "
+        f"{ds['source'].split(' in ')[0]}), {len(history)} epochs{low}, {minutes:.1f} min on "
         f"{hw['cores']} CPU cores ({hw['cpu']}{simd}); final test accuracy "
         f"{100 * summary['final_test_accuracy']:.2f}% "
         f"({100 * summary['final_test_accuracy_flip_tta']:.2f}% with flip TTA)")
@@ -143,6 +168,9 @@ def main():
     p.add_argument("--data-dir", default=None)
     p.add_argument("--dtype-policy", default=None, help="passed to `cnn-keras train`")
     p.add_argument("--seed", type=int, default=0, help="passed to `cnn-keras train` (0)")
+    p.add_argument("--low-res", type=int, default=0, metavar="SIZE",
+                   help="progressive resizing, passed to `cnn-keras train`: the first 2/3 of "
+                   "the epochs at SIZE x SIZE (e.g. 24)")
     p.add_argument("--replot", action="store_true",
                    help="only redraw OUT/curves.png from a recorded OUT/summary.json")
     args = p.parse_args()
@@ -155,19 +183,22 @@ def main():
     if args.fit_budget:
         started = run_dir / "run.json"
         if started.exists():  # a resumed run keeps the schedule it was started with
-            args.epochs = json.loads(started.read_text())["config"]["recipe"]["epochs"]
+            recipe = json.loads(started.read_text())["config"]["recipe"]
+            args.epochs, args.low_res = recipe["epochs"], recipe.get("low_res_size", 0)
         else:
             speed = measure_training_speed(args.dtype_policy)
-            args.epochs = epochs_for_budget(speed, args.budget_minutes)
+            args.epochs = epochs_for_budget(speed, args.budget_minutes, low_res=args.low_res)
             Path(args.out).mkdir(parents=True, exist_ok=True)
             (Path(args.out) / "fitted.json").write_text(json.dumps(
-                {"bench_images_per_sec": speed, "epochs": args.epochs}))
+                {"bench_images_per_sec": speed, "epochs": args.epochs,
+                 "low_res": args.low_res}))
         print(f"fitted to {args.budget_minutes:g} minutes: {args.epochs} epochs", flush=True)
     cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
            "--out", str(run_dir), "--seed", str(args.seed)]
     cmd += ["--epochs", str(args.epochs)] if args.epochs else []
     cmd += ["--data-dir", args.data_dir] if args.data_dir else []
     cmd += ["--dtype-policy", args.dtype_policy] if args.dtype_policy else []
+    cmd += ["--low-res", str(args.low_res)] if args.low_res else []
     rc = subprocess.run(cmd, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}).returncode
     if rc:  # cnn-keras train has said why
         raise SystemExit(rc)

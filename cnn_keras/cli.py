@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
                    "CPU cores)")
     s.add_argument("--warmup-epochs", type=float, default=0.0,
                    help="linear learning-rate warm-up over the first N epochs (scaled recipe)")
+    s.add_argument("--low-res", type=_positive_int, metavar="SIZE",
+                   help="progressive resizing: train the first 2/3 of the epochs on images "
+                   "resized to SIZE x SIZE (e.g. 24), then at full size (needs global pooling, "
+                   "e.g. ResNet)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
                    "training images")
     s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
@@ -211,12 +215,6 @@ def _train(args) -> int:
     from cnn_keras.registry import get_builder
 
     get_builder(args.model)  # fail fast on a wrong name, before loading data
-    if args.image_folder:
-        data = data_lib.load_image_folder(args.image_folder, seed=args.seed)
-    else:
-        data = data_lib.load_cifar10(args.data_dir)
-    if args.subset or args.test_subset:
-        data = data.subset(args.subset, seed=args.seed, num_test=args.test_subset)
     if args.recipe == "paper":
         depth = int("".join(c for c in args.model if c.isdigit()) or 0)
         recipe = training.paper_recipe(depth)
@@ -226,6 +224,14 @@ def _train(args) -> int:
     else:
         recipe = training.scaled_recipe(args.epochs or 10, batch_size=args.batch_size,
                                         lr=args.lr or 0.1, warmup_epochs=args.warmup_epochs)
+    if args.low_res:
+        recipe = training.with_low_res(recipe, args.low_res)
+    if args.image_folder:
+        data = data_lib.load_image_folder(args.image_folder, seed=args.seed)
+    else:
+        data = data_lib.load_cifar10(args.data_dir)
+    if args.subset or args.test_subset:
+        data = data.subset(args.subset, seed=args.seed, num_test=args.test_subset)
     history = training.train(args.model, data, args.out, recipe=recipe, seed=args.seed,
                              verbose=0 if args.quiet else "auto", restart=args.restart,
                              dtype_policy=args.dtype_policy,

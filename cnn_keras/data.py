@@ -1044,6 +1044,8 @@ def train_dataset(
     epochs: int,
     initial_epoch: int = 0,
     augment: bool = True,
+    low_res_size: int = 0,
+    low_res_epochs: int = 0,
 ) -> tf.data.Dataset:
     """Training batches for epochs ``initial_epoch .. epochs - 1``, reproducible and resumable.
 
@@ -1064,6 +1066,9 @@ def train_dataset(
         epochs: index of the epoch to stop before (as in Keras ``fit``).
         initial_epoch: first epoch to produce.
         augment: apply the pad-crop-flip augmentation.
+        low_res_size, low_res_epochs: progressive resizing. Epochs ``0 .. low_res_epochs - 1``
+            yield their (augmented) images resized to ``low_res_size`` x ``low_res_size``
+            (bilinear, antialiased); the later epochs keep the full size. 0, 0: never.
     """
     x, y, mean = _check_xy_mean(x, y, mean)
     n = len(x)
@@ -1083,6 +1088,7 @@ def train_dataset(
             f"`epochs` must be greater than `initial_epoch` ({initial_epoch}). "
             f"Received: epochs={epochs}"
         )
+    check_low_res(low_res_size, low_res_epochs, x.shape[1:3])
     steps = steps_per_epoch(n, batch_size)
     x_t = tf.constant(x)
     y_t = tf.constant(y.astype(np.int32))
@@ -1104,14 +1110,37 @@ def train_dataset(
             images = pad_crop_flip(images, batch_seed)
         return images, tf.gather(y_t, idx)
 
-    ds = (
-        tf.data.Dataset.range(int(initial_epoch), int(epochs))
-        .flat_map(epoch_batches)
-        .map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .apply(tf.data.experimental.assert_cardinality((epochs - initial_epoch) * steps))
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    return ds
+    def batches(first, last, size=None):
+        ds = (tf.data.Dataset.range(int(first), int(last)).flat_map(epoch_batches)
+              .map(make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+        if size:
+            ds = ds.map(lambda im, lab: (tf.image.resize(im, (size, size), antialias=True), lab),
+                        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds
+
+    switch = min(max(int(low_res_epochs), int(initial_epoch)), int(epochs))
+    ds = batches(switch, epochs)
+    if switch > initial_epoch:  # the low-resolution epochs first
+        ds = batches(initial_epoch, switch, low_res_size).concatenate(ds)
+    return (ds.apply(tf.data.experimental.assert_cardinality((epochs - initial_epoch) * steps))
+            .prefetch(tf.data.AUTOTUNE))
+
+
+def check_low_res(low_res_size, low_res_epochs, image_size=None) -> None:
+    """ValueError unless (`low_res_size`, `low_res_epochs`) is (0, 0) or a size from 8 up to
+    below `image_size` (height, width) with at least one epoch."""
+    for value, arg in ((low_res_size, "low_res_size"), (low_res_epochs, "low_res_epochs")):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"`{arg}` must be a non-negative integer. Received: {arg}={value!r}")
+    if bool(low_res_size) != bool(low_res_epochs):
+        raise ValueError(f"`low_res_size` and `low_res_epochs` must both be 0 (no progressive "
+                         f"resizing) or both positive. Received: low_res_size={low_res_size}, "
+                         f"low_res_epochs={low_res_epochs}")
+    if low_res_size and (low_res_size < 8 or (image_size is not None
+                                              and low_res_size >= min(image_size))):
+        raise ValueError(f"`low_res_size` must be at least 8 and smaller than the images "
+                         f"({image_size and 'x'.join(map(str, image_size))}). "
+                         f"Received: low_res_size={low_res_size}")
 
 
 def eval_dataset(x, y, *, batch_size: int, mean) -> tf.data.Dataset:
