@@ -145,8 +145,8 @@ def plot_record(record: Path, run_dir: Path | None = None) -> Path:
     simd = f", {hw['cpu_simd']}" if hw.get("cpu_simd") else ""
     minutes = (summary["wall_seconds"] or summary["epoch_end_seconds"][-1]) / 60
     low = summary["recipe"].get("low_res_epochs", 0)
-    low = f" ({low} at {summary['recipe']['low_res_size']}x{summary['recipe']['low_res_size']})" \
-        if low else ""
+    size = summary["recipe"].get("low_res_size")
+    low = f" (the first {low} on {size}x{size} images; tested at full size)" if low else ""
     plots.training_curves(
         {"ResNet-20, fast recipe": history}, record / "curves.png",
         caption=f"CIFAR-10 ({ds['num_train']:,} / {ds['num_test']:,} images, "

@@ -599,6 +599,8 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     else:
         model = build(model_name, input_shape=data.x_train.shape[1:],
                       classes=len(data.class_names), **model_kwargs)
+        info["macs"] = count_macs(model)  # multiply-adds per image (conv + dense); a resumed
+        # run keeps the number in its run.json (with `any_image_size` the input has no size)
         if pipeline == "layer":
             model = augment_in_model(model, seed)
         if recipe.low_res_epochs:
@@ -624,9 +626,6 @@ def _fit(model_name, data, out_dir, recipe, seed, model_kwargs, verbose, callbac
     info["fused_batch_norm_layers"] = fuse_batch_norm(model) if fused_bn else 0
     outputs = len(model.outputs)
     info["params"] = count_params(model)
-    # multiply-adds per image (conv + dense) at the data's size
-    info["macs"] = count_macs(any_image_size(model, data.x_train.shape[1:3])
-                              if recipe.low_res_epochs else model)
     _atomic(run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
 
     mean = data_lib.per_pixel_mean(data.x_train)

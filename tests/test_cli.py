@@ -42,6 +42,10 @@ def test_errors_are_messages_not_tracebacks(capsys):
     err = capsys.readouterr().err
     assert "Did you mean" in err and "resnet56" in err and "Traceback" not in err
     assert main(["train", "resnet21", "--out", "x"]) == 2
+    assert main(["train", "resnet20", "--recipe", "paper", "--low-res", "24", "--out", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "Progressive resizing needs a recipe counted in epochs" in err
+    assert "Traceback" not in err
     with pytest.raises(SystemExit):
         main(["degradation", "--mode", "bogus"])
     with pytest.raises(SystemExit):

@@ -1,11 +1,14 @@
 """Training: the paper's weight decay, recipes, resumable and reproducible `train`."""
 
+import dataclasses
 import json
 
 import keras
 import numpy as np
 import pytest
 
+import cnn_keras
+from built import infer, quickly
 from cnn_keras import data as data_lib
 from cnn_keras import training
 
@@ -310,6 +313,9 @@ def test_fast_recipe_fits_its_schedule_to_the_budget():
     # 248 (2 Zen 3 cores): ~232 s, 7
     assert fit(1100, 30) == 33 and fit(248, 30) == 7
     assert fit(21_000, 30) == 635 and fit(10, 30) == 1 and fit(248, 60) == 15
+    # with the first 2/3 of the epochs at 24x24 (0.59x the time each): 10 on Zen 3, 45 on Zen 5
+    assert fit(252.6, 30, low_res=24) == 10 and fit(1100, 30, low_res=24) == 45
+    assert fit(10, 30, low_res=24) == 2 and fit(252.6, 30, low_res=16) == 15
 
 
 def test_fast_recipe_report(tmp_path):
@@ -349,3 +355,97 @@ def test_fused_batch_norm_is_the_same_math():
     assert loss1 == pytest.approx(loss0, rel=1e-6)
     for a, b in zip(w0, w1):  # weights after one step, moving mean and variance included
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=2e-4)  # float summation order
+
+
+# --- Progressive resizing --------------------------------------------------------------------
+
+
+def test_with_low_res_splits_the_epochs():
+    r = training.with_low_res(training.fast_recipe(10), 24)
+    assert (r.name, r.low_res_size, r.low_res_epochs) == ("fast-10ep-lowres24x7", 24, 7)
+    assert r.to_dict(390)["low_res_epochs"] == 7 and r.epochs == 10
+    # 2/3, rounded, at least one epoch at each size
+    assert [training.low_res_epochs(e) for e in (2, 3, 4, 9, 32)] == [1, 2, 3, 6, 21]
+    with pytest.raises(ValueError, match="counted in epochs.*Received: recipe 'paper'"):
+        training.with_low_res(training.paper_recipe(20), 24)
+    with pytest.raises(ValueError, match=r"Received: fraction=1"):
+        training.with_low_res(training.fast_recipe(10), 24, fraction=1)
+    with pytest.raises(ValueError, match="at least 8.*Received: low_res_size=4"):
+        training.with_low_res(training.fast_recipe(10), 4)
+    with pytest.raises(ValueError, match="both be 0.*low_res_size=24, low_res_epochs=0"):
+        training.Recipe(name="x", epochs=3, low_res_size=24)
+
+
+def test_any_image_size_keeps_the_layers_and_refuses_fixed_size_models():
+    model = quickly(cnn_keras.build, "resnet20")
+    free = training.any_image_size(model, try_size=24)
+    assert free.inputs[0].shape == (None, None, None, 3) and free.name == model.name
+    assert [w.path for w in free.weights] == [w.path for w in model.weights]
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
+    np.testing.assert_array_equal(infer(free, x), infer(model, x))
+    assert infer(free, x[:, :24, :24]).shape == (2, 10)
+    fixed = quickly(cnn_keras.build, "alexnet_cifar")  # Flatten -> Dense: 32x32 only
+    with pytest.raises(ValueError, match="'alexnet_cifar' fails on them.*fc6.*"
+                                         "Received: low_res_size=24"):
+        training.any_image_size(fixed, try_size=24)
+
+
+def test_train_dataset_resizes_the_first_epochs_and_resumes_inside_them():
+    x, y = tiny_data().x_train, tiny_data().y_train
+    kw = {"batch_size": 32, "mean": data_lib.per_pixel_mean(x), "seed": 1, "epochs": 3,
+          "low_res_size": 16, "low_res_epochs": 2}
+    full = [b[0].numpy() for b in data_lib.train_dataset(x, y, **kw)]  # 3 batches an epoch
+    assert [b.shape[1] for b in full] == [16] * 6 + [32] * 3
+    for start in (1, 2):  # resumed inside the low-res epochs, and after them
+        resumed = [b[0].numpy() for b in data_lib.train_dataset(x, y, **kw, initial_epoch=start)]
+        assert len(resumed) == 3 * (3 - start)
+        for a, b in zip(resumed, full[3 * start:]):
+            np.testing.assert_array_equal(a, b)
+    plain = [b[0].numpy() for b in data_lib.train_dataset(x, y, **{**kw, "low_res_size": 0,
+                                                                 "low_res_epochs": 0})]
+    np.testing.assert_array_equal(plain[-1], full[-1])  # the full-size epochs are unchanged
+    with pytest.raises(ValueError, match=r"smaller than the images \(32x32\).*"
+                                         "Received: low_res_size=32"):
+        data_lib.train_dataset(x, y, **{**kw, "low_res_size": 32})
+
+
+@pytest.mark.slow
+def test_train_with_low_res_resumes_exactly_and_checks_its_arguments(tmp_path):
+    """ResNet-20 (global pooling). The pipeline and the size are checked before any work; a
+    model that fixes its image size fails once built, before its first step."""
+    data = tiny_data()
+    recipe = training.with_low_res(training.scaled_recipe(3, batch_size=32), 16)
+    full = training.train("resnet20", data, tmp_path / "a", recipe=recipe, seed=2, verbose=0)
+    info = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert info["config"]["recipe"]["low_res_epochs"] == 2 and info["macs"] > 0
+    assert training.load_checkpoint_model(tmp_path / "a").inputs[0].shape[1:3] == (None, None)
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        training.train("resnet20", data, tmp_path / "b", recipe=recipe, seed=2, verbose=0,
+                       callbacks=[Interrupt()])
+    resumed = training.train("resnet20", data, tmp_path / "b", recipe=recipe, seed=2, verbose=0)
+    np.testing.assert_allclose([r["loss"] for r in resumed], [r["loss"] for r in full],
+                               rtol=1e-5)
+    with pytest.raises(ValueError, match="other settings"):  # the same run without it
+        training.train("resnet20", data, tmp_path / "b", recipe=training.scaled_recipe(
+            3, batch_size=32), seed=2, verbose=0)
+    with pytest.raises(ValueError, match="'alexnet_fig1' fails on them.*low_res_size=16"):
+        training.train(SMALL, data, tmp_path / "c", recipe=recipe)  # Flatten -> Dense
+    assert not (tmp_path / "c" / "run.json").exists()
+    with pytest.raises(ValueError, match="tf.data.*Received: pipeline='numpy'"):
+        training.train(SMALL, data, tmp_path / "d", recipe=recipe, pipeline="numpy")
+    with pytest.raises(ValueError, match="smaller than the images.*Received: low_res_size=40"):
+        training.train(SMALL, data, tmp_path / "d", recipe=dataclasses.replace(
+            recipe, low_res_size=40))
+    assert not (tmp_path / "d").exists()
+
+
+def test_runs_recorded_before_low_res_still_compare_equal():
+    new = training.scaled_recipe(2).to_dict(10)
+    old = {k: v for k, v in new.items() if not k.startswith("low_res")}
+    assert training._comparable({"recipe": old}) == training._comparable({"recipe": new})
