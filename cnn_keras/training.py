@@ -327,7 +327,9 @@ def with_low_res(recipe: Recipe, size: int, fraction: float = 2 / 3) -> Recipe:
     the time of a 32x32 one on 2 CPU cores; the full-size epochs at the end adapt the weights
     and the batch-norm statistics to the test images' size (Touvron et al. 2019, "Fixing the
     train-test resolution discrepancy"). The model must take any image size (global pooling
-    before its classifier, as ResNet, DenseNet, MobileNet and EfficientNet have)."""
+    before its classifier, as ResNet, GoogLeNet, DenseNet, MobileNet and EfficientNet have).
+    Measured in results/fast-resnet20-cpu-avx2-fit30-lowres24: ResNet-20, 7 of 10 epochs at
+    24x24, 84.02 % after 24.4 min where 7 epochs at 32x32 reached 82.62 % after 24.2 min."""
     if not 0 < fraction < 1:
         raise ValueError(f"`fraction` must be in (0, 1). Received: fraction={fraction!r}")
     epochs = recipe.epochs
