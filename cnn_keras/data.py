@@ -1138,8 +1138,9 @@ def check_low_res(low_res_size, low_res_epochs, image_size=None) -> None:
                          f"low_res_epochs={low_res_epochs}")
     if low_res_size and (low_res_size < 8 or (image_size is not None
                                               and low_res_size >= min(image_size))):
-        raise ValueError(f"`low_res_size` must be at least 8 and smaller than the images "
-                         f"({image_size and 'x'.join(map(str, image_size))}). "
+        than = "" if image_size is None else (f" and smaller than the images "
+                                              f"({'x'.join(map(str, image_size))})")
+        raise ValueError(f"`low_res_size` must be at least 8{than}. "
                          f"Received: low_res_size={low_res_size}")
 
 
