@@ -49,6 +49,12 @@ SETUP_SECONDS = 60.0
 LOW_RES_OVERHEAD = 1.05
 
 
+def low_res_split(epochs: int) -> int:
+    """`training.low_res_epochs(epochs)` (the low-resolution epochs of `--low-res`), written
+    again so that this process stays free of TensorFlow; a test keeps the two equal."""
+    return min(epochs - 1, max(1, round(2 / 3 * epochs)))
+
+
 def epochs_for_budget(images_per_sec: float, budget_minutes: float,
                       train_images: int = 50_000, low_res: int = 0, image_size: int = 32) -> int:
     """The most epochs of the fast recipe that end within the budget at this training speed
@@ -62,8 +68,8 @@ def epochs_for_budget(images_per_sec: float, budget_minutes: float,
         return max(1, int(budget // epoch_seconds))
     low_cost = min(1.0, LOW_RES_OVERHEAD * (low_res / image_size) ** 2)
 
-    def seconds(epochs):  # the split of training.low_res_epochs (kept free of TensorFlow here)
-        low = min(epochs - 1, max(1, round(2 / 3 * epochs)))
+    def seconds(epochs):
+        low = low_res_split(epochs)
         return epoch_seconds * (epochs - low + low * low_cost)
 
     epochs = 2

@@ -317,6 +317,8 @@ def test_fast_recipe_fits_its_schedule_to_the_budget():
     assert fit(252.6, 30, low_res=24) == 10 and fit(1100, 30, low_res=24) == 43
     assert fit(290.7, 30, low_res=24) == 11  # was 12 at 1.15, 45 s past the budget
     assert fit(10, 30, low_res=24) == 2 and fit(252.6, 30, low_res=16) == 13
+    split = _fast_recipe_script().low_res_split  # the script's copy, free of TensorFlow
+    assert [split(e) for e in range(2, 80)] == [training.low_res_epochs(e) for e in range(2, 80)]
 
 
 def test_fast_recipe_report(tmp_path):
