@@ -329,7 +329,8 @@ def with_low_res(recipe: Recipe, size: int, fraction: float = 2 / 3) -> Recipe:
     train-test resolution discrepancy"). The model must take any image size (global pooling
     before its classifier, as ResNet, GoogLeNet, DenseNet, MobileNet and EfficientNet have).
     Measured in results/fast-resnet20-cpu-avx2-fit30-lowres24: ResNet-20, 7 of 10 epochs at
-    24x24, 84.02 % after 24.4 min where 7 epochs at 32x32 reached 82.62 % after 24.2 min."""
+    24x24, 84.02 % after 24.4 min where 7 epochs at 32x32 reached 82.62 % after 24.2 min; 11 of
+    16 epochs at 16x16 reached only 83.76 % (results/fast-resnet20-cpu-avx2-fit30-lowres16)."""
     if not 0 < fraction < 1:
         raise ValueError(f"`fraction` must be in (0, 1). Received: fraction={fraction!r}")
     epochs = recipe.epochs

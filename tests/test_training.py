@@ -308,16 +308,19 @@ def _fast_recipe_script():
 
 
 def test_fast_recipe_fits_its_schedule_to_the_budget():
-    fit = _fast_recipe_script().epochs_for_budget
+    fast = _fast_recipe_script()
+    fit, cost = fast.epochs_for_budget, fast.low_res_cost
     # 1,100 images/s (2 Zen 5 cores): ~55 s an epoch, 31 in the 29 minutes after set-up;
     # 248 (2 Zen 3 cores): ~242 s, 7
     assert fit(1100, 30) == 31 and fit(248, 30) == 7
     assert fit(21_000, 30) == 608 and fit(10, 30) == 1 and fit(248, 60) == 14
-    # with the first 2/3 of the epochs at 24x24 (0.59x the time each): 10 on Zen 3, 43 on Zen 5
+    # with the first 2/3 of the epochs at 24x24 (0.615x the time each): 10 on Zen 3, 43 on Zen 5
+    assert cost(24) == pytest.approx(0.615) and cost(16) == pytest.approx(0.34) and cost(40) == 1
     assert fit(252.6, 30, low_res=24) == 10 and fit(1100, 30, low_res=24) == 43
     assert fit(290.7, 30, low_res=24) == 11  # was 12 at 1.15, 45 s past the budget
     assert fit(10, 30, low_res=24) == 2 and fit(252.6, 30, low_res=16) == 13
-    split = _fast_recipe_script().low_res_split  # the script's copy, free of TensorFlow
+    assert fit(272.2, 30, low_res=16) == 13  # was 16 with the pixels alone, 18 s past it
+    split = fast.low_res_split  # the script's copy, free of TensorFlow
     assert [split(e) for e in range(2, 80)] == [training.low_res_epochs(e) for e in range(2, 80)]
 
 
