@@ -1,4 +1,4 @@
-"""The fast recipe's record: train ResNet-20 on all of CIFAR-10 with `--recipe fast`, then write
+"""The fast recipe's record: train ResNet-20 on all of CIFAR-10 with the fast recipe, then write
 OUT/summary.json (wall-clock time, test accuracy after each epoch and at the time budget, the
 final model's accuracy with horizontal-flip test-time augmentation) and OUT/curves.png.
 
@@ -7,11 +7,10 @@ final model's accuracy with horizontal-flip test-time augmentation) and OUT/curv
                                          [--seed 0] [--low-res 24]
 
 `--fit-budget` sizes the one-cycle schedule to this machine: it measures ResNet-20's training
-speed first (`cnn-keras bench resnet20 --what train`, about a minute) and trains as many epochs
-as fit in the budget (see `epochs_for_budget`). On 2 AVX-512 Zen 5 cores that is about the
-default 32 epochs; on 2 AVX2 Zen 3 cores, 4.4x slower, about 7. `--low-res 24` trains the
+speed first (`bench.run`, as `cnn-keras bench resnet20 --what train`; about a minute) and
+trains as many epochs as fit in the budget (see `epochs_for_budget`). `--low-res 24` trains the
 first 2/3 of the epochs on 24x24 images (progressive resizing, `training.with_low_res`), which
-fits about 10 epochs in the same time there.
+fits more epochs in the same time. The records per machine: docs/training-fast.md.
 
 Interrupted, the same command resumes the run (its run.json then lists the resumption, and the
 wall-clock time counts the sessions' training time only). Run alone on the machine: the number
@@ -24,45 +23,32 @@ import argparse
 import datetime
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from cnn_keras.training.recipes import low_res_epochs
 
 
 def _seconds_between(a: str, b: str) -> float:
     return (datetime.datetime.fromisoformat(b) - datetime.datetime.fromisoformat(a)).total_seconds()
 
 
-# An epoch of `cnn-keras train` took 1.04-1.16x the time the bench's speed predicts for its
-# 50,000 training images (the 10,000 test images, the input pipeline, the checkpoint): 49.6 s at
-# 1,100 images/s on 2 Zen 5 cores; on 2 Zen 3 cores 32x32 epochs took 199-207 s every time, but
-# the bench measured 252.6, 267.3 and 290.7 images/s before three runs (255-279 in four more),
-# so 1.16x at worst. At 1.15 the 290.7 run was fitted to 12 epochs and ended 45 s past 30
-# minutes (results/fast-resnet20-cpu-avx2-fit30-lowres24-seed1); 1.2 would have chosen 11.
-# The time before the first epoch was 57 s at most in the recorded runs.
+# Margins of the budget fit, measured on the recorded runs (docs/training-fast.md): an epoch of
+# `train` takes up to 1.2x what the bench's speed predicts for its training images (the test
+# pass, the input pipeline, the checkpoint), and the set-up before the first epoch up to a minute.
 EPOCH_OVERHEAD = 1.2
 SETUP_SECONDS = 60.0
 
 
 # A low-resolution epoch costs less than a full one, but not in proportion to its pixels alone:
 # its test pass stays at full size and each step has costs that do not shrink with the image.
-# Measured on 2 Zen 3 cores (each epoch against the same run's 32x32 epochs): 24x24 epochs
-# 0.60-0.61x on average (pixels: 0.5625x), 16x16 epochs 0.34x (pixels: 0.25x). Both fit a
-# fixed 12 % share plus 88 % in proportion to the pixels (0.615x and 0.34x). The pixels alone
-# (x 1.05, as before) fitted 16 epochs with 11 at 16x16, and the last ended 18 s past 30
-# minutes (results/fast-resnet20-cpu-avx2-fit30-lowres16); this model chooses 13.
+# A fixed 12 % share plus 88 % in proportion to the pixels fits the measured ratios at 24x24
+# and 16x16 (docs/training-fast.md).
 LOW_RES_FIXED_SHARE = 0.12
 
 
 def low_res_cost(low_res: int, image_size: int = 32) -> float:
     """The time of an epoch at `low_res` x `low_res` as a fraction of one at full size."""
     return min(1.0, LOW_RES_FIXED_SHARE + (1 - LOW_RES_FIXED_SHARE) * (low_res / image_size) ** 2)
-
-
-def low_res_split(epochs: int) -> int:
-    """`training.low_res_epochs(epochs)` (the low-resolution epochs of `--low-res`), written
-    again so that this process stays free of TensorFlow; a test keeps the two equal."""
-    return min(epochs - 1, max(1, round(2 / 3 * epochs)))
 
 
 def epochs_for_budget(images_per_sec: float, budget_minutes: float,
@@ -79,7 +65,7 @@ def epochs_for_budget(images_per_sec: float, budget_minutes: float,
     low_cost = low_res_cost(low_res, image_size)
 
     def seconds(epochs):
-        low = low_res_split(epochs)
+        low = low_res_epochs(epochs)
         return epoch_seconds * (epochs - low + low * low_cost)
 
     epochs = 2
@@ -88,14 +74,11 @@ def epochs_for_budget(images_per_sec: float, budget_minutes: float,
     return epochs
 
 
-def measure_training_speed(dtype_policy: str | None = None) -> float:
-    """ResNet-20's training images/s on this machine: `cnn-keras bench` in its own process."""
-    cmd = [sys.executable, "-m", "cnn_keras", "bench", "resnet20", "--what", "train",
-           "--steps", "40"]
-    cmd += ["--dtype-policy", dtype_policy] if dtype_policy else []
-    out = subprocess.run(cmd, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}, check=True,
-                         capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["images_per_sec"]
+def measure_training_speed(dtype_policy: str = "float32") -> float:
+    """ResNet-20's training images/s on this machine (`cnn-keras bench`'s measurement)."""
+    from cnn_keras import bench
+
+    return bench.run("resnet20", "train", steps=40, dtype_policy=dtype_policy)["images_per_sec"]
 
 
 def report(run_dir: Path, data, budget_minutes: float = 30.0) -> dict:
@@ -177,6 +160,10 @@ def plot_record(record: Path, run_dir: Path | None = None) -> Path:
 
 
 def main():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from cnn_keras.backends.tensorflow import use_onednn_by_default
+
+    use_onednn_by_default()  # an application: as `cnn-keras` does, before TensorFlow loads
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("out")
     p.add_argument("--budget-minutes", type=float, default=30.0)
@@ -185,11 +172,12 @@ def main():
                    help="measure this machine's speed and train as many epochs as fit in the "
                    "budget (instead of --epochs)")
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--dtype-policy", default=None, help="passed to `cnn-keras train`")
-    p.add_argument("--seed", type=int, default=0, help="passed to `cnn-keras train` (0)")
+    p.add_argument("--dtype-policy", default="float32",
+                   choices=("float32", "mixed_bfloat16", "mixed_float16"))
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("--low-res", type=int, default=0, metavar="SIZE",
-                   help="progressive resizing, passed to `cnn-keras train`: the first 2/3 of "
-                   "the epochs at SIZE x SIZE (e.g. 24)")
+                   help="progressive resizing: the first 2/3 of the epochs at SIZE x SIZE "
+                   "(e.g. 24)")
     p.add_argument("--replot", action="store_true",
                    help="only redraw OUT/curves.png from a recorded OUT/summary.json")
     args = p.parse_args()
@@ -212,18 +200,16 @@ def main():
                 {"bench_images_per_sec": speed, "epochs": args.epochs,
                  "low_res": args.low_res}))
         print(f"fitted to {args.budget_minutes:g} minutes: {args.epochs} epochs", flush=True)
-    cmd = [sys.executable, "-m", "cnn_keras", "train", "resnet20", "--recipe", "fast",
-           "--out", str(run_dir), "--seed", str(args.seed)]
-    cmd += ["--epochs", str(args.epochs)] if args.epochs else []
-    cmd += ["--data-dir", args.data_dir] if args.data_dir else []
-    cmd += ["--dtype-policy", args.dtype_policy] if args.dtype_policy else []
-    cmd += ["--low-res", str(args.low_res)] if args.low_res else []
-    rc = subprocess.run(cmd, env={"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}).returncode
-    if rc:  # cnn-keras train has said why
-        raise SystemExit(rc)
     from cnn_keras import data as data_lib
+    from cnn_keras import training
 
-    report(run_dir, data_lib.load_cifar10(args.data_dir), args.budget_minutes)
+    recipe = training.fast_recipe(args.epochs or training.FAST_EPOCHS)
+    if args.low_res:
+        recipe = training.with_low_res(recipe, args.low_res)
+    data = data_lib.load_cifar10(args.data_dir)
+    training.train("resnet20", data, run_dir, recipe=recipe, seed=args.seed,
+                   engine=training.Engine(dtype_policy=args.dtype_policy))
+    report(run_dir, data, args.budget_minutes)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,26 @@ import keras
 from cnn_keras.layers import ZeroPadShortcut
 
 
+def iter_layers(model):
+    """Every layer of `model`, depth-first, each once: the layers of nested models (anything
+    with a `.layers` list) follow the nested model itself.
+
+    The order is that of Keras' private `Layer._flatten_layers(include_self=False)`: the
+    model's own layers in order, and inside a nested model its layers from last to first.
+    The one difference: the InputLayer a `keras.Sequential` creates for itself, which its
+    `.layers` hides (it has no weights and no multiply-adds), is not listed.
+    """
+    seen = set()
+    stack = list(reversed(getattr(model, "layers", [])))
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:  # a layer shared by two nested models
+            continue
+        seen.add(id(layer))
+        yield layer
+        stack.extend(getattr(layer, "layers", []))  # popped last first, as Keras does
+
+
 def count_params(model) -> dict:
     """{'trainable', 'non_trainable', 'total'} parameter counts of a built model."""
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
@@ -60,7 +80,7 @@ def count_macs(model) -> int:
     if any(d is None for d in shape[1:]):
         raise ValueError("count_macs needs a model with a fixed input size; build it with "
                          f"input_shape=(H, W, C). Received: input shape {tuple(shape)}")
-    return sum(layer_macs(layer) for layer in model._flatten_layers(include_self=False))
+    return sum(layer_macs(layer) for layer in iter_layers(model))
 
 
 def gradient_norms(model, x, y, *, loss=None, loss_weights=None) -> list[tuple[str, float]]:

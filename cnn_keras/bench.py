@@ -17,6 +17,8 @@ import time
 import keras
 import numpy as np
 
+from cnn_keras.checks import check_choice, check_int
+
 WHATS = ("train", "infer", "data")
 PIPELINES = ("tf.data", "numpy", "layer")
 
@@ -57,21 +59,25 @@ class _SameBatch(keras.utils.PyDataset):
         return self.x, self.y
 
 
-def _check(what, batch_size, steps, warmup):
-    if what not in WHATS:
-        raise ValueError(f"`what` must be one of {list(WHATS)}. Received: what={what!r}")
-    for arg, value in (("batch_size", batch_size), ("steps", steps), ("warmup", warmup)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < (arg != "warmup"):
-            raise ValueError(f"`{arg}` must be a positive integer. Received: {arg}={value!r}")
+def _check(what, batch_size, steps, warmup, dtype_policy, pipeline):
+    from cnn_keras.training.run import DTYPE_POLICIES
+
+    check_choice("what", what, WHATS)
+    check_int("batch_size", batch_size)
+    check_int("steps", steps)
+    check_int("warmup", warmup, minimum=0)
+    check_choice("dtype_policy", dtype_policy, DTYPE_POLICIES)
+    if what == "data":
+        check_choice("pipeline", pipeline, PIPELINES)
 
 
 def _layer_batches(images, seed):
-    """Endless augmented copies of `images` from `data.PadCropFlip`, on the backend's device:
+    """Endless augmented copies of `images` from `augment.PadCropFlip`, on the backend's device:
     a `tf.function` on TensorFlow (as inside `fit`), eager calls elsewhere. Each batch waits for
     the device to finish."""
-    from cnn_keras import data as data_lib
+    from cnn_keras.augment import PadCropFlip
 
-    layer = data_lib.PadCropFlip(seed=seed)
+    layer = PadCropFlip(seed=seed)
     images = keras.ops.convert_to_tensor(images)
     augment = lambda t: layer(t, training=True)  # noqa: E731
     if keras.backend.backend() == "tensorflow":
@@ -104,20 +110,14 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
     from cnn_keras import runinfo, training
     from cnn_keras.registry import build, get_builder
 
-    _check(what, batch_size, steps, warmup)
+    _check(what, batch_size, steps, warmup, dtype_policy, pipeline)
     get_builder(model)  # a clear error for an unknown name
-    if dtype_policy not in training.DTYPE_POLICIES:
-        raise ValueError(f"`dtype_policy` must be one of {list(training.DTYPE_POLICIES)}. "
-                         f"Received: dtype_policy={dtype_policy!r}")
     rng = np.random.default_rng(seed)
     backend = keras.backend.backend()
     result = {"model": model, "what": what, "backend": backend,
               "device": runinfo.hardware()["device"], "precision": dtype_policy,
               "batch": batch_size, "steps": steps}
     if what == "data":
-        if pipeline not in PIPELINES:
-            raise ValueError(f"`pipeline` must be one of {list(PIPELINES)}. "
-                             f"Received: pipeline={pipeline!r}")
         n = batch_size * (steps + warmup)
         x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
         y = rng.integers(0, 10, n)
@@ -151,10 +151,10 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
         x = rng.standard_normal((batch_size, *shape)).astype("float32")
         y = rng.integers(0, classes, batch_size)
         if what == "train":
-            opt = training.scaled_recipe(10).optimizer(1000)
+            recipe = training.scaled_recipe(10)  # the optimizer and loss `train` compiles
             if jit_compile == "default":
-                jit_compile = False if backend == "tensorflow" else "auto"
-            net.compile(optimizer=opt, loss="sparse_categorical_crossentropy",
+                jit_compile = training.jit_compile_default()
+            net.compile(optimizer=recipe.optimizer(1000), loss=recipe.loss(),
                         jit_compile=jit_compile, steps_per_execution=steps_per_execution)
             # as `cnn-keras train` does: TensorFlow's fused batch-norm kernel (not under XLA)
             fused = training.fuse_batch_norm(net) if jit_compile is False else 0

@@ -19,12 +19,9 @@ import math
 import keras
 import numpy as np
 
+from cnn_keras.checks import check_int, fail, is_int
+
 __all__ = ["accuracy", "crop_boxes", "predict_tta"]
-
-
-def _fail(msg, **received):
-    arg, value = next(iter(received.items()))
-    raise ValueError(f"{msg} Received: {arg}={value!r}")
 
 
 def _pair(value, arg):
@@ -33,9 +30,9 @@ def _pair(value, arg):
     else:
         h = w = value
     for v in (h, w):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            _fail(f"`{arg}` must be a positive integer or a (height, width) pair.",
-                  **{arg: value})
+        if not is_int(v) or v < 1:
+            fail(f"`{arg}` must be a positive integer or a (height, width) pair.",
+                 **{arg: value})
     return int(h), int(w)
 
 
@@ -47,7 +44,7 @@ def crop_boxes(height, width, crop_size, crops):
     """
     ch, cw = crop_size
     if ch > height or cw > width:
-        _fail(f"`crop_size` must fit in the images ({height}x{width}).", crop_size=crop_size)
+        fail(f"`crop_size` must fit in the images ({height}x{width}).", crop_size=crop_size)
     if crops == 1:
         return [((height - ch) // 2, (width - cw) // 2)]
     if crops == 5:
@@ -62,9 +59,9 @@ def crop_boxes(height, width, crop_size, crops):
 def _check_crops(crops):
     if crops is None:
         return
-    if (isinstance(crops, bool) or not isinstance(crops, (int, np.integer)) or crops < 1
+    if (not is_int(crops) or crops < 1
             or (crops != 5 and math.isqrt(crops) ** 2 != crops)):
-        _fail("`crops` must be None, 1 (centre), 5 (4 corners + centre) or a square k*k "
+        fail("`crops` must be None, 1 (centre), 5 (4 corners + centre) or a square k*k "
               "(a k x k grid, e.g. 25 as in VGG).", crops=crops)
 
 
@@ -90,29 +87,27 @@ def predict_tta(model, images, *, flip=True, crops=None, crop_size=None, batch_s
         float32 (N, classes): the mean of the softmax outputs over all views.
     """
     if not isinstance(model, keras.Model):
-        _fail("`model` must be a Keras model.", model=model)
+        fail("`model` must be a Keras model.", model=model)
     images = np.asarray(images)
     if images.ndim != 4 or len(images) == 0:
-        _fail("`images` must be a non-empty batch (N, H, W, C).", images_shape=images.shape)
+        fail("`images` must be a non-empty batch (N, H, W, C).", images_shape=images.shape)
     if not np.issubdtype(images.dtype, np.number):
-        _fail("`images` must be numeric.", images_dtype=images.dtype)
+        fail("`images` must be numeric.", images_dtype=images.dtype)
     if not isinstance(flip, bool):
-        _fail("`flip` must be True or False.", flip=flip)
+        fail("`flip` must be True or False.", flip=flip)
     _check_crops(crops)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        _fail("`batch_size` must be a positive integer.", batch_size=batch_size)
+    check_int("batch_size", batch_size)
     model_hw = tuple(model.inputs[0].shape[1:3])
     fixed = all(d is not None for d in model_hw)
     _, height, width, _ = images.shape
     if crops is None:
         if crop_size is not None:
-            _fail("`crop_size` needs `crops` (1, 5 or k*k).", crop_size=crop_size)
+            fail("`crop_size` needs `crops` (1, 5 or k*k).", crop_size=crop_size)
         boxes, size = [(0, 0)], (height, width)
     else:
         if crop_size is None:
             if not fixed:
-                _fail("The model has no fixed input size; pass `crop_size`.",
+                fail("The model has no fixed input size; pass `crop_size`.",
                       crop_size=crop_size)
             crop_size = model_hw
         size = _pair(crop_size, "crop_size")
@@ -146,16 +141,16 @@ def accuracy(probs, labels, *, k=1):
     probs = np.asarray(probs)
     labels = np.asarray(labels)
     if probs.ndim != 2 or len(probs) == 0:
-        _fail("`probs` must be a non-empty (N, classes) array.", probs_shape=probs.shape)
+        fail("`probs` must be a non-empty (N, classes) array.", probs_shape=probs.shape)
     if labels.ndim == 2 and labels.shape == probs.shape:
         labels = labels.argmax(axis=-1)
     if labels.shape != (len(probs),) or not np.issubdtype(labels.dtype, np.integer):
-        _fail(f"`labels` must be {len(probs)} integer class ids or one-hot rows of "
+        fail(f"`labels` must be {len(probs)} integer class ids or one-hot rows of "
               f"shape {probs.shape}.", labels_shape=labels.shape)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= probs.shape[1]:
-        _fail(f"`k` must be an integer in [1, {probs.shape[1]}].", k=k)
+    if not is_int(k) or not 1 <= k <= probs.shape[1]:
+        fail(f"`k` must be an integer in [1, {probs.shape[1]}].", k=k)
     if labels.min() < 0 or labels.max() >= probs.shape[1]:
-        _fail(f"`labels` must be class ids in [0, {probs.shape[1]}).",
+        fail(f"`labels` must be class ids in [0, {probs.shape[1]}).",
               labels_range=(int(labels.min()), int(labels.max())))
     top = np.argsort(-probs, axis=-1, kind="stable")[:, :k]
     return float(np.mean(np.any(top == labels[:, None], axis=-1)))

@@ -41,21 +41,27 @@ class ZeroPadShortcut(keras.layers.Layer):
         return {**super().get_config(), "channels": self.channels, "stride": self.stride}
 
 
+# Krizhevsky et al. 2012, Sec. 3.3: "k = 2, n = 5, alpha = 10^-4, and beta = 0.75". VGG's A-LRN
+# (Simonyan & Zisserman 2014, Sec. 2.3) and GoogLeNet's stem (Szegedy et al. 2014) use them too.
+ALEXNET_LRN = {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
+
+
 @keras.saving.register_keras_serializable(package="cnn_keras")
 class LocalResponseNormalization(keras.layers.Layer):
     """Local Response Normalization across channels (Krizhevsky et al. 2012, Sec. 3.3).
 
         b[x, y, i] = a[x, y, i] / (k + alpha * sum_{j=i-n/2}^{i+n/2} a[x, y, j]^2) ** beta
 
-    with the sum over `size` (n) adjacent channels, clipped at the edges. The paper uses
-    k=2, n=5, alpha=1e-4, beta=0.75. Parameter mapping: `tf.nn.local_response_normalization`
-    uses depth_radius=(n-1)/2, bias=k, alpha=alpha, beta=beta (same formula); Caffe's and
-    PyTorch's `alpha` is divided by n, so their alpha equals n * this alpha.
+    with the sum over `size` (n) adjacent channels, clipped at the edges. The defaults are the
+    paper's k=2, n=5, alpha=1e-4, beta=0.75 (`ALEXNET_LRN`). Parameter mapping:
+    `tf.nn.local_response_normalization` uses depth_radius=(n-1)/2, bias=k, alpha=alpha,
+    beta=beta (same formula); Caffe's and PyTorch's `alpha` is divided by n, so their alpha
+    equals n * this alpha.
     Channels-last; pure Keras ops.
     """
 
-    def __init__(self, size: int = 5, k: float = 2.0, alpha: float = 1e-4, beta: float = 0.75,
-                 **kwargs):
+    def __init__(self, size: int = ALEXNET_LRN["size"], k: float = ALEXNET_LRN["k"],
+                 alpha: float = ALEXNET_LRN["alpha"], beta: float = ALEXNET_LRN["beta"], **kwargs):
         super().__init__(**kwargs)
         if isinstance(size, bool) or not isinstance(size, int) or size < 1 or size % 2 == 0:
             raise ValueError(f"`size` must be an odd positive integer. Received: size={size!r}")

@@ -28,14 +28,19 @@ def _caption(fig, caption: str, fontsize: float, **kwargs):
         fig.suptitle(text, fontsize=fontsize, **kwargs)
 
 
-def _depth(name: str) -> int:
-    return int("".join(ch for ch in name if ch.isdigit()) or 0)
+def _info(name: str) -> dict:
+    """The registry's metadata of a curve named after a model ({} for other names)."""
+    from cnn_keras.registry import model_info
+
+    try:
+        return model_info(name)
+    except ValueError:
+        return {}
 
 
 def _error_curves(ax, histories: dict, title: str):
     for name, rows in histories.items():
-        depth = _depth(name)
-        color = _COLORS.get(depth)
+        color = _COLORS.get(_info(name).get("depth"))
         epochs = [r["epoch"] for r in rows]
         train_err = [100 * (1 - r["accuracy"]) for r in rows]
         test_err = [100 * (1 - r["val_accuracy"]) for r in rows]
@@ -51,8 +56,8 @@ def _error_curves(ax, histories: dict, title: str):
 def degradation_figure(histories: dict, path=None, *, caption: str = ""):
     """The ResNet paper's Fig. 6: left plain nets, right ResNets; training error dashed, test
     error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows."""
-    plain = {k: v for k, v in histories.items() if k.startswith("plain")}
-    res = {k: v for k, v in histories.items() if not k.startswith("plain")}
+    plain = {k: v for k, v in histories.items() if _info(k).get("residual") is False}
+    res = {k: v for k, v in histories.items() if k not in plain}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     _error_curves(axes[0], plain, "plain networks")
     _error_curves(axes[1], res, "ResNets (option A shortcuts)")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from cnn_keras.analysis import iter_layers
+
 
 def _weighted_layers(model):
-    return [layer for layer in model._flatten_layers(include_self=False) if layer.weights]
+    """The layers of `model` (nested models' layers included) that have weights."""
+    return [layer for layer in iter_layers(model) if layer.weights]
 
 
 def transfer_weights(source_model, target_model, *, by="auto"):

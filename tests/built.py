@@ -7,12 +7,12 @@ forgets the models at the end of each module.
 
 `quickly(build, ...)`: any builder called inside `keras.StatelessScope()`. Keras then creates
 the variables together when the scope ends instead of one by one inside each layer's build:
-the same weights (same seed, same values; tested), 1.2-2x faster to build (ResNet-1202 19.5 s
-instead of 40 s on 2 Zen 3 cores).
+the same weights (same seed, same values; tested), faster to build (measured:
+docs/benchmarks.md).
 
 `infer(model, x)`: the model's outputs in inference mode, called eagerly. For the few images a
-test compares this is what `predict` computes, without tracing a predict function first (about
-4 s for an EfficientNet-B0, against 1 s for the call).
+test compares this is what `predict` computes, without the cost of tracing a predict function
+first (measured: docs/benchmarks.md).
 """
 
 import keras

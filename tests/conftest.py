@@ -3,6 +3,12 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# The suite runs as the applications do (the CLI, the notebooks): oneDNN's CPU kernels on, which
+# the recorded runs used too. `import cnn_keras` itself leaves TensorFlow's environment alone.
+from cnn_keras.backends.tensorflow import use_onednn_by_default  # noqa: E402
+
+use_onednn_by_default()
+
 import pytest  # noqa: E402
 
 

@@ -4,7 +4,13 @@ import keras
 import pytest
 
 import cnn_keras
-from cnn_keras.analysis import count_macs, count_params, receptive_field, receptive_fields
+from cnn_keras.analysis import (
+    count_macs,
+    count_params,
+    iter_layers,
+    receptive_field,
+    receptive_fields,
+)
 
 
 def _stack(n, kernel=3, input_shape=(32, 32, 3), **kw):
@@ -118,3 +124,34 @@ def test_receptive_field_of_squeeze_excitation_nets():
     assert conv_path["block1a_project_bn"] == 7
     assert with_gates["block1a_project_bn"] == 224  # the SE gate sees the whole image
     assert receptive_field(model) == conv_path["top_activation"] == 851
+
+
+def _flatten(model):
+    return model._flatten_layers(include_self=False)  # Keras' private walk: the reference
+
+
+def test_iter_layers_walks_nested_models_as_keras_does():
+    i = keras.Input((8,))
+    inner = keras.Model(i, keras.layers.Dense(2, name="b")(keras.layers.Dense(4, name="a")(i)),
+                        name="inner")
+    j = keras.Input((2,))
+    deep = keras.Model(j, keras.layers.Dense(3, name="c")(inner(keras.layers.Dense(8)(j))),
+                       name="deep")
+    x = keras.Input((8,))
+    model = keras.Model(x, keras.layers.Dense(1, name="out")(deep(inner(x))))
+    layers = list(iter_layers(model))
+    assert layers == _flatten(model)
+    assert [la.name for la in layers][1:4] == ["inner", "b", "a"]  # `inner` once, shared
+    # A Sequential hides the InputLayer it makes for itself from `.layers`: the one difference.
+    seq = keras.Sequential([keras.Input((8,)), keras.layers.Dense(8), inner], name="seq")
+    outer = keras.Model(x, seq(x))
+    assert list(iter_layers(outer)) == [la for la in _flatten(outer)
+                                        if la is not seq._layers[0]]
+
+
+@pytest.mark.parametrize("app", ["MobileNet", "EfficientNetB0"])
+def test_iter_layers_on_keras_applications(app):
+    kwargs = {"alpha": 0.25} if app == "MobileNet" else {}
+    model = getattr(keras.applications, app)(weights=None, input_shape=(128, 128, 3), **kwargs)
+    assert list(iter_layers(model)) == _flatten(model)
+    assert list(iter_layers(model)) == model.layers  # nothing nested

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnn_keras.layers import LocalResponseNormalization, ZeroPadShortcut
+import cnn_keras
+from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization, ZeroPadShortcut
 
 from built import infer
 
@@ -39,3 +40,19 @@ def test_lrn_validation_and_round_trip(tmp_path):
     x = np.random.default_rng(1).normal(size=(1, 8, 8, 4)).astype("float32")
     np.testing.assert_allclose(infer(again, x), infer(model, x))
     assert again.output_shape == (None, 4, 4, 8)
+
+
+def test_alexnet_lrn_settings_are_shared():
+    """AlexNet's LRN constants (Sec. 3.3) are defined once and used by AlexNet, VGG's A-LRN and
+    GoogLeNet's stem."""
+    assert ALEXNET_LRN == {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
+    default = LocalResponseNormalization()
+    assert {key: getattr(default, key) for key in ALEXNET_LRN} == ALEXNET_LRN
+    models = [cnn_keras.alexnet_cifar(include_top=False),
+              cnn_keras.vgg11_lrn(include_top=False, input_shape=(32, 32, 3)),
+              cnn_keras.googlenet(include_top=False, input_shape=(32, 32, 3))]
+    for model in models:
+        lrns = [la for la in model.layers if isinstance(la, LocalResponseNormalization)]
+        assert lrns, model.name
+        for lrn in lrns:
+            assert {key: lrn.get_config()[key] for key in ALEXNET_LRN} == ALEXNET_LRN

@@ -1,7 +1,12 @@
-"""One module per paper; importing them fills the registry (every module here is imported)."""
+"""One module per paper. Importing this package imports all of them, which registers every
+builder (`cnn_keras.registry` does it on first use); `_common` holds what they share."""
 
-import importlib
-import pkgutil
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")
+from cnn_keras.models import (  # noqa: F401
+    alexnet,
+    densenet,
+    efficientnet,
+    googlenet,
+    mobilenet,
+    resnet,
+    vgg,
+)

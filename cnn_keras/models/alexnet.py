@@ -26,16 +26,15 @@ from dataclasses import dataclass
 
 import keras
 
-from cnn_keras._common import COMMON_ARGS_DOC, check_choice, finish_model, resolve_inputs
-from cnn_keras.layers import LocalResponseNormalization
+from cnn_keras.checks import check_choice, check_rate
+from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
+from cnn_keras.models._common import args_doc, check_name, finish_model, resolve_inputs
 from cnn_keras.registry import register_model
 
 PAPER_URL = (
     "https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-"
     "networks"
 )
-# Sec. 3.3: "k = 2, n = 5, alpha = 10^-4, and beta = 0.75".
-LRN_PARAMS = {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
 ACTIVATIONS = ("relu", "tanh")
 
 
@@ -143,10 +142,7 @@ def _check_options(lrn, groups, overlapping_pool, activation, dropout, init):
         raise ValueError("`groups` must be 1 (one GPU's full connectivity) or 2 (the paper's "
                          f"two-GPU split of conv2, conv4, conv5). Received: groups={groups!r}")
     check_choice("activation", activation, ACTIVATIONS)
-    if (isinstance(dropout, bool) or not isinstance(dropout, (int, float))
-            or not 0 <= dropout < 1):
-        raise ValueError(f"`dropout` must be a number in [0, 1) (the paper uses 0.5). "
-                         f"Received: dropout={dropout!r}")
+    check_rate("dropout", dropout)
 
 
 # --- The family builder ---------------------------------------------------------------------
@@ -155,8 +151,7 @@ def _build(arch, include_top, weights, input_tensor, input_shape, pooling, class
            init=None):
     init_name = init or ("paper" if arch.paper_init else "glorot")
     _check_options(lrn, groups, overlapping_pool, activation, dropout, init_name)
-    if name is not None and not isinstance(name, str):
-        raise ValueError(f"`name` must be a string or None. Received: name={name!r}")
+    check_name(name)
     name = name or arch.model_name
     inp = resolve_inputs(
         include_top=include_top,
@@ -190,7 +185,7 @@ def _build(arch, include_top, weights, input_tensor, input_shape, pooling, class
                                 **init(row.bias_init))(x)
         x = keras.layers.Activation(activation, name=f"conv{i}_{activation}")(x)
         if row.lrn and lrn:
-            x = LocalResponseNormalization(**LRN_PARAMS, name=f"conv{i}_lrn")(x)
+            x = LocalResponseNormalization(**ALEXNET_LRN, name=f"conv{i}_lrn")(x)
         if row.pool:
             x = keras.layers.MaxPooling2D(pool_size, strides=pool_stride, name=f"pool{i}")(x)
 
@@ -230,6 +225,7 @@ _OPTIONS_DOC = """
 
 
 @register_model
+@args_doc(_OPTIONS_DOC)
 def alexnet(
     include_top=True,
     weights=None,
@@ -269,6 +265,7 @@ def alexnet(
 
 
 @register_model
+@args_doc(_OPTIONS_DOC)
 def alexnet_cifar(
     include_top=True,
     weights=None,
@@ -321,6 +318,7 @@ def alexnet_cifar(
 
 
 @register_model
+@args_doc()
 def alexnet_fig1(
     include_top=True,
     weights=None,
@@ -357,9 +355,3 @@ def alexnet_fig1(
                   overlapping_pool=overlapping_pool, activation=activation, dropout=0.0,
                   init=init)
 
-
-alexnet_fig1.__doc__ += COMMON_ARGS_DOC
-
-
-for _builder in (alexnet, alexnet_cifar):
-    _builder.__doc__ = _builder.__doc__ + _OPTIONS_DOC + COMMON_ARGS_DOC

@@ -3,7 +3,8 @@
 Reference: Densely Connected Convolutional Networks, https://arxiv.org/abs/1608.06993
 
 One generic builder (`densenet`) reads the architecture from the tables below; every public
-variant (`densenet121`, `densenet_bc`, ...) is a row of a table, registered under its name.
+variant (`densenet121`, `densenet_bc`, ...) is a short function at the end of this module that
+passes its row to `densenet_imagenet` or `densenet_cifar`, registered under its name.
 
 * Dense block: layer l receives the concatenation of the block input (k0 channels) and the
   k-channel outputs of all earlier layers, i.e. k0 + k(l - 1) channels, and applies
@@ -21,19 +22,17 @@ variant (`densenet121`, `densenet_bc`, ...) is a row of a table, registered unde
 
 from __future__ import annotations
 
-import sys
-
 import keras
 
-from cnn_keras._common import (
-    COMMON_ARGS_DOC,
-    _fail,
-    check_choice,
-    check_int,
+from cnn_keras.checks import check_choice, check_int, fail
+from cnn_keras.models._common import (
+    args_doc,
+    check_name,
     finish_model,
-    make_variant,
+    keras_application,
     resolve_inputs,
 )
+from cnn_keras.registry import register_model
 
 # --- The architectures as data -------------------------------------------------------------
 # Huang et al. 2017, Table 1 (and the paper's released models): depth -> (growth rate k,
@@ -86,6 +85,7 @@ def transition(x, compression, name, *, bn):
 
 
 # --- The generic builder --------------------------------------------------------------------
+@args_doc()
 def densenet(
     include_top=True,
     weights=None,
@@ -121,7 +121,7 @@ def densenet(
     """
     check_choice("stem", stem, ("imagenet", "cifar"))
     if not isinstance(blocks, (tuple, list)) or not blocks:
-        _fail("`blocks` must be a non-empty tuple of positive integers.", blocks=blocks)
+        fail("`blocks` must be a non-empty tuple of positive integers.", blocks=blocks)
     for v in blocks:
         check_int("blocks", v)
     check_int("growth_rate", growth_rate)
@@ -129,15 +129,11 @@ def densenet(
         check_int("bn_size", bn_size)
     if (isinstance(compression, bool) or not isinstance(compression, (int, float))
             or not 0 < compression <= 1):
-        _fail("`compression` (theta) must be a number in (0, 1].", compression=compression)
+        fail("`compression` (theta) must be a number in (0, 1].", compression=compression)
     if init_features is None:
         init_features = 2 * growth_rate
     check_int("init_features", init_features)
-    if name is not None and not isinstance(name, str):
-        _fail("`name` must be a string or None.", name=name)
-    if sum(blocks) > 150:
-        # Keras walks the functional graph recursively; deep nets need more frames.
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
+    check_name(name)
     cifar = stem == "cifar"
     inp = resolve_inputs(
         include_top=include_top,
@@ -186,6 +182,7 @@ def densenet(
     )
 
 
+@args_doc()
 def densenet_imagenet(
     include_top=True,
     weights=None,
@@ -216,6 +213,7 @@ def densenet_imagenet(
     )
 
 
+@args_doc()
 def densenet_cifar(
     include_top=True,
     weights=None,
@@ -251,7 +249,7 @@ def densenet_cifar(
     if (depth - 4) % per_layer:
         valid = ", ".join(str(4 + per_layer * n) for n in range(1, 6))
         kind = "With bottleneck=True" if bottleneck else "With bottleneck=False"
-        _fail(f"{kind}, `depth` must be 4 + {per_layer}n so that each of the 3 dense blocks has "
+        fail(f"{kind}, `depth` must be 4 + {per_layer}n so that each of the 3 dense blocks has "
               f"(depth - 4) / {per_layer} layers (valid: {valid}, ...).", depth=depth)
     check_int("growth_rate", growth_rate)
     if compression is None:
@@ -267,42 +265,104 @@ def densenet_cifar(
     )
 
 
-for _family in (densenet, densenet_imagenet, densenet_cifar):
-    _family.__doc__ += COMMON_ARGS_DOC
-
-
-def _keras_app(attr):
-    return lambda **kw: getattr(keras.applications, attr)(**kw)
-
-
-_KERAS_APPLICATIONS = {
-    "densenet121": _keras_app("DenseNet121"),
-    "densenet169": _keras_app("DenseNet169"),
-    "densenet201": _keras_app("DenseNet201"),
+_KERAS_APPLICATIONS = {  # the variants keras.applications has, with ImageNet weights
+    "densenet121": keras_application("DenseNet121"),
+    "densenet169": keras_application("DenseNet169"),
+    "densenet201": keras_application("DenseNet201"),
 }
 
 
 # --- The registered variants: rows of the tables above --------------------------------------
+# Each passes its row (a depth of IMAGENET_DEPTHS, or a CIFAR net of Table 2) to its family
+# builder and takes the family's other keyword arguments; `model_info(name)` has the depth.
 _PAPER = "Reference: https://arxiv.org/abs/1608.06993"
-_IMAGENET_COUNTS = {  # trainable / total parameters at 224x224x3, 1000 classes
+# trainable / total parameters at 224x224x3, 1000 classes
+_IMAGENET_COUNTS = {
     121: "7,978,856 trainable / 8,062,504 total (= keras.applications.DenseNet121)",
     161: "28,681,000 trainable (= torchvision densenet161) / 28,900,936 total",
     169: "14,149,480 trainable / 14,307,880 total (= keras.applications.DenseNet169)",
     201: "20,013,928 trainable / 20,242,984 total (= keras.applications.DenseNet201)",
     264: "33,337,704 trainable / 33,736,232 total",
 }
-for _d, (_k, _b) in IMAGENET_DEPTHS.items():
-    make_variant(f"densenet{_d}", densenet_imagenet,
-                 f"DenseNet-{_d} (BC, k={_k}, blocks {_b}) for ImageNet (Huang et al. 2017, "
-                 f"Table 1).\n\n    {_IMAGENET_COUNTS[_d]}.\n\n    {_PAPER}", depth=_d)
-make_variant("densenet_bc", densenet_cifar,
-             "DenseNet-BC for CIFAR (Huang et al. 2017, Table 2): bottleneck layers, theta = 0.5;"
-             "\n    defaults L=100, k=12: 769,162 trainable parameters at 32x32x3, 10 classes "
-             "(paper: 0.8M).\n    `depth` must be 4 + 6n, `growth_rate` is k, `compression` "
-             f"is theta.\n\n    {_PAPER}", bottleneck=True)
-make_variant("densenet40", densenet_cifar,
-             "DenseNet (no bottleneck, no compression) with L=40 for CIFAR (Huang et al. 2017, "
-             "Table 2):\n    16 initial filters, 3 blocks of 12 3x3 layers, k=12 by default: "
-             "1,019,722 trainable parameters\n    at 32x32x3, 10 classes (paper: 1.0M). "
-             "`growth_rate` is k, `compression` is theta (default 1.0)."
-             f"\n\n    {_PAPER}", depth=40, bottleneck=False)
+
+
+def _imagenet_doc(depth):
+    k, blocks = IMAGENET_DEPTHS[depth]
+    return args_doc(_PAPER, f"Growth rate k={k}, dense blocks of {blocks} layers, bottleneck "
+                            f"and theta = 0.5;\n{_IMAGENET_COUNTS[depth]} parameters.")
+
+
+_bc_doc = args_doc(_PAPER, """\
+    Defaults L=100, k=12: 769,162 trainable parameters at 32x32x3, 10 classes (paper: 0.8M).
+    `depth` must be 4 + 6n, `growth_rate` is k, `compression` is theta (default 0.5).""")
+_densenet40_doc = args_doc(_PAPER, """\
+    16 initial filters, 3 blocks of 12 3x3 layers, k=12 by default: 1,019,722 trainable
+    parameters at 32x32x3, 10 classes (paper: 1.0M). `growth_rate` is k, `compression` is
+    theta (default 1.0).""")
+
+
+@register_model(depth=121)
+@_imagenet_doc(121)
+def densenet121(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    """DenseNet-121 (BC) for ImageNet (Huang et al. 2017, Table 1)."""
+    return densenet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                             classifier_activation, name, depth=121)
+
+
+@register_model(depth=161)
+@_imagenet_doc(161)
+def densenet161(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    """DenseNet-161 (BC) for ImageNet (Huang et al. 2017, Table 1)."""
+    return densenet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                             classifier_activation, name, depth=161)
+
+
+@register_model(depth=169)
+@_imagenet_doc(169)
+def densenet169(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    """DenseNet-169 (BC) for ImageNet (Huang et al. 2017, Table 1)."""
+    return densenet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                             classifier_activation, name, depth=169)
+
+
+@register_model(depth=201)
+@_imagenet_doc(201)
+def densenet201(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    """DenseNet-201 (BC) for ImageNet (Huang et al. 2017, Table 1)."""
+    return densenet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                             classifier_activation, name, depth=201)
+
+
+@register_model(depth=264)
+@_imagenet_doc(264)
+def densenet264(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    """DenseNet-264 (BC) for ImageNet (Huang et al. 2017, Table 1)."""
+    return densenet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                             classifier_activation, name, depth=264)
+
+
+@register_model
+@_bc_doc
+def densenet_bc(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=10, classifier_activation="softmax", name=None, *,
+                depth=100, growth_rate=12, compression=None):
+    """DenseNet-BC for CIFAR (Huang et al. 2017, Table 2): bottleneck layers, theta = 0.5."""
+    return densenet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                          classifier_activation, name, bottleneck=True, depth=depth,
+                          growth_rate=growth_rate, compression=compression)
+
+
+@register_model(depth=40)
+@_densenet40_doc
+def densenet40(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+               classes=10, classifier_activation="softmax", name=None, *,
+               growth_rate=12, compression=None):
+    """DenseNet with L=40 (no bottleneck or compression) for CIFAR (Huang et al. 2017)."""
+    return densenet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                          classifier_activation, name, depth=40, bottleneck=False,
+                          growth_rate=growth_rate, compression=compression)

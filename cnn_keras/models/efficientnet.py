@@ -5,8 +5,9 @@ https://arxiv.org/abs/1905.11946
 
 One generic builder (`efficientnet`) reads the baseline architecture (B0, Table 1) from the table
 below and scales it; every public variant (`efficientnet_b0` ... `efficientnet_b7`) is a row of
-`COEFFICIENTS`, registered under its name. `efficientnet_cifar` is the same net with a stride-1
-stem for 32x32 images.
+`COEFFICIENTS`: a short function at the end of this module that passes its row to
+`efficientnet_imagenet`, registered under its name. `efficientnet_cifar` is the same net with a
+stride-1 stem for 32x32 images.
 
 * MBConv block (MobileNetV2's inverted residual + squeeze-and-excitation): 1x1 expansion conv to
   expand_ratio x C_in channels (skipped for MBConv1), kxk depthwise conv (stride s), SE (global
@@ -43,19 +44,15 @@ from __future__ import annotations
 
 import math
 import numbers
-import sys
 from typing import NamedTuple
 
 import keras
 
-from cnn_keras._common import (
-    COMMON_ARGS_DOC,
-    _fail,
-    check_choice,
-    check_int,
-    check_rate,
+from cnn_keras.checks import check_choice, check_int, check_rate, fail
+from cnn_keras.models._common import (
+    args_doc,
+    check_name,
     finish_model,
-    make_variant,
     resize_input,
     resolve_inputs,
 )
@@ -196,7 +193,7 @@ def _is_real(value):
 
 def _check_phi(phi):
     if not _is_real(phi) or phi < 0:
-        _fail("`phi` (the compound coefficient) must be a real number >= 0 (B0 is 0; the paper "
+        fail("`phi` (the compound coefficient) must be a real number >= 0 (B0 is 0; the paper "
               "scales to B7 with phi ~ 7).", phi=phi)
 
 
@@ -288,13 +285,14 @@ def _check_stages(stages):
                 and 0 <= s.se_ratio <= 1 \
                 and (prev is None or s.filters_in == prev.filters_out)
     if not ok:
-        _fail("`stages` must be a non-empty tuple of efficientnet.Stage rows (strides 1 or 2, "
+        fail("`stages` must be a non-empty tuple of efficientnet.Stage rows (strides 1 or 2, "
               "kernel 1/3/5/7, positive integer expand_ratio, filters and repeats, se_ratio in "
               "[0, 1], each filters_in equal to the previous row's filters_out).", stages=stages)
 
 
 # --- The builders ---------------------------------------------------------------------------
 @register_model
+@args_doc()
 def efficientnet(
     include_top=True,
     weights=None,
@@ -365,7 +363,7 @@ def efficientnet(
                            ("depth_coefficient", depth_coefficient),
                            ("resolution", resolution)):
             if value is not None:
-                _fail(f"Give either `phi` (the compound coefficient, which fixes width, depth "
+                fail(f"Give either `phi` (the compound coefficient, which fixes width, depth "
                       f"and resolution) or explicit coefficients, not both; phi={phi!r} was "
                       f"given with `{arg}`.", **{arg: value})
         width_coefficient, depth_coefficient, resolution = compound_coefficients(
@@ -375,7 +373,7 @@ def efficientnet(
     for arg, value in (("width_coefficient", width_coefficient),
                        ("depth_coefficient", depth_coefficient)):
         if value is not None and (not _is_real(value) or value <= 0):
-            _fail(f"`{arg}` must be a number > 0.", **{arg: value})
+            fail(f"`{arg}` must be a number > 0.", **{arg: value})
     width = 1.0 if width_coefficient is None else width_coefficient
     depth = 1.0 if depth_coefficient is None else depth_coefficient
     if resolution is not None:
@@ -385,11 +383,10 @@ def efficientnet(
     dropout = DEFAULT_DROPOUT if dropout is None else dropout
     check_rate("dropout", dropout)
     check_rate("drop_connect_rate", drop_connect_rate)
-    if name is not None and not isinstance(name, str):
-        _fail("`name` must be a string or None.", name=name)
+    check_name(name)
     variant = None if cifar else _imagenet_variant(width, depth, resolution)
     if isinstance(weights, str) and weights == "imagenet" and variant is None:
-        _fail("ImageNet weights exist for B0-B7 only: width, depth and resolution must be a "
+        fail("ImageNet weights exist for B0-B7 only: width, depth and resolution must be a "
               "row of COEFFICIENTS (e.g. efficientnet_b3()), with stem='imagenet'.",
               weights=weights)
     inp = resolve_inputs(
@@ -407,12 +404,9 @@ def efficientnet(
     )
     _check_stages(stages)
     if weights == "imagenet" and tuple(stages) != B0_STAGES:
-        _fail("ImageNet weights need the B0 stages (stages=B0_STAGES).", stages=stages)
+        fail("ImageNet weights need the B0 stages (stages=B0_STAGES).", stages=stages)
     stages = scaled_blocks(width, depth, stages)
     total_blocks = sum(s.repeats for s in stages)
-    if total_blocks > 60:
-        # Keras walks the functional graph recursively; deep nets need more frames.
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
 
     x = inp.tensor
     if cifar:
@@ -473,6 +467,7 @@ def efficientnet(
     )
 
 
+@args_doc()
 def efficientnet_imagenet(
     include_top=True,
     weights=None,
@@ -509,6 +504,7 @@ def efficientnet_imagenet(
 
 
 @register_model
+@args_doc()
 def efficientnet_cifar(
     include_top=True,
     weights=None,
@@ -553,7 +549,7 @@ def efficientnet_cifar(
         stages: the MBConv stages as `Stage` rows (default `B0_STAGES`); see `efficientnet`.
     """
     if isinstance(weights, str) and weights == "imagenet":
-        _fail("There are no ImageNet weights for the stride-1 CIFAR net; use efficientnet_b0() "
+        fail("There are no ImageNet weights for the stride-1 CIFAR net; use efficientnet_b0() "
               "... efficientnet_b7(), weights=None or a .weights.h5 path.", weights=weights)
     return efficientnet(
         include_top, weights, input_tensor, input_shape, pooling, classes,
@@ -564,11 +560,9 @@ def efficientnet_cifar(
     )
 
 
-for _family in (efficientnet, efficientnet_imagenet, efficientnet_cifar):
-    _family.__doc__ += COMMON_ARGS_DOC
-
-
 # --- The registered variants: rows of COEFFICIENTS ------------------------------------------
+# Each passes its row (a key of COEFFICIENTS) to `efficientnet_imagenet` and takes its other
+# keyword arguments.
 _PAPER = "Reference: https://arxiv.org/abs/1905.11946"
 # Measured at the default input, 1000 classes: (trainable, total parameters, multiply-adds),
 # all three equal to keras.applications.EfficientNetB0 ... B7 (weights=None).
@@ -582,22 +576,108 @@ _MEASURED = {
     "b6": (43_040_704, 43_265_143, 19_067_593_536),
     "b7": (66_347_960, 66_658_687, 37_745_884_192),
 }
-for _v, (_w, _d, _r, _p) in COEFFICIENTS.items():
-    _top1, _params, _flops = PAPER_TABLE2[_v]
-    _t, _n, _m = _MEASURED[_v]
-    make_variant(
-        f"efficientnet_{_v}", efficientnet_imagenet,
-        f"EfficientNet-{_v.upper()} for ImageNet (Tan & Le 2019, Table 2): width {_w}, depth "
-        f"{_d}, {_r}x{_r} input,\n    dropout {_p}.\n\n"
-        f"    {_PAPER}\n\n"
-        f"    {_t:,} trainable / {_n:,} total parameters, {_m / 1e9:.3f}G multiply-adds\n"
-        f"    (= keras.applications.EfficientNet{_v.upper()}: same layers, names and weights;\n"
-        "    `weights='imagenet'` copies its weights). Paper (Table 2): "
-        f"{_params} parameters,\n    {_flops} FLOPs, {_top1}% top-1. Inputs are 0..255 pixels "
-        "(normalized in the graph).\n\n"
-        "    Architecture options (keyword-only):\n"
-        "        dropout: rate before the classifier, in [0, 1) (default above).\n"
-        "        drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) "
-        "(paper: 0.2).",
-        variant=_v,
-    )
+
+
+def _variant_doc(variant):
+    """The help() text of EfficientNet-`variant`, from its rows of the tables above."""
+    width, depth, size, dropout = COEFFICIENTS[variant]
+    top1, params, flops = PAPER_TABLE2[variant]
+    trainable, total, macs = _MEASURED[variant]
+    keras_name = f"keras.applications.EfficientNet{variant.upper()}"
+    return args_doc(_PAPER, f"""\
+Width {width}, depth {depth}, {size}x{size} input, dropout {dropout}.
+{trainable:,} trainable / {total:,} total parameters, {macs / 1e9:.3f}G multiply-adds
+(= {keras_name}: same layers, names and weights; `weights='imagenet'` copies its
+weights). Paper (Table 2): {params} parameters, {flops} FLOPs, {top1}% top-1. Inputs are 0..255
+pixels (normalized in the graph).""", """\
+Architecture options (keyword-only):
+    dropout: rate before the classifier, in [0, 1) (default above).
+    drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) (paper: 0.2).""")
+
+
+@register_model
+@_variant_doc("b0")
+def efficientnet_b0(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B0 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b0", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b1")
+def efficientnet_b1(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B1 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b1", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b2")
+def efficientnet_b2(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B2 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b2", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b3")
+def efficientnet_b3(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B3 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b3", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b4")
+def efficientnet_b4(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B4 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b4", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b5")
+def efficientnet_b5(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B5 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b5", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b6")
+def efficientnet_b6(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B6 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b6", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)
+
+
+@register_model
+@_variant_doc("b7")
+def efficientnet_b7(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                    pooling=None, classes=1000, classifier_activation="softmax", name=None, *,
+                    dropout=None, drop_connect_rate=0.2):
+    """EfficientNet-B7 for ImageNet (Tan & Le 2019, Table 2)."""
+    return efficientnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                                 classifier_activation, name, variant="b7", dropout=dropout,
+                                 drop_connect_rate=drop_connect_rate)

@@ -24,14 +24,9 @@ from collections import namedtuple
 
 import keras
 
-from cnn_keras._common import (
-    COMMON_ARGS_DOC,
-    check_choice,
-    finish_model,
-    make_variant,
-    resolve_inputs,
-)
-from cnn_keras.layers import LocalResponseNormalization
+from cnn_keras.checks import check_choice, check_int, check_rate
+from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
+from cnn_keras.models._common import args_doc, check_name, finish_model, resolve_inputs
 from cnn_keras.registry import register_model
 
 # --- The architecture as data --------------------------------------------------------------
@@ -107,8 +102,8 @@ def _conv(x, filters, kernel, name, strides=1):
 
 
 def _lrn(x, name):
-    # The AlexNet settings (k=2, n=5, alpha=1e-4, beta=0.75): the layer's defaults.
-    return LocalResponseNormalization(size=5, k=2.0, alpha=1e-4, beta=0.75, name=name)(x)
+    # The paper's stem normalizes as AlexNet does (k=2, n=5, alpha=1e-4, beta=0.75).
+    return LocalResponseNormalization(**ALEXNET_LRN, name=name)(x)
 
 
 def inception_module(x, row, name, *, naive=False):
@@ -143,9 +138,7 @@ def inception_module_cost(in_channels, row, spatial) -> dict:
     as `cnn_keras.analysis.count_macs` does. Module 3a on the 28x28x192 maps:
     163,696 parameters and 128.0M MACs reduced, against 387,296 and 303.5M naive.
     """
-    if isinstance(in_channels, bool) or not isinstance(in_channels, int) or in_channels < 1:
-        raise ValueError(f"`in_channels` must be a positive integer. "
-                         f"Received: in_channels={in_channels!r}")
+    check_int("in_channels", in_channels)
     row = _row(row)
     hw = (spatial, spatial) if isinstance(spatial, int) and not isinstance(spatial, bool) \
         else spatial
@@ -188,6 +181,7 @@ def _check_bool(arg, value):
 
 
 # --- The family builder ---------------------------------------------------------------------
+@args_doc()
 def inception_v1(
     include_top=True,
     weights=None,
@@ -222,11 +216,8 @@ def inception_v1(
     check_choice("stem", stem, STEMS)
     _check_bool("aux_logits", aux_logits)
     _check_bool("lrn", lrn)
-    if (isinstance(dropout, bool) or not isinstance(dropout, (int, float))
-            or not 0 <= dropout < 1):
-        raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
-    if name is not None and not isinstance(name, str):
-        raise ValueError(f"`name` must be a string or None. Received: name={name!r}")
+    check_rate("dropout", dropout)
+    check_name(name)
     if aux_logits and include_top is not True:
         raise ValueError("aux_logits=True needs include_top=True (the auxiliary classifiers are "
                          "classification heads). Received: aux_logits=True with "
@@ -293,9 +284,6 @@ def inception_v1(
     )
 
 
-inception_v1.__doc__ += COMMON_ARGS_DOC
-
-
 # --- Training with the auxiliary classifiers ------------------------------------------------
 def _check_aux_model(model, arg):
     if not isinstance(model, keras.Model):
@@ -339,26 +327,33 @@ def strip_aux(train_model):
 
 
 # --- The registered variants ----------------------------------------------------------------
-googlenet = make_variant(
-    "googlenet", inception_v1,
-    "GoogLeNet / Inception v1 for ImageNet (Szegedy et al. 2014, Table 1, Fig. 3).\n\n"
-    "    Reference: https://arxiv.org/abs/1409.4842\n\n"
-    "    The paper's network at 224x224x3: 22 weight layers, nine inception modules with true\n"
-    "    5x5 branches, conv biases + ReLU, no BN, LRN in the stem, 7x7 average pool, dropout 0.4\n"
-    "    and a linear classifier. 6,998,552 trainable parameters (13,378,280 with the auxiliary\n"
-    "    classifiers), 1.583G multiply-adds.\n\n"
-    "    Architecture options (keyword-only):\n"
-    "        aux_logits: add the auxiliary classifiers on 4a and 4d (Sec. 5); three outputs\n"
-    "            [predictions, aux1_predictions, aux2_predictions]; needs include_top=True and\n"
-    "            an input of at least 65x65. Train with `compile_with_aux`, infer with\n"
-    "            `strip_aux`.\n"
-    "        lrn: the two local response normalizations of the stem (AlexNet settings).\n"
-    "        dropout: dropout rate in front of the classifier, in [0, 1) (paper: 0.4).",
-    stem="imagenet",
-)
+_googlenet_doc = args_doc("Reference: https://arxiv.org/abs/1409.4842", """\
+    The paper's network at 224x224x3: 22 weight layers, nine inception modules with true
+    5x5 branches, conv biases + ReLU, no BN, LRN in the stem, 7x7 average pool, dropout 0.4
+    and a linear classifier. 6,998,552 trainable parameters (13,378,280 with the auxiliary
+    classifiers), 1.583G multiply-adds.""", """\
+    Architecture options (keyword-only):
+        aux_logits: add the auxiliary classifiers on 4a and 4d (Sec. 5); three outputs
+            [predictions, aux1_predictions, aux2_predictions]; needs include_top=True and
+            an input of at least 65x65. Train with `compile_with_aux`, infer with
+            `strip_aux`.
+        lrn: the two local response normalizations of the stem (AlexNet settings).
+        dropout: dropout rate in front of the classifier, in [0, 1) (paper: 0.4).""")
 
 
 @register_model
+@_googlenet_doc
+def googlenet(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+              classes=1000, classifier_activation="softmax", name=None, *,
+              aux_logits=False, lrn=True, dropout=0.4):
+    """GoogLeNet / Inception v1 for ImageNet (Szegedy et al. 2014, Table 1, Fig. 3)."""
+    return inception_v1(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, stem="imagenet", aux_logits=aux_logits,
+                        lrn=lrn, dropout=dropout)
+
+
+@register_model
+@args_doc()
 def googlenet_cifar(
     include_top=True,
     weights=None,
@@ -407,9 +402,6 @@ def googlenet_cifar(
         classifier_activation, name or "googlenet_cifar",
         stem="cifar", aux_logits=aux_logits, lrn=lrn, dropout=dropout,
     )
-
-
-googlenet_cifar.__doc__ += COMMON_ARGS_DOC
 
 __all__ = [
     "INCEPTION_V1", "InceptionRow", "STAGES", "AUX_AFTER", "AUX_LOSS_WEIGHTS", "inception_v1",

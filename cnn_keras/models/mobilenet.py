@@ -35,12 +35,10 @@ import numbers
 
 import keras
 
-from cnn_keras._common import (
-    COMMON_ARGS_DOC,
-    _fail,
-    check_choice,
-    check_int,
-    check_rate,
+from cnn_keras.checks import check_choice, check_int, check_rate, fail
+from cnn_keras.models._common import (
+    args_doc,
+    check_name,
     finish_model,
     resize_input,
     resolve_inputs,
@@ -114,6 +112,8 @@ def _square_size(input_shape, input_tensor):
 
 
 # --- The builders ---------------------------------------------------------------------------
+@register_model
+@args_doc()
 def mobilenet(
     include_top=True,
     weights=None,
@@ -165,30 +165,29 @@ def mobilenet(
     """
     if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
             or not 0 < alpha <= 1):
-        _fail("`alpha` (the width multiplier) must be a number in (0, 1].", alpha=alpha)
+        fail("`alpha` (the width multiplier) must be a number in (0, 1].", alpha=alpha)
     check_int("depth_multiplier", depth_multiplier)
     check_rate("dropout", dropout)
     check_choice("activation", activation, ACTIVATIONS)
     check_rate("bn_momentum", bn_momentum)
     if isinstance(stem_stride, bool):
-        _fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
+        fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
     check_choice("stem_stride", stem_stride, (1, 2))
     # The net halves the maps 5 times (4 with stem_stride=1); smaller inputs end at 0x0.
     min_size = 32 if stem_stride == 2 else 16
     if resolution is not None:
         check_int("resolution", resolution, minimum=min_size)
-    if name is not None and not isinstance(name, str):
-        _fail("`name` must be a string or None.", name=name)
+    check_name(name)
     if isinstance(weights, str) and weights == "imagenet":
         if alpha not in IMAGENET_ALPHAS:
-            _fail(f"ImageNet weights exist for `alpha` in {list(IMAGENET_ALPHAS)} only.",
+            fail(f"ImageNet weights exist for `alpha` in {list(IMAGENET_ALPHAS)} only.",
                   alpha=alpha)
         for arg, value, wanted in (("depth_multiplier", depth_multiplier, 1),
                                    ("activation", activation, "relu6"),
                                    ("stem_stride", stem_stride, 2),
                                    ("resolution", resolution, None)):
             if value != wanted:
-                _fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
+                fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
     size = _square_size(input_shape, input_tensor)
     if stem_stride == 1:
         default_size = 32
@@ -208,7 +207,7 @@ def mobilenet(
         model_name=name or "mobilenet",
     )
     if weights == "imagenet" and inp.shape[:2] not in [(s, s) for s in IMAGENET_SIZES]:
-        _fail(f"ImageNet weights exist for square inputs of {list(IMAGENET_SIZES)} pixels "
+        fail(f"ImageNet weights exist for square inputs of {list(IMAGENET_SIZES)} pixels "
               "only (give e.g. input_shape=(224, 224, 3)).", input_shape=inp.shape)
 
     x = resize_input(inp.tensor, resolution)
@@ -239,6 +238,8 @@ def mobilenet(
     )
 
 
+@register_model
+@args_doc()
 def mobilenet_cifar(
     include_top=True,
     weights=None,
@@ -261,10 +262,10 @@ def mobilenet_cifar(
     Reference: https://arxiv.org/abs/1704.04861
 
     The 4 strided depthwise convs take 32x32 inputs to 2x2 final maps (7x7 from 224 on
-    ImageNet). BN momentum 0.9 (as every CIFAR net here; with keras.applications' 0.99 a
-    6-epoch run on 5,000 images had 14 % test accuracy at 40 % training accuracy: the moving
-    statistics had not caught up). Defaults: 32x32x3 input, 10 classes: 3,217,226 trainable /
-    3,239,114 total parameters, 46.4M multiply-adds.
+    ImageNet). BN momentum 0.9, as every CIFAR net here: with keras.applications' 0.99 the
+    moving statistics lag behind the weights in a short run, and the test accuracy with them
+    stays far below the training accuracy (measured: docs/benchmarks.md). Defaults: 32x32x3
+    input, 10 classes: 3,217,226 trainable / 3,239,114 total parameters, 46.4M multiply-adds.
 
     Architecture options (keyword-only):
         alpha: the width multiplier in (0, 1] (Sec. 3.3).
@@ -276,7 +277,7 @@ def mobilenet_cifar(
             e.g. 24 for rho = 0.75 on CIFAR: ~rho^2 of the multiply-adds, same parameters.
     """
     if isinstance(weights, str) and weights == "imagenet":
-        _fail("There are no ImageNet weights for the stride-1 CIFAR net; use mobilenet() "
+        fail("There are no ImageNet weights for the stride-1 CIFAR net; use mobilenet() "
               "(ImageNet weights at 128-224 px), weights=None or a .weights.h5 path.",
               weights=weights)
     return mobilenet(
@@ -286,7 +287,3 @@ def mobilenet_cifar(
         stem_stride=1, resolution=resolution, bn_momentum=0.9,
     )
 
-
-for _family in (mobilenet, mobilenet_cifar):
-    _family.__doc__ += COMMON_ARGS_DOC
-    register_model(_family)

@@ -3,8 +3,10 @@
 Reference: Deep Residual Learning for Image Recognition, https://arxiv.org/abs/1512.03385
 Reference: Identity Mappings in Deep Residual Networks, https://arxiv.org/abs/1603.05027
 
-One generic builder (`resnet`) reads the architecture from the tables below; every public variant
-(`resnet20`, `plain56`, `resnet50`, ...) is a row of a table, registered under its name.
+One generic builder (`resnet`) reads the architecture from the tables below; `resnet_cifar` and
+`resnet_imagenet` pick a row of them by depth, and every public variant (`resnet20`, `plain56`,
+`resnet50`, ...) is a short function at the end of this module that passes its row to one of
+those two, registered under its name.
 
 * CIFAR-10 nets (Sec. 4.2): a 3x3 conv with 16 filters, then 3 stages of n basic blocks on
   32x32 / 16x16 / 8x8 maps with 16 / 32 / 64 filters (depth = 6n + 2), global average pooling and
@@ -24,19 +26,18 @@ One generic builder (`resnet`) reads the architecture from the tables below; eve
 
 from __future__ import annotations
 
-import sys
-
 import keras
 
-from cnn_keras._common import (
-    COMMON_ARGS_DOC,
-    check_choice,
-    check_int,
+from cnn_keras.checks import check_choice, check_int
+from cnn_keras.layers import ZeroPadShortcut
+from cnn_keras.models._common import (
+    args_doc,
+    check_name,
     finish_model,
-    make_variant,
+    keras_application,
     resolve_inputs,
 )
-from cnn_keras.layers import ZeroPadShortcut
+from cnn_keras.registry import register_model
 
 # --- The architectures as data -------------------------------------------------------------
 # He et al. 2015, Sec. 4.2: depth = 6n + 2 on CIFAR-10 (n blocks of 2 convs per stage).
@@ -151,6 +152,7 @@ def preact_block(x, filters, stride, name, *, first, bn, **_):
 
 
 # --- The generic builder --------------------------------------------------------------------
+@args_doc()
 def resnet(
     include_top=True,
     weights=None,
@@ -206,14 +208,9 @@ def resnet(
     if len(stage_blocks) != len(stage_filters):
         raise ValueError("`stage_blocks` and `stage_filters` must have the same length. "
                          f"Received: stage_blocks={stage_blocks!r}")
-    if name is not None and not isinstance(name, str):
-        raise ValueError(f"`name` must be a string or None. Received: name={name!r}")
+    check_name(name)
     if use_bias is None:
         use_bias = block in ("bottleneck", "preact")
-    if sum(stage_blocks) > 200:
-        # Keras walks the functional graph recursively; ResNet-1202 (600 blocks) needs more
-        # than Python's default limit of 1000 frames to build, save and load.
-        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     cifar = stem == "cifar"
     inp = resolve_inputs(
         include_top=include_top,
@@ -277,6 +274,7 @@ def resnet(
     )
 
 
+@args_doc()
 def resnet_cifar(
     include_top=True,
     weights=None,
@@ -319,6 +317,7 @@ def resnet_cifar(
     )
 
 
+@args_doc()
 def resnet_imagenet(
     include_top=True,
     weights=None,
@@ -359,39 +358,221 @@ def resnet_imagenet(
     )
 
 
-for _family in (resnet, resnet_cifar, resnet_imagenet):
-    _family.__doc__ += COMMON_ARGS_DOC
-
-
-def _keras_app(attr):
-    return lambda **kw: getattr(keras.applications, attr)(**kw)
-
-
-_KERAS_APPLICATIONS = {
-    "resnet50": _keras_app("ResNet50"),
-    "resnet101": _keras_app("ResNet101"),
-    "resnet152": _keras_app("ResNet152"),
-    "resnet50v2": _keras_app("ResNet50V2"),
-    "resnet101v2": _keras_app("ResNet101V2"),
-    "resnet152v2": _keras_app("ResNet152V2"),
+_KERAS_APPLICATIONS = {  # the variants keras.applications has, with ImageNet weights
+    "resnet50": keras_application("ResNet50"),
+    "resnet101": keras_application("ResNet101"),
+    "resnet152": keras_application("ResNet152"),
+    "resnet50v2": keras_application("ResNet50V2"),
+    "resnet101v2": keras_application("ResNet101V2"),
+    "resnet152v2": keras_application("ResNet152V2"),
 }
 
 
 # --- The registered variants: rows of the tables above --------------------------------------
+# Each passes its row (a depth of CIFAR_DEPTHS or IMAGENET_DEPTHS) to its family builder and
+# takes the family's other keyword arguments; `model_info(name)` has the depth.
 _PAPER = "Reference: https://arxiv.org/abs/1512.03385"
-for _d in CIFAR_DEPTHS:
-    make_variant(f"resnet{_d}", resnet_cifar,
-             f"ResNet-{_d} for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6).\n\n    {_PAPER}",
-             depth=_d, residual=True)
-for _d in CIFAR_DEPTHS[:-1]:
-    make_variant(f"plain{_d}", resnet_cifar,
-             f"Plain-{_d} for CIFAR-10: ResNet-{_d} without shortcuts (He et al. 2015, Fig. 6)."
-             f"\n\n    {_PAPER}", depth=_d, residual=False)
-for _d in IMAGENET_DEPTHS:
-    make_variant(f"resnet{_d}", resnet_imagenet,
-             f"ResNet-{_d} for ImageNet (He et al. 2015, Table 1).\n\n    {_PAPER}",
-             depth=_d, version=1)
-for _d in (50, 101, 152):
-    make_variant(f"resnet{_d}v2", resnet_imagenet,
-             f"ResNet-{_d} v2, pre-activation (He et al. 2016).\n\n"
-             "    Reference: https://arxiv.org/abs/1603.05027", depth=_d, version=2)
+_cifar_doc = args_doc(_PAPER, """\
+    Architecture options (keyword-only):
+        shortcut: "A" (default: identity with zero-padding), "B" or "C".""")
+_plain_doc = args_doc(_PAPER, """\
+    Architecture options (keyword-only):
+        shortcut: must stay None (a plain net has no shortcuts); kept for `resnet_cifar`'s
+            signature.""")
+_IMAGENET_OPTIONS = """\
+    Architecture options (keyword-only):
+        residual: False builds the plain counterpart (no shortcuts).
+        shortcut: "A" (identity + zero padding), "B" (projection where the shape changes, the
+            paper's ImageNet default) or "C" (projection everywhere)."""
+_imagenet_doc = args_doc(_PAPER, _IMAGENET_OPTIONS)
+_v2_doc = args_doc("Reference: https://arxiv.org/abs/1603.05027", """\
+    Architecture options (keyword-only):
+        residual, shortcut: only the defaults (True, "B"): the pre-activation block has
+            keras.applications' layout.""")
+
+
+@register_model(depth=20, residual=True)
+@_cifar_doc
+def resnet20(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """ResNet-20 for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=20, residual=True, shortcut=shortcut)
+
+
+@register_model(depth=32, residual=True)
+@_cifar_doc
+def resnet32(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """ResNet-32 for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=32, residual=True, shortcut=shortcut)
+
+
+@register_model(depth=44, residual=True)
+@_cifar_doc
+def resnet44(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """ResNet-44 for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=44, residual=True, shortcut=shortcut)
+
+
+@register_model(depth=56, residual=True)
+@_cifar_doc
+def resnet56(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """ResNet-56 for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=56, residual=True, shortcut=shortcut)
+
+
+@register_model(depth=110, residual=True)
+@_cifar_doc
+def resnet110(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+              classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """ResNet-110 for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=110, residual=True, shortcut=shortcut)
+
+
+@register_model(depth=1202, residual=True)
+@_cifar_doc
+def resnet1202(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+               classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """ResNet-1202 for CIFAR-10 (He et al. 2015, Sec. 4.2, Table 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=1202, residual=True, shortcut=shortcut)
+
+
+@register_model(depth=20, residual=False)
+@_plain_doc
+def plain20(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+            classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """Plain-20 for CIFAR-10: ResNet-20 without shortcuts (He et al. 2015, Fig. 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=20, residual=False, shortcut=shortcut)
+
+
+@register_model(depth=32, residual=False)
+@_plain_doc
+def plain32(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+            classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """Plain-32 for CIFAR-10: ResNet-32 without shortcuts (He et al. 2015, Fig. 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=32, residual=False, shortcut=shortcut)
+
+
+@register_model(depth=44, residual=False)
+@_plain_doc
+def plain44(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+            classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """Plain-44 for CIFAR-10: ResNet-44 without shortcuts (He et al. 2015, Fig. 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=44, residual=False, shortcut=shortcut)
+
+
+@register_model(depth=56, residual=False)
+@_plain_doc
+def plain56(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+            classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """Plain-56 for CIFAR-10: ResNet-56 without shortcuts (He et al. 2015, Fig. 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=56, residual=False, shortcut=shortcut)
+
+
+@register_model(depth=110, residual=False)
+@_plain_doc
+def plain110(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=10, classifier_activation="softmax", name=None, *, shortcut=None):
+    """Plain-110 for CIFAR-10: ResNet-110 without shortcuts (He et al. 2015, Fig. 6)."""
+    return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                        classifier_activation, name, depth=110, residual=False, shortcut=shortcut)
+
+
+@register_model(depth=18)
+@_imagenet_doc
+def resnet18(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=1000, classifier_activation="softmax", name=None, *,
+             residual=True, shortcut="B"):
+    """ResNet-18 for ImageNet (He et al. 2015, Table 1)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=18, version=1, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=34)
+@_imagenet_doc
+def resnet34(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=1000, classifier_activation="softmax", name=None, *,
+             residual=True, shortcut="B"):
+    """ResNet-34 for ImageNet (He et al. 2015, Table 1)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=34, version=1, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=50)
+@_imagenet_doc
+def resnet50(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+             classes=1000, classifier_activation="softmax", name=None, *,
+             residual=True, shortcut="B"):
+    """ResNet-50 for ImageNet (He et al. 2015, Table 1)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=50, version=1, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=101)
+@_imagenet_doc
+def resnet101(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+              classes=1000, classifier_activation="softmax", name=None, *,
+              residual=True, shortcut="B"):
+    """ResNet-101 for ImageNet (He et al. 2015, Table 1)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=101, version=1, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=152)
+@_imagenet_doc
+def resnet152(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+              classes=1000, classifier_activation="softmax", name=None, *,
+              residual=True, shortcut="B"):
+    """ResNet-152 for ImageNet (He et al. 2015, Table 1)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=152, version=1, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=50)
+@_v2_doc
+def resnet50v2(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+               classes=1000, classifier_activation="softmax", name=None, *,
+               residual=True, shortcut="B"):
+    """ResNet-50 v2, pre-activation (He et al. 2016)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=50, version=2, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=101)
+@_v2_doc
+def resnet101v2(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None, *,
+                residual=True, shortcut="B"):
+    """ResNet-101 v2, pre-activation (He et al. 2016)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=101, version=2, residual=residual,
+                           shortcut=shortcut)
+
+
+@register_model(depth=152)
+@_v2_doc
+def resnet152v2(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None, *,
+                residual=True, shortcut="B"):
+    """ResNet-152 v2, pre-activation (He et al. 2016)."""
+    return resnet_imagenet(include_top, weights, input_tensor, input_shape, pooling, classes,
+                           classifier_activation, name, depth=152, version=2, residual=residual,
+                           shortcut=shortcut)

@@ -5,7 +5,8 @@ https://arxiv.org/abs/1409.1556
 
 One generic builder (`vgg`) reads the architecture from `CONFIGS` (the paper's Table 1, written in
 its own notation); every public variant (`vgg11`, `vgg11_lrn`, `vgg13`, `vgg16_c`, `vgg16`,
-`vgg19`) is a row of `VARIANTS`, registered under its name.
+`vgg19`) is a row of `VARIANTS`: a short function at the end of this module that passes its
+configuration to `vgg`, registered under its name.
 
 * Five blocks of convolutions, each followed by a 2x2/2 max-pool. Convs are stride 1, "same"
   padding, with ReLU; "conv3-64" is a 3x3 conv with 64 filters, "conv1-256" (configuration C)
@@ -29,14 +30,15 @@ from __future__ import annotations
 
 import keras
 
-from cnn_keras._common import (
-    COMMON_ARGS_DOC,
-    check_choice,
+from cnn_keras.checks import check_choice, check_rate
+from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
+from cnn_keras.models._common import (
+    args_doc,
+    check_name,
     finish_model,
-    make_variant,
+    keras_application,
     resolve_inputs,
 )
-from cnn_keras.layers import LocalResponseNormalization
 from cnn_keras.registry import register_model
 
 # --- The architectures as data -------------------------------------------------------------
@@ -66,8 +68,6 @@ PAPER_SINGLE_SCALE_ERRORS = {
     "D": {"S=256": (27.0, 8.8), "S=[256,512]": (25.6, 8.1)},
     "E": {"S=256": (27.3, 9.0), "S=[256,512]": (25.5, 8.0)},
 }
-# AlexNet's LRN settings, which the paper's A-LRN uses (Sec. 2.3 / Krizhevsky et al. 2012).
-LRN_SETTINGS = {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
 # Torch / torchvision BatchNorm settings (momentum 0.1 there = 0.9 in Keras, epsilon 1e-5).
 BN_SETTINGS = {"momentum": 0.9, "epsilon": 1e-5}
 
@@ -122,16 +122,13 @@ def _check_options(config, batch_norm, dropout, fc_units, name, init="glorot"):
     check_choice("config", config, tuple(CONFIGS))
     check_choice("init", init, tuple(INITS))
     check_choice("batch_norm", batch_norm, (True, False))
-    if (isinstance(dropout, bool) or not isinstance(dropout, (int, float))
-            or not 0 <= dropout < 1):
-        raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+    check_rate("dropout", dropout)
     if not isinstance(fc_units, (tuple, list)) or any(
         isinstance(u, bool) or not isinstance(u, int) or u < 1 for u in fc_units
     ):
         raise ValueError("`fc_units` must be a tuple of positive integers (the hidden FC layers "
                          f"before `predictions`; may be empty). Received: fc_units={fc_units!r}")
-    if name is not None and not isinstance(name, str):
-        raise ValueError(f"`name` must be a string or None. Received: name={name!r}")
+    check_name(name)
 
 
 def _conv_block(x, block, b, *, batch_norm, init="glorot"):
@@ -139,7 +136,7 @@ def _conv_block(x, block, b, *, batch_norm, init="glorot"):
     for spec in block:
         kind, kernel, filters = parse_layer(spec)
         if kind == "lrn":
-            x = LocalResponseNormalization(**LRN_SETTINGS, name=f"block{b}_lrn")(x)
+            x = LocalResponseNormalization(**ALEXNET_LRN, name=f"block{b}_lrn")(x)
             continue
         n_conv += 1
         cname = f"block{b}_conv{n_conv}"
@@ -154,6 +151,7 @@ def _conv_block(x, block, b, *, batch_norm, init="glorot"):
     return keras.layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
 
 
+@args_doc()
 def vgg(
     include_top=True,
     weights=None,
@@ -192,9 +190,6 @@ def vgg(
         classifier_activation, name, config=config, batch_norm=batch_norm, dropout=dropout,
         fc_units=fc_units, default_size=224, init=init,
     )
-
-
-vgg.__doc__ += COMMON_ARGS_DOC
 
 
 def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
@@ -250,17 +245,15 @@ def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
     )
 
 
-def _keras_app(attr):
-    return lambda **kw: getattr(keras.applications, attr)(**kw)
-
-
-_KERAS_APPLICATIONS = {"D": _keras_app("VGG16"), "E": _keras_app("VGG19")}
+_KERAS_APPLICATIONS = {"D": keras_application("VGG16"), "E": keras_application("VGG19")}
 
 
 # --- CIFAR-10 ---------------------------------------------------------------------------------
 CIFAR_FC_UNITS = (512,)
 
 
+@register_model
+@args_doc()
 def vgg_cifar(
     include_top=True,
     weights=None,
@@ -311,10 +304,6 @@ def vgg_cifar(
         classifier_activation, name, config=config, batch_norm=batch_norm, dropout=dropout,
         fc_units=fc_units, default_size=32, default_name="vgg_cifar", init=init,
     )
-
-
-vgg_cifar.__doc__ += COMMON_ARGS_DOC
-register_model(vgg_cifar)
 
 
 # --- Sec. 3.1: pre-initialisation of the deep nets from a trained net A ---------------------
@@ -379,24 +368,80 @@ def preinitialize(deep_model, shallow_model):
 
 
 # --- The registered variants: rows of Table 1 ----------------------------------------------
-_PAPER = "Reference: https://arxiv.org/abs/1409.1556"
-_DESCRIPTIONS = {
-    "A": "11 weight layers",
-    "A-LRN": "11 weight layers + LRN after the first conv",
-    "B": "13 weight layers",
-    "C": "16 weight layers, 1x1 convs last in blocks 3-5",
-    "D": "16 weight layers; keras.applications.VGG16",
-    "E": "19 weight layers; keras.applications.VGG19",
-}
-for _name, _config in VARIANTS:
-    make_variant(
-        _name, vgg,
-        f"VGG configuration {_config} ({_DESCRIPTIONS[_config]}; Simonyan & Zisserman 2014, "
-        f"Table 1).\n\n    {_PAPER}\n\n    Architecture options (keyword-only):\n"
-        "        batch_norm: BatchNormalization after each conv (torchvision's _bn layout).\n"
-        "        dropout: dropout rate after fc1 and fc2 (the paper: 0.5).\n"
-        "        fc_units: widths of the hidden FC layers (the paper: (4096, 4096)).\n"
-        "        With `include_top=True` the top is Table 1's classifier (flatten, fc1, fc2 with\n"
-        "            dropout, `predictions`), not a global-average-pool.",
-        config=_config,
-    )
+# Each passes its configuration (a row of VARIANTS) to `vgg` and takes vgg's other keyword
+# arguments; `model_info(name)` has the depth (weight layers).
+_variant_doc = args_doc("Reference: https://arxiv.org/abs/1409.1556", """\
+    Architecture options (keyword-only):
+        batch_norm: BatchNormalization after each conv (torchvision's _bn layout).
+        dropout: dropout rate after fc1 and fc2 (the paper: 0.5).
+        fc_units: widths of the hidden FC layers (the paper: (4096, 4096)).
+        init: kernel initialiser: "glorot" (Keras' default), "he" or "paper" (N(0, 10^-2
+            variance)).
+        With `include_top=True` the top is Table 1's classifier (flatten, fc1, fc2 with
+            dropout, `predictions`), not a global-average-pool.""")
+
+
+@register_model(depth=11)
+@_variant_doc
+def vgg11(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+          classes=1000, classifier_activation="softmax", name=None, *,
+          batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
+    """VGG configuration A: 11 weight layers (Simonyan & Zisserman 2014, Table 1)."""
+    return vgg(include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, config="A", batch_norm=batch_norm, dropout=dropout,
+               fc_units=fc_units, init=init)
+
+
+@register_model(depth=11)
+@_variant_doc
+def vgg11_lrn(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+              classes=1000, classifier_activation="softmax", name=None, *,
+              batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
+    """VGG configuration A-LRN: A + LRN after the first conv (Simonyan & Zisserman 2014)."""
+    return vgg(include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, config="A-LRN", batch_norm=batch_norm, dropout=dropout,
+               fc_units=fc_units, init=init)
+
+
+@register_model(depth=13)
+@_variant_doc
+def vgg13(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+          classes=1000, classifier_activation="softmax", name=None, *,
+          batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
+    """VGG configuration B: 13 weight layers (Simonyan & Zisserman 2014, Table 1)."""
+    return vgg(include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, config="B", batch_norm=batch_norm, dropout=dropout,
+               fc_units=fc_units, init=init)
+
+
+@register_model(depth=16)
+@_variant_doc
+def vgg16_c(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+            classes=1000, classifier_activation="softmax", name=None, *,
+            batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
+    """VGG configuration C: 16 weight layers, 1x1 convs last in blocks 3-5 (Table 1)."""
+    return vgg(include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, config="C", batch_norm=batch_norm, dropout=dropout,
+               fc_units=fc_units, init=init)
+
+
+@register_model(depth=16)
+@_variant_doc
+def vgg16(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+          classes=1000, classifier_activation="softmax", name=None, *,
+          batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
+    """VGG configuration D: 16 weight layers, keras.applications.VGG16 (Table 1)."""
+    return vgg(include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, config="D", batch_norm=batch_norm, dropout=dropout,
+               fc_units=fc_units, init=init)
+
+
+@register_model(depth=19)
+@_variant_doc
+def vgg19(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
+          classes=1000, classifier_activation="softmax", name=None, *,
+          batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
+    """VGG configuration E: 19 weight layers, keras.applications.VGG19 (Table 1)."""
+    return vgg(include_top, weights, input_tensor, input_shape, pooling, classes,
+               classifier_activation, name, config="E", batch_norm=batch_norm, dropout=dropout,
+               fc_units=fc_units, init=init)

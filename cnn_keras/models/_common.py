@@ -1,22 +1,23 @@
-"""The signature every builder shares with keras.applications, its validation, and the head.
+"""What the model modules share: the keras.applications signature, its validation, the head.
 
 A builder calls `resolve_inputs(...)` before it builds any layer (all argument errors are raised
-there, as `ValueError`s that end in ``Received: arg=value``), builds its body on the returned input,
-then calls `finish_model(...)` for the classifier / pooling head and the weights.
+there, as `ValueError`s that end in ``Received: arg=value``, by the checkers of
+`cnn_keras.checks`), builds its body on the returned input, then calls `finish_model(...)` for
+the classifier / pooling head and the weights. `args_doc` appends the shared Args section
+(`COMMON_ARGS_DOC`) to a builder's docstring.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import math
-import numbers
+import contextlib
 import os
+import sys
+import textwrap
 from dataclasses import dataclass
 
 import keras
 
-from cnn_keras.registry import register_model
+from cnn_keras.checks import check_int, fail
 
 COMMON_ARGS_DOC = """
     Args:
@@ -46,9 +47,47 @@ class ModelInputs:
     shape: tuple
 
 
-def _fail(msg: str, **received):
-    arg, value = next(iter(received.items()))
-    raise ValueError(f"{msg} Received: {arg}={value!r}")
+def args_doc(*sections: str):
+    """Decorator: append `sections` (paragraphs such as the paper reference or the architecture
+    options, indented to the docstring's level here) and the shared Args section
+    `COMMON_ARGS_DOC` to the builder's docstring, so that `help()` shows them all."""
+    paragraphs = [textwrap.indent(textwrap.dedent(s).strip("\n"), "    ") for s in sections]
+
+    def decorate(fn):
+        doc = "\n\n".join([(fn.__doc__ or "").rstrip(), *paragraphs])
+        fn.__doc__ = doc + "\n" + COMMON_ARGS_DOC
+        return fn
+
+    return decorate
+
+
+def check_name(name) -> None:
+    """ValueError unless the model `name` is a string or None."""
+    if name is not None and not isinstance(name, str):
+        fail("`name` must be a string or None.", name=name)
+
+
+@contextlib.contextmanager
+def deep_graph_recursion_limit(limit: int = 20_000):
+    """Raise Python's recursion limit to at least `limit` inside the block, then restore it.
+
+    Keras creates a functional model (`keras.Model(inputs, outputs)`, and `load_model` /
+    `from_config`, which rebuild one) by a recursive depth-first walk of its graph, one Python
+    frame per layer on the longest path: ResNet-1202 or DenseNet-264 go past the default limit
+    of 1000 frames. Calling, training and saving a built model do not need it.
+    """
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def keras_application(attr: str):
+    """The keras.applications builder `attr` (e.g. "ResNet50"), looked up when it is called,
+    so that a test can replace it."""
+    return lambda **kwargs: getattr(keras.applications, attr)(**kwargs)
 
 
 def resolve_inputs(
@@ -67,80 +106,79 @@ def resolve_inputs(
 ) -> ModelInputs:
     """Validate the shared arguments (before any layer is built) and create the input."""
     if keras.config.image_data_format() != "channels_last":
-        _fail(
+        fail(
             "cnn_keras builders support channels_last only; call "
             "keras.config.set_image_data_format('channels_last').",
             image_data_format=keras.config.image_data_format(),
         )
     if not isinstance(include_top, bool):
-        _fail("`include_top` must be True or False.", include_top=include_top)
+        fail("`include_top` must be True or False.", include_top=include_top)
 
     # weights
     if weights is not None:
         if not isinstance(weights, (str, os.PathLike)):
-            _fail(
+            fail(
                 "`weights` must be None, 'imagenet' or the path to a .weights.h5 file.",
                 weights=weights,
             )
         weights = os.fspath(weights)
         if weights == "imagenet":
             if not imagenet_available:
-                _fail(
+                fail(
                     f"ImageNet weights exist only for models that keras.applications has; "
                     f"{model_name} is not one of them. Use weights=None or a .weights.h5 path.",
                     weights=weights,
                 )
         elif not weights.endswith(".weights.h5"):
-            _fail(
+            fail(
                 "`weights` must be None, 'imagenet' or the path to a file ending in "
                 "'.weights.h5' (as written by model.save_weights).",
                 weights=weights,
             )
         elif not os.path.isfile(weights):
-            _fail("The `weights` file does not exist.", weights=weights)
+            fail("The `weights` file does not exist.", weights=weights)
 
     # classes / activation
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 1:
-        _fail("`classes` must be a positive integer.", classes=classes)
+    check_int("classes", classes)
     if weights == "imagenet" and include_top and classes != 1000:
-        _fail("With weights='imagenet' and include_top=True, `classes` must be 1000.",
+        fail("With weights='imagenet' and include_top=True, `classes` must be 1000.",
               classes=classes)
     if classifier_activation is not None and not callable(classifier_activation):
         if not isinstance(classifier_activation, str):
-            _fail("`classifier_activation` must be None, a string or a callable.",
+            fail("`classifier_activation` must be None, a string or a callable.",
                   classifier_activation=classifier_activation)
         try:
             keras.activations.get(classifier_activation)
         except (ValueError, TypeError):
-            _fail(
+            fail(
                 "`classifier_activation` is not a Keras activation (e.g. 'softmax', 'sigmoid', "
                 "'linear', or None for logits).",
                 classifier_activation=classifier_activation,
             )
     if weights == "imagenet" and include_top and classifier_activation not in (None, "softmax"):
-        _fail("With weights='imagenet', `classifier_activation` must be 'softmax' or None.",
+        fail("With weights='imagenet', `classifier_activation` must be 'softmax' or None.",
               classifier_activation=classifier_activation)
 
     # pooling
     if pooling not in (None, "avg", "max"):
-        _fail("`pooling` must be None, 'avg' or 'max'.", pooling=pooling)
+        fail("`pooling` must be None, 'avg' or 'max'.", pooling=pooling)
     if include_top and pooling is not None:
-        _fail(
+        fail(
             "`pooling` only applies with include_top=False (the top has its own pooling).",
             pooling=pooling,
         )
 
     # input_tensor / input_shape
     if input_tensor is not None and not keras.backend.is_keras_tensor(input_tensor):
-        _fail("`input_tensor` must be a Keras tensor, e.g. keras.Input(shape=(224, 224, 3)).",
+        fail("`input_tensor` must be a Keras tensor, e.g. keras.Input(shape=(224, 224, 3)).",
               input_tensor=input_tensor)
     if input_tensor is not None:
         tensor_shape = tuple(input_tensor.shape[1:])
         if len(input_tensor.shape) != 4:
-            _fail("`input_tensor` must be 4D (batch, height, width, channels).",
+            fail("`input_tensor` must be 4D (batch, height, width, channels).",
                   input_tensor=input_tensor)
         if input_shape is not None and tuple(input_shape) != tensor_shape:
-            _fail(f"`input_shape` disagrees with the shape of `input_tensor` {tensor_shape}.",
+            fail(f"`input_shape` disagrees with the shape of `input_tensor` {tensor_shape}.",
                   input_shape=input_shape)
         input_shape = tensor_shape
     default_shape = (default_size, default_size, 3)
@@ -152,23 +190,23 @@ def resolve_inputs(
         or any(d is not None and (isinstance(d, bool) or not isinstance(d, int))
                for d in input_shape)
     ):
-        _fail("`input_shape` must be a tuple of 3 integers (height, width, channels).",
+        fail("`input_shape` must be a tuple of 3 integers (height, width, channels).",
               input_shape=input_shape)
     input_shape = tuple(input_shape)
     h, w, c = input_shape
     if c is None or c < 1:
-        _fail("The channel dimension of `input_shape` must be a positive integer.",
+        fail("The channel dimension of `input_shape` must be a positive integer.",
               input_shape=input_shape)
     if include_top and (h is None or w is None):
-        _fail("With include_top=True the height and width of `input_shape` must be known.",
+        fail("With include_top=True the height and width of `input_shape` must be known.",
               input_shape=input_shape)
     if any(d is not None and d < min_size for d in (h, w)):
-        _fail(f"Input size must be at least {min_size}x{min_size}.", input_shape=input_shape)
+        fail(f"Input size must be at least {min_size}x{min_size}.", input_shape=input_shape)
     if weights == "imagenet":
         if c != 3:
-            _fail("ImageNet weights need 3 input channels.", input_shape=input_shape)
+            fail("ImageNet weights need 3 input channels.", input_shape=input_shape)
         if include_top and input_shape != default_shape:
-            _fail(f"With weights='imagenet' and include_top=True, `input_shape` must be "
+            fail(f"With weights='imagenet' and include_top=True, `input_shape` must be "
                   f"{default_shape}.", input_shape=input_shape)
 
     if input_tensor is None:
@@ -178,25 +216,6 @@ def resolve_inputs(
         tensor = input_tensor
         inputs = keras.utils.get_source_inputs(input_tensor)
     return ModelInputs(tensor=tensor, inputs=inputs, shape=input_shape)
-
-
-def check_choice(arg: str, value, allowed) -> None:
-    """ValueError unless `value` is one of `allowed`."""
-    if value not in allowed:
-        _fail(f"`{arg}` must be one of {list(allowed)}.", **{arg: value})
-
-
-def check_int(arg: str, value, minimum: int = 1) -> None:
-    """ValueError unless `value` is an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        _fail(f"`{arg}` must be an integer >= {minimum}.", **{arg: value})
-
-
-def check_rate(arg: str, value) -> None:
-    """ValueError unless `value` is a real number in [0, 1) (dropout rates, BN momentum)."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Real)
-            or not math.isfinite(value) or not 0 <= value < 1):
-        _fail(f"`{arg}` must be a number in [0, 1).", **{arg: value})
 
 
 def resize_input(x, resolution, *, name="resize"):
@@ -242,7 +261,8 @@ def finish_model(
     elif pooling == "max":
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
     outputs = [x, *extra_outputs] if extra_outputs else x
-    model = keras.Model(model_inputs.inputs, outputs, name=name)
+    with deep_graph_recursion_limit():
+        model = keras.Model(model_inputs.inputs, outputs, name=name)
     if weights == "imagenet":
         from cnn_keras.transfer import transfer_weights
 
@@ -270,28 +290,3 @@ def finish_model(
                 f"model.save_weights() of the same architecture. Received: weights={weights!r}"
             ) from exc
     return model
-
-
-def make_variant(name, family, doc, **fixed):
-    """Register a public builder `name`: `family` with the architecture options `fixed`.
-
-    The variant keeps the family's signature minus the fixed options (so `build()` and `help()`
-    show the right arguments); passing a fixed option is a TypeError pointing at the family.
-    """
-
-    @functools.wraps(family)
-    def builder(*args, **kwargs):
-        clash = sorted(set(fixed) & set(kwargs))
-        if clash:
-            raise TypeError(f"{name}() fixes {clash}; call {family.__name__}() to choose them.")
-        return family(*args, **kwargs, **fixed)
-
-    sig = inspect.signature(family)
-    builder.__signature__ = sig.replace(
-        parameters=[p for p in sig.parameters.values() if p.name not in fixed]
-    )
-    builder.__name__ = builder.__qualname__ = name
-    builder.__module__ = family.__module__
-    builder.__doc__ = doc + "\n" + COMMON_ARGS_DOC
-    del builder.__wrapped__
-    return register_model(builder)

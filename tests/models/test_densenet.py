@@ -114,11 +114,11 @@ def test_growth_rate_and_compression_change_counts():
     (densenet_cifar, {"depth": 41}, "depth", "4 + 6n"),
     (densenet_cifar, {"depth": 41, "bottleneck": False}, "depth", "4 + 3n"),
     (densenet_cifar, {"depth": 4}, "depth", ">= 10"),
-    (densenet_cifar, {"growth_rate": 0}, "growth_rate", ">= 1"),
+    (densenet_cifar, {"growth_rate": 0}, "growth_rate", "positive integer"),
     (densenet, {"compression": 0}, "compression", "(0, 1]"),
     (densenet, {"compression": 1.5}, "compression", "(0, 1]"),
     (densenet, {"blocks": ()}, "blocks", "non-empty"),
-    (densenet, {"bn_size": -1}, "bn_size", ">= 1"),
+    (densenet, {"bn_size": -1}, "bn_size", "positive integer"),
     (densenet_imagenet, {"depth": 100}, "depth", "121"),
 ])
 def test_validation(builder, kwargs, arg, hint):

@@ -10,7 +10,7 @@
   `rgb_pca` computes (lambda, p) from a uint8 dataset.
 
 Random horizontal flips, the third augmentation of the paper, are `tf.image.stateless_random_
-flip_left_right` (or `cnn_keras.data.pad_crop_flip` for CIFAR).
+flip_left_right` (or `cnn_keras.augment.pad_crop_flip` for CIFAR).
 
 Every random op is stateless: the output is a function of the input and the ``seed`` (an int or a
 shape-[2] integer tensor) alone, so a pipeline is reproducible and a resumed run sees the same
@@ -22,7 +22,13 @@ Reference: https://arxiv.org/abs/1409.1556
 from __future__ import annotations
 
 import numpy as np
-import tensorflow as tf
+
+from cnn_keras.checks import check_int, check_number
+
+try:  # tf ops; `rgb_pca` (numpy) and `cnn_keras.augment.cifar` work without TensorFlow
+    import tensorflow as tf
+except ImportError:  # pragma: no cover - exercised on machines without TensorFlow
+    tf = None
 
 __all__ = ["resize_shorter_side", "rgb_color_shift", "rgb_pca", "scale_jitter"]
 
@@ -58,11 +64,6 @@ def _per_image_seeds(seed, batch):
     """One shape-[2] seed per image of the batch, derived from `seed`."""
     return tf.random.stateless_uniform([batch, 2], seed, minval=None, maxval=None,
                                        dtype=tf.int64, alg=_PHILOX)
-
-
-def _check_int(value, arg, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"`{arg}` must be an integer >= {minimum}. Received: {arg}={value!r}")
 
 
 # --- Multi-scale training (VGG Sec. 3.1) ---------------------------------------------------
@@ -106,12 +107,12 @@ def scale_jitter(image, seed, s_min=256, s_max=512, crop=224):
     image = tf.convert_to_tensor(image)
     rank = _image_rank(image)
     seed = _seed(seed)
-    _check_int(s_min, "s_min")
-    _check_int(s_max, "s_max")
+    check_int("s_min", s_min)
+    check_int("s_max", s_max)
     if s_max < s_min:
         raise ValueError(f"`s_max` must be >= s_min ({s_min}). Received: s_max={s_max!r}")
     if crop is not None:
-        _check_int(crop, "crop")
+        check_int("crop", crop)
         if crop > s_min:
             raise ValueError(f"`crop` must be <= s_min ({s_min}), or the shorter side can be "
                              f"smaller than the crop. Received: crop={crop!r}")
@@ -164,7 +165,7 @@ def rgb_pca(images_uint8, *, chunk_pixels=1 << 22):
     if x.ndim < 2 or x.shape[-1] != 3 or x.size == 0:
         raise ValueError("`images_uint8` must be a non-empty array of RGB pixels (..., 3). "
                          f"Received: images_uint8.shape={x.shape}")
-    _check_int(chunk_pixels, "chunk_pixels")
+    check_int("chunk_pixels", chunk_pixels)
     pixels = x.reshape(-1, 3)
     n = len(pixels)
     total = np.zeros(3)
@@ -221,11 +222,9 @@ def rgb_color_shift(image, seed, eigvals, eigvecs, std=0.1):
     if vecs.shape != (3, 3) or not np.all(np.isfinite(vecs)):
         raise ValueError(f"`eigvecs` must be a finite 3x3 matrix (columns = eigenvectors). "
                          f"Received: eigvecs={eigvecs!r}")
-    if (isinstance(std, bool) or not isinstance(std, (int, float, np.floating))
-            or not np.isfinite(std) or std < 0):
-        raise ValueError(f"`std` must be a finite number >= 0. Received: std={std!r}")
+    std = check_number("std", std, low=0)
     batch = 1 if rank == 3 else tf.shape(image)[0]
-    alpha = tf.random.stateless_normal([batch, 3], seed, stddev=float(std), dtype=tf.float64,
+    alpha = tf.random.stateless_normal([batch, 3], seed, stddev=std, dtype=tf.float64,
                                        alg=_PHILOX)
     # delta[b] = sum_i alpha[b, i] * lambda_i * p_i = eigvecs @ (alpha[b] * lambda)
     delta = tf.einsum("ij,bj->bi", tf.constant(vecs), alpha * tf.constant(vals))

@@ -1,5 +1,7 @@
 """ResNet builders: exact parameter counts, shapes, keras.applications equivalence, validation."""
 
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -44,7 +46,11 @@ def test_cifar_counts_and_shape(name, trainable):
 
 @pytest.mark.slow
 def test_resnet1202_count():
+    # Keras needs more than the default 1000 frames to create this graph (600 blocks); the
+    # builder raises the recursion limit for that step only and restores it.
+    limit = sys.getrecursionlimit()
     assert count_params(quickly(cnn_keras.build, "resnet1202"))["trainable"] == 19_421_274
+    assert sys.getrecursionlimit() == limit
 
 
 def test_plain_and_residual_have_identical_weights():

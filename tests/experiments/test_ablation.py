@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 
 import cnn_keras
-from cnn_keras import ablation, analysis, training
+from cnn_keras import analysis, training
+from cnn_keras.experiments import ablation
 from cnn_keras import data as data_lib
 from cnn_keras.cli import main
 
 from built import quickly
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_bad_names_and_modes_fail_before_work(tmp_path):
@@ -106,7 +107,8 @@ def test_googlenet_with_aux_heads_trains_and_records_the_main_output(tmp_path, p
     data = data_lib.synthetic_dataset(32, 16, seed=0)
     rows = training.train("googlenet_cifar", data, tmp_path,
                           recipe=training.scaled_recipe(1, batch_size=16),
-                          model_kwargs={"aux_logits": True}, verbose=0, pipeline=pipeline)
+                          model_kwargs={"aux_logits": True}, verbose=0,
+                          engine=training.Engine(pipeline=pipeline))
     assert len(rows) == 1
     r = rows[0]  # the main output's accuracy (NaN or None fail here)
     assert math.isfinite(r["loss"]) and math.isfinite(r["val_loss"])

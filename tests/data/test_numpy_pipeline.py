@@ -1,4 +1,5 @@
-"""The TensorFlow-free path: numpy augmentation/batches, train(pipeline="numpy"), dtype policies."""
+"""The TensorFlow-free path (cnn_keras.data.numpy_pipeline): numpy batches,
+train(engine=Engine(pipeline="numpy")), dtype policies."""
 
 import json
 
@@ -11,6 +12,7 @@ from cnn_keras import training
 
 TINY = {"model_name": "resnet20", "seed": 2, "verbose": 0,
         "recipe": training.scaled_recipe(2, batch_size=16)}
+NUMPY = training.Engine(pipeline="numpy")
 
 
 def _batches(ds):
@@ -20,28 +22,6 @@ def _batches(ds):
 def _data(n=40, seed=0):
     x = np.random.default_rng(seed).integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
     return x, np.arange(n)  # label i marks image i
-
-
-def test_pad_crop_flip_numpy_is_a_zero_padded_window_maybe_flipped():
-    image = np.arange(1, 32 * 32 * 3 + 1, dtype=np.float32).reshape(32, 32, 3)  # all distinct
-    images = np.repeat(image[None], 256, axis=0)
-    out = data_lib.pad_crop_flip_numpy(images, np.random.default_rng(0))
-    assert out.shape == images.shape and out.dtype == images.dtype
-    padded = np.pad(image, ((4, 4), (4, 4), (0, 0)))
-    windows = {}
-    for oy in range(9):
-        for ox in range(9):
-            win = padded[oy:oy + 32, ox:ox + 32]
-            windows[win.tobytes()] = (oy, ox, False)
-            windows[win[:, ::-1].tobytes()] = (oy, ox, True)
-    assert len(windows) == 162
-    found = [windows.get(o.tobytes()) for o in out]
-    assert None not in found
-    oys, oxs, flips = zip(*found)
-    assert set(flips) == {False, True}
-    assert len(set(oys)) > 1 and len(set(oxs)) > 1
-    again = data_lib.pad_crop_flip_numpy(images, np.random.default_rng(0))
-    np.testing.assert_array_equal(out, again)
 
 
 @pytest.mark.parametrize("mean_shape", [(32, 32, 3), (1, 1, 3)])
@@ -116,7 +96,7 @@ def tiny():
 @pytest.fixture(scope="module")
 def full_run(tiny, tmp_path_factory):
     out = tmp_path_factory.mktemp("numpy-full")
-    return out, training.train(data=tiny, out_dir=out, pipeline="numpy", **TINY)
+    return out, training.train(data=tiny, out_dir=out, engine=NUMPY, **TINY)
 
 
 def test_train_with_numpy_pipeline_finishes(full_run):
@@ -134,10 +114,10 @@ def test_numpy_pipeline_resume_matches_uninterrupted_run(full_run, tiny, tmp_pat
                 raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        training.train(data=tiny, out_dir=tmp_path, pipeline="numpy", callbacks=[Interrupt()],
+        training.train(data=tiny, out_dir=tmp_path, engine=NUMPY, callbacks=[Interrupt()],
                        **TINY)
     assert len(training.read_history_csv(tmp_path / "history.csv")) == 1
-    resumed = training.train(data=tiny, out_dir=tmp_path, pipeline="numpy", **TINY)
+    resumed = training.train(data=tiny, out_dir=tmp_path, engine=NUMPY, **TINY)
     assert [r["epoch"] for r in resumed] == [1, 2]
     np.testing.assert_allclose(resumed[1]["loss"], full_run[1][1]["loss"], rtol=1e-5)
     assert json.loads((tmp_path / "run.json").read_text())["resumed"][0]["at_epoch"] == 1
@@ -147,7 +127,7 @@ def test_numpy_pipeline_resume_matches_uninterrupted_run(full_run, tiny, tmp_pat
 def test_train_rejects_unknown_pipeline_and_dtype_policy(arg, tiny, tmp_path):
     name = next(iter(arg))
     with pytest.raises(ValueError, match=f"`{name}`.*Received: {name}="):
-        training.train(data=tiny, out_dir=tmp_path, **TINY | arg)
+        training.train(data=tiny, out_dir=tmp_path, engine=training.Engine(**arg), **TINY)
     assert not (tmp_path / "run.json").exists()
 
 
@@ -160,8 +140,8 @@ def test_mixed_bfloat16_trains_and_restores_the_global_policy(tiny, tmp_path):
             seen.update((layer.dtype_policy.name, 1) for layer in self.model.layers)
 
     recipe = training.scaled_recipe(1, batch_size=16)
-    rows = training.train(data=tiny, out_dir=tmp_path, pipeline="numpy", callbacks=[Policies()],
-                          dtype_policy="mixed_bfloat16",
+    rows = training.train(data=tiny, out_dir=tmp_path, callbacks=[Policies()],
+                          engine=training.Engine(pipeline="numpy", dtype_policy="mixed_bfloat16"),
                           **TINY | {"recipe": recipe, "model_name": "alexnet_fig1"})
     assert len(rows) == 1 and np.isfinite(rows[0]["loss"])
     assert "mixed_bfloat16" in seen  # the model was built under the mixed policy

@@ -1,10 +1,14 @@
-"""The ablations of notebooks 01-07: one idea of a paper switched on and off, everything else equal.
+"""The studies of notebooks 01-07 as data: one idea of a paper switched on and off, everything
+else equal. `runner.run` trains any of them.
 
-Each ablation trains a few *variants* of a CIFAR-10 net with `cnn_keras.training.train` (same
-data, recipe, seed and pipeline), so a run is resumable and recorded like any other:
-``OUT/<variant>/history.csv`` and ``run.json``, plus ``OUT/summary.csv``, ``OUT/ablation.png`` and
-``OUT/run.json``. Modes: ``quick`` (a smoke run for CI, seconds), ``demo`` (minutes on 2 CPU
-cores: a class-balanced subset) and ``full`` (all 50k images; for a GPU).
+A `Study` lists its *variants* (a registry model and its keyword arguments, or where its weights
+start) and, per mode, the data size, epochs and the training-error threshold of "epochs to reach
+it"; the recipe is the paper's SGD scaled to the epochs. Modes: ``quick`` (a smoke run for CI,
+seconds), ``demo`` (minutes on 2 CPU cores: a class-balanced subset) and ``full`` (all 50k
+images; for a GPU).
+
+* ``degradation`` (He et al. 2015, Fig. 6): plain-20/56 vs ResNet-20/56; ``full`` is the
+  paper's recipe itself (64k iterations), per net.
 
 * ``alexnet`` (Krizhevsky et al. 2012): ReLU vs tanh (Sec. 3.1, Fig. 1: epochs to reach a
   training-error threshold), Local Response Normalization on/off (Sec. 3.3), overlapping 3x3/2 vs
@@ -32,19 +36,11 @@ cores: a class-balanced subset) and ``full`` (all 50k images; for a GPU).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
-import time
-from pathlib import Path
 
-from cnn_keras import data as data_lib
-from cnn_keras import plots, runinfo, training
+from cnn_keras.checks import check_choice
 
 MODES = ("quick", "demo", "full")
-SUMMARY_FIELDS = ("variant", "label", "model", "trainable_params", "macs", "epochs",
-                  "final_train_error", "final_test_error", "best_test_error",
-                  "epochs_to_threshold", "train_seconds")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,19 +53,23 @@ class Variant:
 
 
 @dataclasses.dataclass(frozen=True)
-class Ablation:
+class Study:
+    """One idea on and off: the variants, and per mode their data, length and threshold."""
+
     name: str
     title: str
     variants: tuple[Variant, ...]
     lr: float
     weight_decay: float
-    epochs: dict  # mode -> epochs
+    epochs: dict  # mode -> epochs (None in "full": the paper's own recipe, `paper_recipe`)
     sizes: dict  # mode -> (num_train, num_test); None: all
-    threshold: dict  # mode -> training error (%) for "epochs to reach it"
+    threshold: dict  # mode -> training error (%) for "epochs to reach it"; None: not counted
     paper: str
     milestones: tuple = (0.5, 0.75)  # lr /10 at these fractions of the run; () for constant
     tradeoff: bool = False  # also draw tradeoff.png: error against multiply-adds and parameters
-    warmup_epochs: float = 0.0  # linear lr warm-up over the first epochs
+    warmup_epochs: float | dict = 0.0  # linear lr warm-up over the first epochs (or per mode)
+    batch_size: dict = dataclasses.field(default_factory=dict)  # mode -> batch (default 128)
+    figure: str = "ablation"  # or "degradation": the paper's Fig. 6 layout, plain | residual
 
     def variant(self, key: str) -> Variant:
         keys = [v.key for v in self.variants]
@@ -77,6 +77,13 @@ class Ablation:
             raise ValueError(f"`variants` must name variants of {self.name!r}: {keys}. "
                              f"Received: {key!r}")
         return self.variants[keys.index(key)]
+
+    def warmup(self, mode: str) -> float:
+        w = self.warmup_epochs
+        return w.get(mode, 0.0) if isinstance(w, dict) else w
+
+
+Ablation = Study  # an ablation is a study; the older name
 
 
 # quick: one batch of the recipes' 128 to train on (the least `train` accepts), half a batch to test
@@ -89,7 +96,7 @@ _DENSE = {"depth": 52}
 _EFF = {"drop_connect_rate": 0.0, "dropout": 0.0}
 
 ABLATIONS = {
-    "alexnet": Ablation(
+    "alexnet": Study(
         name="alexnet",
         title="AlexNet on CIFAR-10: ReLU vs tanh, LRN, overlapping pooling",
         variants=(
@@ -107,7 +114,7 @@ ABLATIONS = {
               "times faster than with tanh; LRN: top-1 -1.4 points, overlapping pooling: -0.4 "
               "(ImageNet)",
     ),
-    "fig1": Ablation(
+    "fig1": Study(
         name="fig1",
         title="AlexNet Fig. 1 on CIFAR-10: a four-layer CNN with ReLU vs tanh",
         variants=(
@@ -125,7 +132,7 @@ ABLATIONS = {
         paper="Fig. 1: the four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six "
               "times faster than with tanh (no regularization, lr chosen per net)",
     ),
-    "vgg": Ablation(
+    "vgg": Study(
         name="vgg",
         title="VGG on CIFAR-10: depth (A vs D) and pre-initialisation from A",
         variants=(
@@ -141,7 +148,7 @@ ABLATIONS = {
         paper="Table 3: top-1 error 29.6% (A) -> 27.0% (D) at S=256 on ImageNet; deeper nets "
               "pre-initialised from A (Sec. 3.1)",
     ),
-    "googlenet": Ablation(
+    "googlenet": Study(
         name="googlenet",
         title="GoogLeNet on CIFAR-10: auxiliary classifiers on/off",
         variants=(
@@ -155,7 +162,7 @@ ABLATIONS = {
         threshold={"quick": 88.0, "demo": 80.0, "full": 30.0},
         paper="Sec. 5: the auxiliary heads gave 'a minor effect ... around 0.5%'",
     ),
-    "densenet": Ablation(
+    "densenet": Study(
         name="densenet",
         title="DenseNet-BC vs ResNet-20 at ~0.27M parameters; growth rate k and compression",
         variants=(
@@ -174,7 +181,7 @@ ABLATIONS = {
               "(1.7M)",
         tradeoff=True,
     ),
-    "mobilenet": Ablation(
+    "mobilenet": Study(
         name="mobilenet",
         title="MobileNet on CIFAR-10: width multiplier alpha and resolution multiplier rho",
         variants=(
@@ -198,7 +205,7 @@ ABLATIONS = {
               "569/418/290/186M",
         tradeoff=True,
     ),
-    "efficientnet": Ablation(
+    "efficientnet": Study(
         name="efficientnet",
         title="EfficientNet on CIFAR-10: B0 scaled to ~3x FLOPs by depth, width, resolution "
               "or all three",
@@ -224,155 +231,29 @@ ABLATIONS = {
     ),
 }
 
-
-def get(name: str) -> Ablation:
-    if name not in ABLATIONS:
-        raise ValueError(f"`name` must be one of {list(ABLATIONS)}. Received: name={name!r}")
-    return ABLATIONS[name]
-
-
-def _check_mode(mode):
-    if mode not in MODES:
-        raise ValueError(f"`mode` must be one of {list(MODES)}. Received: mode={mode!r}")
-
-
-def recipe(ablation: Ablation, mode: str, epochs: int | None = None) -> training.Recipe:
-    """The paper's SGD (momentum 0.9, its weight decay and lr), lr /10 at 50% and 75%."""
-    base = training.scaled_recipe(epochs or ablation.epochs[mode], lr=ablation.lr,
-                                  weight_decay=ablation.weight_decay,
-                                  warmup_epochs=ablation.warmup_epochs)
-    if ablation.milestones == base.milestones:
-        return base
-    return dataclasses.replace(base, milestones=tuple(ablation.milestones),
-                               name=f"{base.name}-constant-lr" if not ablation.milestones
-                               else f"{base.name}-drops{list(ablation.milestones)}")
+DEGRADATION = Study(
+    name="degradation",
+    title="Plain vs residual nets on CIFAR-10 (He et al. 2015, Fig. 6)",
+    variants=tuple(Variant(m, label, m) for m, label in (
+        ("plain20", "plain-20"), ("plain56", "plain-56"), ("resnet20", "ResNet-20"),
+        ("resnet56", "ResNet-56"))),
+    lr=0.1, weight_decay=1e-4,
+    # demo: the paper's curves separate from the first epoch; without the one-epoch warm-up,
+    # lr 0.1 blows up the 56-layer ResNet in a run this short (the paper met the same at 110
+    # layers and warmed up at 0.01)
+    epochs={"quick": 2, "demo": 6, "full": None},
+    sizes={"quick": (512, 256), "demo": (10_000, 2_000), "full": (None, None)},
+    threshold={"quick": None, "demo": None, "full": None},
+    warmup_epochs={"quick": 1, "demo": 1, "full": 0},
+    batch_size={"quick": 64, "demo": 128, "full": 128},
+    paper="Fig. 6: plain-56 has higher training and test error than plain-20; ResNet-56 lower "
+          "than ResNet-20. Table 6 test error: ResNet-20 8.75%, ResNet-56 6.97%",
+    figure="degradation",
+)
+STUDIES = {**ABLATIONS, "degradation": DEGRADATION}
 
 
-def load_data(ablation: Ablation, mode: str, data_dir=None, seed: int = 0, verbose=True):
-    """CIFAR-10 at the mode's size; in quick mode a synthetic stand-in where none is found."""
-    _check_mode(mode)
-    num_train, num_test = ablation.sizes[mode]
-    return data_lib.cifar10_subset(num_train, num_test, data_dir=data_dir, seed=seed,
-                                   verbose=verbose, synthetic_fallback=mode == "quick")
-
-
-def epochs_to_error(history: list[dict], threshold: float) -> int | None:
-    """The first epoch whose training error (%) is at or below `threshold`; None if never."""
-    for row in history:
-        if 100 * (1 - row["accuracy"]) <= threshold:
-            return int(row["epoch"])
-    return None
-
-
-def run(name: str | Ablation, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int = 0,
-        epochs: int | None = None, variants=None, dtype_policy: str = "float32",
-        verbose="auto", data=None) -> list[dict]:
-    """Train the variants of an ablation and write their histories, summary.csv, ablation.png
-    and run.json in `out_dir` (default runs/ablation-NAME-MODE). Returns the summary rows.
-
-    `name` is a key of `ABLATIONS` or your own `Ablation`, e.g.
-    ``dataclasses.replace(ABLATIONS["fig1"], name="fig1-lr0.02", lr=0.02)``. `variants` picks
-    variant keys (the ones they are initialised from are trained first); default all. Finished
-    variants are not trained again, so an interrupted run resumes, and separate processes can
-    train separate variants at once; the summary and figure show every finished variant."""
-    ablation = name if isinstance(name, Ablation) else get(name)
-    _check_mode(mode)
-    keys = variants or [v.key for v in ablation.variants]
-    chosen = [ablation.variant(k) for k in dict.fromkeys(keys)]
-    for v in list(chosen):  # dependencies first
-        if v.init_from and ablation.variant(v.init_from) not in chosen:
-            chosen.insert(0, ablation.variant(v.init_from))
-    chosen.sort(key=lambda v: v.init_from is not None)
-    out_dir = Path(out_dir or f"runs/ablation-{ablation.name}-{mode}")
-    started = time.time()
-    meta = runinfo.run_metadata()
-    if data is None:
-        data = load_data(ablation, mode, data_dir, seed=seed, verbose=bool(verbose))
-    rec = recipe(ablation, mode, epochs)
-    histories = {}
-    for i, v in enumerate(chosen, 1):
-        if verbose:
-            print(f"[{i}/{len(chosen)}] {v.label}: {v.model}({v.kwargs}), "
-                  f"{len(data.x_train)} training images, recipe {rec.name}", flush=True)
-        histories[v.key] = training.train(
-            v.model, data, out_dir / v.key, recipe=rec, seed=seed, model_kwargs=v.kwargs,
-            verbose=verbose, dtype_policy=dtype_policy,
-            init_from=out_dir / v.init_from if v.init_from else None,
-            meta={"experiment": f"ablation/{ablation.name}/{mode}", "variant": v.label})
-    # The summary and figure show every finished variant in out_dir, not only those trained now
-    # (a run of one variant must not hide the others).
-    for v in ablation.variants:
-        run_json = out_dir / v.key / "run.json"
-        if v.key not in histories and run_json.exists() and \
-                json.loads(run_json.read_text()).get("status") == "finished":
-            histories[v.key] = training.read_history_csv(out_dir / v.key / "history.csv")
-    shown = [v for v in ablation.variants if v.key in histories]
-    rows = summary(ablation, mode, out_dir, [v.key for v in shown], histories)
-    hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
-    ds = data.describe()
-    precision = "" if dtype_policy == "float32" else f", {dtype_policy}"
-    caption = (f"CIFAR-10 ({ds['num_train']} train / {ds['num_test']} test images), "
-               f"{rows[0]['epochs']} epochs, lr {rec.lr:g}, weight decay {rec.weight_decay:g}, "
-               f"mode={mode}, seed={seed}{precision}; {hw['device']}, {hw['cpu']}")
-    fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
-                                out_dir / "ablation.png", title=ablation.title, caption=caption)
-    plots.plt.close(fig)
-    if ablation.tradeoff:
-        fig = plots.tradeoff_figure(rows, out_dir / "tradeoff.png", caption=caption,
-                                    title=f"{ablation.title}: accuracy vs cost")
-        plots.plt.close(fig)
-    meta.update({"experiment": f"ablation/{ablation.name}", "mode": mode, "seed": seed,
-                 "dataset": ds, "recipe": rec.to_dict(), "dtype_policy": dtype_policy,
-                 "training_hardware": hw, "threshold_train_error": ablation.threshold[mode],
-                 "paper": ablation.paper, "summary": rows, "finished": runinfo.now(),
-                 "wall_seconds_this_session": round(time.time() - started, 1)})
-    (out_dir / "run.json").write_text(json.dumps(meta, indent=1))
-    if verbose:
-        print_summary(rows, ablation.threshold[mode])
-        print(f"Figure: {out_dir / 'ablation.png'}")
-    return rows
-
-
-def summary(ablation: Ablation, mode: str, out_dir: Path, keys, histories) -> list[dict]:
-    rows = []
-    for key in keys:
-        v, history = ablation.variant(key), histories[key]
-        info = json.loads((out_dir / key / "run.json").read_text())
-        last = history[-1]
-        rows.append({
-            "variant": key, "label": v.label, "model": v.model,
-            "trainable_params": info.get("params", {}).get("trainable"),
-            "macs": info.get("macs"),
-            "epochs": len(history),
-            "final_train_error": round(100 * (1 - last["accuracy"]), 2),
-            "final_test_error": round(100 * (1 - last["val_accuracy"]), 2),
-            "best_test_error": round(100 * (1 - max(r["val_accuracy"] for r in history)), 2),
-            "epochs_to_threshold": epochs_to_error(history, ablation.threshold[mode]),
-            "train_seconds": round(sum(r["seconds"] for r in history), 1),
-        })
-    with open(out_dir / "summary.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
-        w.writeheader()
-        w.writerows(rows)
-    return rows
-
-
-def print_summary(rows: list[dict], threshold: float) -> None:
-    print(f"{'variant':<48}{'params':>11}{'MMACs':>8}{'ep':>4}{'train err %':>12}{'test err %':>11}"
-          f"{f'ep to {threshold:g}%':>10}{'s':>7}")
-    for r in rows:
-        reached = r["epochs_to_threshold"] or "-"
-        macs = f"{r['macs'] / 1e6:.1f}" if r.get("macs") else "-"
-        print(f"{r['label']:<48}{r['trainable_params']:>11,}{macs:>8}{r['epochs']:>4}"
-              f"{r['final_train_error']:>12.2f}{r['final_test_error']:>11.2f}{reached:>10}"
-              f"{r['train_seconds']:>7.0f}")
-
-
-def load(out_dir) -> dict:
-    """A finished ablation run: its run.json (with the summary rows) and each variant's history."""
-    out_dir = Path(out_dir)
-    info = json.loads((out_dir / "run.json").read_text())
-    info["histories"] = {r["label"]: training.read_history_csv(out_dir / r["variant"] /
-                                                               "history.csv")
-                         for r in info["summary"]}
-    return info
+def get(name: str) -> Study:
+    """The study called `name` (an ablation of notebooks 01-07, or "degradation")."""
+    check_choice("name", name, STUDIES)
+    return STUDIES[name]

@@ -1,0 +1,114 @@
+"""TensorFlow-specific settings, kernels and workarounds. Nothing here imports TensorFlow (or
+Keras) at module level, so `use_onednn_by_default` can run before TensorFlow is imported.
+
+`use_onednn_by_default` is called by the applications (the `cnn-keras` command, the notebooks,
+the test suite), never by `import cnn_keras`: a library must not change TensorFlow's
+environment for the program that imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+
+def use_onednn_by_default() -> None:
+    """Turn TensorFlow's oneDNN CPU kernels on unless the user chose (TF_ENABLE_ONEDNN_OPTS).
+
+    TensorFlow enables them by default only on CPUs with AVX-512 VNNI/BF16 or AMX; elsewhere
+    (AVX2 laptops, AMD Zen 2/3 servers) its own kernels train ResNet-20 at about half the speed
+    (measured: docs/benchmarks.md). TensorFlow reads the variable once, at import, so this must
+    run before the first `import tensorflow` (or `import keras` on the TensorFlow backend).
+    """
+    if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
+        return
+    if "tensorflow" in sys.modules:
+        warnings.warn("TensorFlow is already imported, so oneDNN can no longer be switched on: "
+                      "call use_onednn_by_default() before importing keras or tensorflow.",
+                      stacklevel=2)
+        return
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+
+
+# --- Training on TensorFlow -----------------------------------------------------------------
+def build_training_state(model, x, y, outputs: int) -> None:
+    """Create the loss, metric and optimizer variables before the first step.
+
+    Keras does this before `fit` on JAX and PyTorch (`Trainer._symbolic_build`, shapes only),
+    but on TensorFlow without a distribution strategy it leaves it to the traced train step,
+    and TensorFlow then traces that step twice (the first trace only creates variables), which
+    doubles the start-up of every run (measured: docs/benchmarks.md). The variables made early
+    are the same zeros, so the losses do not change. Uses Keras' private
+    `Trainer._symbolic_build` (checked against Keras 3.13-3.15); without it, only the optimizer
+    is built early."""
+    import numpy as np
+
+    batch = (np.asarray(x, "float32"), y if outputs == 1 else (y,) * outputs)
+    symbolic_build = getattr(model, "_symbolic_build", None)  # private (Keras 3.15 has it)
+    if symbolic_build is not None:
+        symbolic_build(data_batch=batch)
+    elif not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
+def fuse_batch_norm(model) -> int:
+    """On TensorFlow, train `model`'s BatchNormalization layers with TensorFlow's fused kernel.
+
+    Keras 3 computes batch norm from separate ops (moments, then normalise), several passes over
+    each activation forward and backward; TensorFlow's `FusedBatchNormV3` does one each (oneDNN
+    on CPU), several times faster (measured: docs/benchmarks.md). The math is the layer's own:
+    batch mean and biased variance, the same moving-average update, the same epsilon; inference
+    and the saved model are untouched (only this instance's `call` is replaced, in training
+    mode). Layers the kernel cannot do (not 4-D channels-last, no scale/centre, renorm,
+    synchronized) keep Keras' path. Returns how many layers were fused.
+    """
+    import keras
+
+    from cnn_keras.analysis import iter_layers
+
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    fused = 0
+    for layer in iter_layers(model):
+        if (type(layer) is keras.layers.BatchNormalization and layer.center and layer.scale
+                and not layer.renorm and not layer.synchronized and _rank(layer) == 4
+                and layer.axis in (-1, 3) and not getattr(layer, "_cnn_keras_fused", False)):
+            layer.call = _fused_call(layer)
+            layer._cnn_keras_fused = True
+            fused += 1
+    return fused
+
+
+def _rank(layer):
+    try:  # a layer used more than once has no single input
+        return len(layer.input.shape)
+    except (AttributeError, ValueError):
+        return None
+
+
+def _fused_call(layer):
+    import tensorflow as tf
+
+    keras_call = layer.call
+
+    def call(inputs, training=None, mask=None):
+        if not (training and layer.trainable) or mask is not None:
+            return keras_call(inputs, training=training, mask=mask)
+        x = tf.cast(inputs, "float32")
+        empty = tf.constant([], "float32")
+        # the raw op: tf.nn's wrapper would raise epsilon to cuDNN's minimum 1.001e-5
+        y, mean, var = tf.raw_ops.FusedBatchNormV3(
+            x=x, scale=tf.cast(layer.gamma, "float32"), offset=tf.cast(layer.beta, "float32"),
+            mean=empty, variance=empty, epsilon=layer.epsilon, data_format="NHWC",
+            is_training=True)[:3]
+        n = tf.cast(tf.size(x) // tf.shape(x)[-1], "float32")
+        mean, var = tf.stop_gradient(mean), tf.stop_gradient(var * (n - 1.0) / n)  # biased
+        m = layer.momentum
+        layer.moving_mean.assign(layer.moving_mean * m + tf.cast(mean, layer.moving_mean.dtype)
+                                 * (1.0 - m))
+        layer.moving_variance.assign(layer.moving_variance * m
+                                     + tf.cast(var, layer.moving_variance.dtype) * (1.0 - m))
+        return tf.cast(y, inputs.dtype)
+
+    return call

@@ -1,0 +1,247 @@
+"""The one runner of every study: train its variants with `training.train` (same data, recipe,
+seed and engine), then write ``OUT/summary.csv``, the figure(s) and ``OUT/run.json``.
+
+Each variant is a run folder of its own (``OUT/<variant>/``), so a study is resumable like any
+run: finished variants are not trained again, an interrupted one resumes after its last
+finished epoch, and separate processes can train separate variants at once (one per GPU); the
+summary and the figure show every finished variant in ``OUT``.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+from cnn_keras import plots, runinfo, training
+from cnn_keras.checks import check_choice
+from cnn_keras.experiments.studies import MODES, Study, get
+from cnn_keras.registry import model_info
+
+SUMMARY_FIELDS = ("variant", "label", "model", "trainable_params", "macs", "epochs",
+                  "final_train_error", "final_test_error", "best_test_error",
+                  "epochs_to_threshold", "train_seconds")
+
+
+def check_mode(mode) -> None:
+    check_choice("mode", mode, MODES)
+
+
+def recipe(study: Study, mode: str, epochs: int | None = None, *, model: str | None = None,
+           warmup_epochs: float | None = None) -> training.Recipe:
+    """The study's recipe in `mode`: the paper's SGD (momentum 0.9, its weight decay and lr),
+    lr /10 at the study's milestones, scaled to the mode's (or `epochs`) epochs. A study
+    whose "full" mode has no epochs trains `model` with the paper's own recipe."""
+    check_mode(mode)
+    epochs = epochs or study.epochs[mode]
+    warm = study.warmup(mode) if warmup_epochs is None else warmup_epochs
+    if epochs is None:
+        if warmup_epochs:
+            raise ValueError("`warmup_epochs` in mode 'full' needs `epochs` (the paper's "
+                             "recipe has its own warm-up rule). "
+                             f"Received: warmup_epochs={warmup_epochs!r}")
+        return training.paper_recipe(model_info(model).get("depth") if model else None)
+    base = training.scaled_recipe(epochs, batch_size=study.batch_size.get(mode, 128),
+                                  lr=study.lr, weight_decay=study.weight_decay,
+                                  warmup_epochs=warm)
+    if tuple(study.milestones) == base.milestones:
+        return base
+    return dataclasses.replace(base, milestones=tuple(study.milestones),
+                               name=f"{base.name}-constant-lr" if not study.milestones
+                               else f"{base.name}-drops{list(study.milestones)}")
+
+
+def load_data(study: Study, mode: str, data_dir=None, seed: int = 0, verbose=True):
+    """CIFAR-10 at the mode's size; in quick mode a synthetic stand-in where none is found
+    (said so), so the smoke run works on any clone."""
+    from cnn_keras import data as data_lib
+
+    check_mode(mode)
+    num_train, num_test = study.sizes[mode]
+    return data_lib.cifar10_subset(num_train, num_test, data_dir=data_dir, seed=seed,
+                                   verbose=verbose, synthetic_fallback=mode == "quick")
+
+
+def epochs_to_error(history: list[dict], threshold: float | None) -> int | None:
+    """The first epoch whose training error (%) is at or below `threshold`; None if never."""
+    if threshold is None:
+        return None
+    for row in history:
+        if 100 * (1 - row["accuracy"]) <= threshold:
+            return int(row["epoch"])
+    return None
+
+
+def _chosen(study: Study, variants) -> list:
+    """The variants to train, those others are initialised from first."""
+    keys = variants or [v.key for v in study.variants]
+    chosen = [study.variant(k) for k in dict.fromkeys(keys)]
+    for v in list(chosen):
+        if v.init_from and study.variant(v.init_from) not in chosen:
+            chosen.insert(0, study.variant(v.init_from))
+    chosen.sort(key=lambda v: v.init_from is not None)
+    return chosen
+
+
+def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int = 0,
+        epochs: int | None = None, warmup_epochs: float | None = None, variants=None,
+        engine: training.Engine | None = None, verbose="auto", data=None) -> list[dict]:
+    """Train the variants of `study` (a name of `studies.STUDIES` or your own `Study`, e.g.
+    ``dataclasses.replace(studies.get("fig1"), name="fig1-lr0.02", lr=0.02)``) and write their
+    run folders, summary.csv, the figure and run.json in `out_dir` (default
+    runs/<experiment>-NAME-MODE). `variants` picks variant keys (default all); `epochs` and
+    `warmup_epochs` override the mode's. Returns the summary rows."""
+    study = study if isinstance(study, Study) else get(study)
+    check_mode(mode)
+    engine = training.Engine() if engine is None else engine
+    if not isinstance(engine, training.Engine):
+        raise ValueError(f"`engine` must be a training.Engine. Received: engine={engine!r}")
+    chosen = _chosen(study, variants)
+    recipes = {v.key: recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs)
+               for v in chosen}  # every argument checked before any data is loaded
+    out_dir = Path(out_dir or default_out_dir(study, mode))
+    started = time.time()
+    meta = runinfo.run_metadata()
+    if data is None:
+        data = load_data(study, mode, data_dir, seed=seed, verbose=bool(verbose))
+    histories = {}
+    for i, v in enumerate(chosen, 1):
+        rec = recipes[v.key]
+        if verbose:
+            print(f"[{i}/{len(chosen)}] {v.label}: {v.model}({v.kwargs}), "
+                  f"{len(data.x_train)} training images, recipe {rec.name}", flush=True)
+        histories[v.key] = training.train(
+            v.model, data, out_dir / v.key, recipe=rec, seed=seed, model_kwargs=v.kwargs,
+            verbose=verbose, engine=engine,
+            init_from=out_dir / v.init_from if v.init_from else None,
+            meta={"experiment": f"{_kind(study)}/{mode}", "variant": v.label})
+    histories.update(_finished_elsewhere(study, out_dir, histories))
+    shown = [v for v in study.variants if v.key in histories]
+    rows = summary(study, mode, out_dir, [v.key for v in shown], histories)
+    hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
+    rec = recipes[chosen[0].key]
+    caption = _caption(data.describe(), rows, rec, mode, seed, engine, hw)
+    _figures(study, shown, histories, rows, out_dir, caption)
+    meta.update({"experiment": _kind(study), "mode": mode, "seed": seed,
+                 "dataset": data.describe(), "recipe": rec.to_dict(),
+                 "dtype_policy": engine.dtype_policy, "training_hardware": hw,
+                 "threshold_train_error": study.threshold[mode], "paper": study.paper,
+                 "models": [v.model for v in chosen], "summary": rows,
+                 "finished": runinfo.now(),
+                 "wall_seconds_this_session": round(time.time() - started, 1)})
+    if study.figure == "degradation":
+        meta["degradation_shown"] = degradation_shown(rows)
+    (out_dir / "run.json").write_text(json.dumps(meta, indent=1))
+    if verbose:
+        print_summary(rows, study.threshold[mode])
+        if study.figure == "degradation":
+            print_verdict(rows)
+        print(f"Figure: {out_dir / (study.figure + '.png')}")
+    return rows
+
+
+def _kind(study: Study) -> str:
+    """The experiment's name in run.json: "degradation", or "ablation/NAME"."""
+    return "degradation" if study.figure == "degradation" else f"ablation/{study.name}"
+
+
+def default_out_dir(study: Study, mode: str) -> Path:
+    return Path("runs") / (f"degradation-{mode}" if study.figure == "degradation"
+                           else f"ablation-{study.name}-{mode}")
+
+
+def _finished_elsewhere(study: Study, out_dir: Path, histories: dict) -> dict:
+    """The histories of variants finished in `out_dir` but not trained by this call (a run of
+    one variant must not hide the others)."""
+    found = {}
+    for v in study.variants:
+        folder = training.RunFolder(out_dir / v.key)
+        if v.key not in histories and folder.info().get("status") == "finished":
+            found[v.key] = training.read_history_csv(folder.history_csv)
+    return found
+
+
+def _caption(ds: dict, rows, rec, mode, seed, engine, hw) -> str:
+    precision = "" if engine.dtype_policy == "float32" else f", {engine.dtype_policy}"
+    return (f"CIFAR-10 ({ds['num_train']} train / {ds['num_test']} test images), "
+            f"{rows[0]['epochs']} epochs, lr {rec.lr:g}, weight decay {rec.weight_decay:g}, "
+            f"mode={mode}, seed={seed}{precision}; {hw['device']}, {hw['cpu']}")
+
+
+def _figures(study, shown, histories, rows, out_dir, caption) -> None:
+    if study.figure == "degradation":
+        fig = plots.degradation_figure({v.model: histories[v.key] for v in shown},
+                                       out_dir / "degradation.png", caption=caption)
+    else:
+        fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
+                                    out_dir / "ablation.png", title=study.title, caption=caption)
+    plots.plt.close(fig)
+    if study.tradeoff:
+        fig = plots.tradeoff_figure(rows, out_dir / "tradeoff.png", caption=caption,
+                                    title=f"{study.title}: accuracy vs cost")
+        plots.plt.close(fig)
+
+
+def summary(study: Study, mode: str, out_dir: Path, keys, histories) -> list[dict]:
+    """One row per variant (final and best errors, epochs to the threshold, cost), also
+    written to out_dir/summary.csv."""
+    rows = []
+    for key in keys:
+        v, history = study.variant(key), histories[key]
+        info = training.RunFolder(out_dir / key).info()
+        last = history[-1]
+        rows.append({
+            "variant": key, "label": v.label, "model": v.model,
+            "trainable_params": info.get("params", {}).get("trainable"),
+            "macs": info.get("macs"),
+            "epochs": len(history),
+            "final_train_error": round(100 * (1 - last["accuracy"]), 2),
+            "final_test_error": round(100 * (1 - last["val_accuracy"]), 2),
+            "best_test_error": round(100 * (1 - max(r["val_accuracy"] for r in history)), 2),
+            "epochs_to_threshold": epochs_to_error(history, study.threshold[mode]),
+            "train_seconds": round(sum(r["seconds"] for r in history), 1),
+        })
+    with open(out_dir / "summary.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+    return rows
+
+
+def print_summary(rows: list[dict], threshold: float | None) -> None:
+    reach = f"ep to {threshold:g}%" if threshold is not None else ""
+    print(f"{'variant':<48}{'params':>11}{'MMACs':>8}{'ep':>4}{'train err %':>12}{'test err %':>11}"
+          f"{reach:>10}{'s':>7}")
+    for r in rows:
+        reached = (r["epochs_to_threshold"] or "-") if threshold is not None else ""
+        macs = f"{r['macs'] / 1e6:.1f}" if r.get("macs") else "-"
+        print(f"{r['label']:<48}{r['trainable_params']:>11,}{macs:>8}{r['epochs']:>4}"
+              f"{r['final_train_error']:>12.2f}{r['final_test_error']:>11.2f}{reached:>10}"
+              f"{r['train_seconds']:>7.0f}")
+
+
+def degradation_shown(rows: list[dict]) -> bool | None:
+    """True when plain-56's final training error is above plain-20's (the paper's Fig. 6 left)."""
+    by = {r["model"]: r for r in rows}
+    if "plain20" not in by or "plain56" not in by:
+        return None
+    return by["plain56"]["final_train_error"] > by["plain20"]["final_train_error"]
+
+
+def print_verdict(rows: list[dict]) -> None:
+    shown = degradation_shown(rows)
+    if shown is not None:
+        print("Degradation (plain-56 trains worse than plain-20): "
+              + ("shown" if shown else "NOT shown in this run"))
+
+
+def load(out_dir) -> dict:
+    """A finished study run: its run.json (with the summary rows) and each variant's history,
+    keyed by the variant's label."""
+    out_dir = Path(out_dir)
+    info = json.loads((out_dir / "run.json").read_text())
+    info["histories"] = {r.get("label", r["model"]): training.read_history_csv(
+        out_dir / r.get("variant", r["model"]) / "history.csv") for r in info["summary"]}
+    return info

@@ -1,0 +1,68 @@
+"""Training: recipes as data, the papers' optimizer, schedules and losses, model surgery, and a
+resumable `train` that records each run in a run folder.
+
+    recipes.py    Recipe, paper_recipe, scaled_recipe, fast_recipe, with_low_res (Keras-free)
+    optim.py      L2SGD (coupled weight decay), weight_decay_paths
+    schedules.py  StepSchedule, OneCycleSchedule
+    losses.py     SmoothedSparseCrossentropy
+    surgery.py    augment_in_model, any_image_size
+    folder.py     RunFolder (checkpoint, progress, history, lock), history files (Keras-free)
+    run.py        train, Engine
+
+The names are imported on first use, so `cnn_keras.training.recipes` (and this package) can be
+imported without Keras or TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_WHERE = {
+    "recipes": ("FAST_EPOCHS", "LR_SCHEDULES", "Recipe", "fast_recipe", "low_res_epochs",
+                "paper_recipe", "scaled_recipe", "with_low_res"),
+    "optim": ("L2SGD", "weight_decay_paths"),
+    "schedules": ("OneCycleSchedule", "StepSchedule"),
+    "losses": ("SmoothedSparseCrossentropy",),
+    "surgery": ("any_image_size", "augment_in_model"),
+    "folder": ("HISTORY_FIELDS", "PROGRESS", "RunFolder", "load_checkpoint_model",
+               "read_history_csv", "write_history_csv"),
+    "run": ("DTYPE_POLICIES", "PIPELINES", "Engine", "TrainingDiverged", "check_pipeline",
+            "jit_compile_default", "train"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+_MODULE_OF["fuse_batch_norm"] = "cnn_keras.backends.tensorflow"
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name):
+    if name in _WHERE:  # a submodule: training.recipes, training.losses, ...
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    path = module if "." in module else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(path), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *__all__})
+
+
+if TYPE_CHECKING:  # what type checkers and IDEs see
+    from cnn_keras.backends.tensorflow import fuse_batch_norm  # noqa: F401
+    from cnn_keras.training.folder import (  # noqa: F401
+        HISTORY_FIELDS, PROGRESS, RunFolder, load_checkpoint_model, read_history_csv,
+        write_history_csv)
+    from cnn_keras.training.losses import SmoothedSparseCrossentropy  # noqa: F401
+    from cnn_keras.training.optim import L2SGD, weight_decay_paths  # noqa: F401
+    from cnn_keras.training.recipes import (  # noqa: F401
+        FAST_EPOCHS, LR_SCHEDULES, Recipe, fast_recipe, low_res_epochs, paper_recipe,
+        scaled_recipe, with_low_res)
+    from cnn_keras.training.run import (  # noqa: F401
+        DTYPE_POLICIES, PIPELINES, Engine, TrainingDiverged, check_pipeline,
+        jit_compile_default, train)
+    from cnn_keras.training.schedules import OneCycleSchedule, StepSchedule  # noqa: F401
+    from cnn_keras.training.surgery import any_image_size, augment_in_model  # noqa: F401

@@ -1,0 +1,161 @@
+"""The run folder: what `train` writes, and how a run is resumed from it."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+from pathlib import Path
+
+from cnn_keras.checks import fail
+
+HISTORY_FIELDS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+PROGRESS = "progress.json"
+
+
+class RunFolder:
+    """One training run on disk, written so that an interruption at any moment loses at most
+    the epoch in progress:
+
+    * ``run.json``: the settings (``config``), the machine and versions, the status;
+    * ``checkpoint-NNNN.keras``: model and optimizer state after the last finished epoch;
+    * ``progress.json``: the commit point, written after the checkpoint: the last finished
+      epoch, its checkpoint's name and the history rows;
+    * ``history.csv``: the same rows for people and plots;
+    * ``.train.lock``: held while a process trains here.
+
+    Every file is written to a temporary name and renamed, so none is ever half-written.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.run_json = self.path / "run.json"
+        self.progress_file = self.path / PROGRESS
+        self.history_csv = self.path / "history.csv"
+
+    def check_usable(self) -> None:
+        """ValueError (one line) when the path exists and is not a folder."""
+        if self.path.exists() and not self.path.is_dir():
+            fail("The output folder is an existing file; give a folder (new or a run to "
+                 "resume).", out_dir=str(self.path))
+
+    @contextlib.contextmanager
+    def lock(self, verbose):
+        """Hold ``.train.lock`` while training here. A second process started on the same
+        folder (two notebooks that share a run, or a command typed twice) waits, then resumes
+        or reads back what the first left, instead of both writing the same checkpoints.
+        (No lock where `fcntl` is missing, i.e. on Windows.)"""
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        with open(self.path / ".train.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if verbose:
+                    print(f"{self.path}: another process is training here; waiting for it",
+                          flush=True)
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def discard(self) -> None:
+        """Forget the run recorded here (``restart=True``)."""
+        for p in [self.progress_file, self.run_json, self.history_csv,
+                  *self.path.glob("checkpoint-*.keras")]:
+            p.unlink(missing_ok=True)
+
+    def progress(self) -> dict | None:
+        """The last commit (epoch, checkpoint, history), or None before the first epoch."""
+        if not self.progress_file.exists():
+            return None
+        return json.loads(self.progress_file.read_text())
+
+    def info(self) -> dict:
+        return json.loads(self.run_json.read_text()) if self.run_json.exists() else {}
+
+    def write_info(self, info: dict) -> None:
+        _atomic(self.run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
+
+    def check_resumable(self, config: dict) -> None:
+        """ValueError unless the run recorded here has the settings `config` that matter."""
+        saved = self.comparable(self.info().get("config", {}))
+        if saved != self.comparable(config):
+            raise ValueError(
+                f"{self.path} holds a run with other settings, so it cannot be resumed with "
+                f"these. Use another output directory, or restart=True (--restart) to discard "
+                f"it. Saved: {saved}; Received: {self.comparable(config)}")
+
+    def commit_epoch(self, model, epoch: int, history: list[dict]) -> None:
+        """Checkpoint, then progress.json (the commit), then history.csv; drop older
+        checkpoints."""
+        ckpt = f"checkpoint-{epoch:04d}.keras"
+        _atomic(self.path / ckpt, lambda p: model.save(p), suffix=".keras")
+        state = {"epoch": epoch, "checkpoint": ckpt, "history": history}
+        _atomic(self.progress_file, lambda p: Path(p).write_text(json.dumps(state, indent=1)))
+        write_history_csv(self.history_csv, history)
+        for old in self.path.glob("checkpoint-*.keras"):
+            if old.name != ckpt:
+                old.unlink(missing_ok=True)
+
+    def load_model(self):
+        """The model (and optimizer) of the last finished epoch."""
+        state = self.progress()
+        if state is None:
+            raise FileNotFoundError(f"{self.path} has no finished epoch ({PROGRESS} is missing)")
+        import keras
+
+        from cnn_keras.models._common import deep_graph_recursion_limit
+
+        with deep_graph_recursion_limit():  # rebuilding a deep graph (ResNet-1202) recurses
+            return keras.models.load_model(self.path / state["checkpoint"])
+
+    @staticmethod
+    def comparable(config: dict) -> dict:
+        """The settings that must agree for a run to be resumed (with the defaults of runs
+        recorded before a setting existed)."""
+        out = {k: config.get(k) for k in ("model", "model_kwargs", "epochs", "seed",
+                                           "init_from")}
+        out["dtype_policy"] = config.get("dtype_policy", "float32")
+        out["augment_in_model"] = config.get("augment_in_model", False)
+        recipe = config.get("recipe") or {}
+        out["recipe"] = {k: recipe.get(k) for k in ("name", "batch_size", "lr", "total_steps",
+                                                     "warmup_steps", "warmup_epochs",
+                                                     "weight_decay")}
+        for k, default in (("lr_schedule", "step"), ("nesterov", False),
+                           ("label_smoothing", 0.0), ("low_res_size", 0),
+                           ("low_res_epochs", 0)):
+            out["recipe"][k] = recipe.get(k, default)
+        ds = config.get("dataset") or {}
+        out["dataset"] = {k: ds.get(k) for k in ("num_train", "num_test")}
+        return json.loads(json.dumps(out))
+
+
+def _atomic(path: Path, write, suffix: str = ".tmp"):
+    tmp = path.with_name(f".{path.name}.partial{suffix}")
+    write(str(tmp))
+    os.replace(tmp, path)
+
+
+def write_history_csv(path, rows: list[dict]):
+    def write(p):
+        with open(p, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: r.get(k) for k in HISTORY_FIELDS})
+
+    _atomic(Path(path), write)
+
+
+def read_history_csv(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return [{k: (int(v) if k == "epoch" else float(v) if v not in ("", None) else None)
+                 for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def load_checkpoint_model(out_dir):
+    """The model of the last finished epoch of a run directory."""
+    return RunFolder(out_dir).load_model()

@@ -1,0 +1,77 @@
+"""TensorFlow-specific training pieces: the fused batch norm, one trace of the train step, and
+the oneDNN default that only the applications set."""
+
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_keras import training
+from tiny import SMALL, tiny_data
+
+
+def test_the_train_step_is_traced_once(tmp_path):
+    """Keras on TensorFlow leaves the metric and optimizer variables to the first traced step,
+    and TensorFlow then traces it a second time; `train` creates them before `fit`."""
+    traces = []
+
+    class CountTraces(keras.callbacks.Callback):
+        def set_model(self, model):
+            super().set_model(model)
+            if not traces and not hasattr(model.train_step, "counted"):
+                step = model.train_step
+
+                def counted(data):
+                    traces.append(1)
+                    return step(data)
+
+                counted.counted = True
+                model.train_step = counted
+
+    rows = training.train(SMALL, tiny_data(), tmp_path, recipe=training.scaled_recipe(
+        2, batch_size=32), verbose=0, callbacks=[CountTraces()])
+    assert len(rows) == 2 and len(traces) == 1
+
+
+def test_fused_batch_norm_is_the_same_math():
+    def step(fuse):
+        keras.utils.set_random_seed(0)
+        from cnn_keras import resnet20
+
+        model = resnet20(classes=10)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=False,
+                      loss="sparse_categorical_crossentropy")
+        fused = training.fuse_batch_norm(model) if fuse else 0
+        x = np.random.default_rng(0).normal(size=(32, 32, 32, 3)).astype("float32")
+        loss = float(model.train_on_batch(x, np.arange(32) % 10))
+        return fused, loss, model.get_weights()
+
+    (n0, loss0, w0), (n1, loss1, w1) = step(False), step(True)
+    assert (n0, n1) == (0, 19)  # every BN layer of ResNet-20
+    assert loss1 == pytest.approx(loss0, rel=1e-6)
+    for a, b in zip(w0, w1):  # weights after one step, moving mean and variance included
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=2e-4)  # float summation order
+
+
+# --- Progressive resizing --------------------------------------------------------------------
+
+
+def test_use_onednn_by_default_respects_the_user_and_an_imported_tensorflow():
+    code = ("import os, sys; from cnn_keras.backends.tensorflow import use_onednn_by_default; "
+            "use_onednn_by_default(); print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), "
+            "'tensorflow' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    run = lambda e: subprocess.run([sys.executable, "-c", code], env=e, text=True,  # noqa: E731
+                                   capture_output=True, check=True).stdout.split()
+    assert run(env) == ["1", "False"]  # set, and TensorFlow not imported by doing so
+    assert run({**env, "TF_ENABLE_ONEDNN_OPTS": "0"}) == ["0", "False"]  # the user's choice
+    late = ("import warnings, tensorflow; from cnn_keras.backends.tensorflow import "
+            "use_onednn_by_default\nwith warnings.catch_warnings(record=True) as w:\n"
+            "    warnings.simplefilter('always'); use_onednn_by_default()\n"
+            "print(len(w), 'already imported' in str(w[0].message))")
+    out = subprocess.run([sys.executable, "-c", late], env=env, text=True, capture_output=True,
+                         check=True).stdout.split()
+    assert out == ["1", "True"]
