@@ -1,7 +1,7 @@
-"""Side-by-side throughput on this machine: the real `cnn-keras train` path (tf.data with
-augmentation, the recipe, checkpoints; needs CIFAR-10) with its defaults and with the options
-explored (Keras' unfused batch norm, 1 step per execution, mixed_bfloat16, one inter-op thread,
-oneDNN off), our training step alone (Keras on TensorFlow, and on JAX where it is installed),
+"""Side-by-side throughput on this machine: the real training path (`training.train`: tf.data
+with augmentation, the recipe, checkpoints; needs CIFAR-10) with its defaults and with the
+options explored (Keras' unfused batch norm, mixed_bfloat16, one inter-op thread, oneDNN off),
+our training step alone (Keras on TensorFlow, and on JAX where it is installed),
 the same net in PyTorch (where torch is installed), and the CIFAR-10 input pipeline, each in its
 own process, alternating for --rounds rounds so that all see the same machine state. Prints a
 table of medians with the achieved GFLOP/s (training ~ 3x the forward multiply-adds, 2 FLOPs
@@ -26,28 +26,53 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _last_json(text):
-    for line in reversed(text.strip().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    raise RuntimeError(f"no JSON line in the output:\n{text[-2000:]}")
-
-
-def _train_path(model, batch_size, steps, extra=(), env=None):
-    """`cnn-keras train` for 2 epochs of `steps` batches; images/s of the second epoch (the
-    first includes tracing), from its history.csv (which includes a 128-image evaluation)."""
-    with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "cnn_keras", "train", model, "--epochs", "2", "--quiet",
-               "--batch-size", str(batch_size), "--subset", str(batch_size * steps),
-               "--test-subset", "128", "--out", out, *extra]
-        proc = subprocess.run(cmd, capture_output=True, text=True,
-                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})})
+def _measure(spec: dict, env: dict) -> dict:
+    """One measurement in a fresh interpreter with the configuration's environment (oneDNN and
+    thread settings are read once, when TensorFlow starts): this script's `--child` mode, or
+    the PyTorch reference, each writing its result as JSON to a file."""
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "result.json"
+        if spec["kind"] == "torch":
+            cmd = [sys.executable, str(HERE / "torch_resnet20.py"), *spec["args"]]
+        else:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+        proc = subprocess.run([*cmd, "--result", str(result)], capture_output=True, text=True,
+                              env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env})
         if proc.returncode:
-            raise SystemExit(f"cnn-keras train failed:\n{proc.stderr[-3000:]}")
-        rows = (Path(out) / "history.csv").read_text().strip().splitlines()
-        seconds = float(rows[-1].split(",")[-1])
-        info = json.loads((Path(out) / "run.json").read_text())
-    return {"model": model, "what": "train (cnn-keras train: tf.data, augmentation)",
+            raise SystemExit(f"{spec} failed:\n{proc.stderr[-3000:]}")
+        return json.loads(result.read_text())
+
+
+def _child(spec: dict) -> dict:
+    """The measurement `spec` in this process, through the package: `bench.run`, or
+    `training.train` for the real training path."""
+    from cnn_keras.backends.tensorflow import use_onednn_by_default
+
+    use_onednn_by_default()  # as the `cnn-keras` command does (unless the spec's env says 0)
+    if spec["kind"] == "bench":
+        from cnn_keras import bench
+
+        return bench.run(spec["model"], spec["what"], batch_size=spec["batch_size"],
+                         steps=spec["steps"], pipeline=spec.get("pipeline", "tf.data"),
+                         verbose=False)
+    return _train_path(spec["model"], spec["batch_size"], spec["steps"], spec["engine"])
+
+
+def _train_path(model, batch_size, steps, engine):
+    """`training.train` for 2 epochs of `steps` batches of CIFAR-10 (the tf.data pipeline with
+    augmentation, the recipe, a checkpoint per epoch); images/s of the second epoch (the first
+    includes tracing), from its history (which includes a 128-image evaluation)."""
+    from cnn_keras import data as data_lib
+    from cnn_keras import training
+
+    data = data_lib.load_cifar10(verbose=False).subset(batch_size * steps, num_test=128)
+    with tempfile.TemporaryDirectory() as out:
+        history = training.train(model, data, out, verbose=0,
+                                 recipe=training.scaled_recipe(2, batch_size=batch_size),
+                                 engine=training.Engine(**engine))
+        info = training.RunFolder(out).info()
+    seconds = history[-1]["seconds"]
+    return {"model": model, "what": "train (training.train: tf.data, augmentation)",
             "backend": info.get("backend", "tensorflow"), "device": info["hardware"]["device"],
             "precision": info["config"]["dtype_policy"], "batch": batch_size, "steps": steps,
             "steps_per_execution": info.get("steps_per_execution"), "seconds": seconds,
@@ -74,48 +99,54 @@ def main():
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--model", default="resnet20")
+    p.add_argument("--child", help=argparse.SUPPRESS)  # one measurement (see `_measure`)
+    p.add_argument("--result", help=argparse.SUPPRESS)
     p.add_argument("--peak-flops-per-cycle", type=int, default=None,
                    help="fp32 FLOPs per cycle per core: 64 for two 512-bit FMA pipes (Zen 5, "
                    "recent Xeons), 32 for 256-bit ones (default: 64 where /proc/cpuinfo lists "
                    "avx512f, else 32)")
     args = p.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before cnn_keras imports TensorFlow
+    if args.child:
+        Path(args.result).write_text(json.dumps(_child(json.loads(args.child))))
+        return
     from cnn_keras.runinfo import cpuinfo
 
     flags = set((cpuinfo("flags") or "").split())
     if args.peak_flops_per_cycle is None:
         args.peak_flops_per_cycle = 64 if "avx512f" in flags else 32
-    common = ["--batch-size", str(args.batch_size), "--steps", str(args.steps)]
-    bench = [sys.executable, "-m", "cnn_keras", "bench", args.model]
-    train_path = {"cnn-keras train (defaults)": ((), {}),
-                  "cnn-keras train, Keras' unfused batch norm": (("--unfused-bn",), {}),
-                  "cnn-keras train, 1 step/execution": (("--steps-per-execution", "1"), {}),
-                  "cnn-keras train, mixed_bfloat16": (("--dtype-policy", "mixed_bfloat16"), {}),
-                  "cnn-keras train, 1 inter-op thread": ((), {"TF_NUM_INTEROP_THREADS": "1"}),
-                  "cnn-keras train, oneDNN off": ((), {"TF_ENABLE_ONEDNN_OPTS": "0"})}
+    size = {"model": args.model, "batch_size": args.batch_size, "steps": args.steps}
+    train_path = {"cnn-keras train (defaults)": ({}, {}),
+                  "cnn-keras train, Keras' unfused batch norm": ({"fused_bn": False}, {}),
+                  "cnn-keras train, mixed_bfloat16": ({"dtype_policy": "mixed_bfloat16"}, {}),
+                  "cnn-keras train, 1 inter-op thread": ({}, {"TF_NUM_INTEROP_THREADS": "1"}),
+                  "cnn-keras train, oneDNN off": ({}, {"TF_ENABLE_ONEDNN_OPTS": "0"})}
     if not flags & {"avx512_bf16", "amx_bf16"}:  # emulated: tens of times slower, not an option
         print("cnn-keras train, mixed_bfloat16: skipped (this CPU has no AVX512-BF16 or AMX)")
         del train_path["cnn-keras train, mixed_bfloat16"]
-    runs = {"keras/tensorflow train step alone": (bench + ["--what", "train", *common], {}),
-            "data tf.data": (bench + ["--what", "data", "--pipeline", "tf.data", *common], {}),
-            "data numpy": (bench + ["--what", "data", "--pipeline", "numpy", *common], {})}
+    bench = {"kind": "bench", **size}
+    runs = {"keras/tensorflow train step alone": ({**bench, "what": "train"}, {}),
+            "data tf.data": ({**bench, "what": "data", "pipeline": "tf.data"}, {}),
+            "data numpy": ({**bench, "what": "data", "pipeline": "numpy"}, {})}
     if importlib.util.find_spec("jax"):
-        runs["keras/jax train"] = (bench + ["--what", "train", *common], {"KERAS_BACKEND": "jax"})
+        runs["keras/jax train"] = ({**bench, "what": "train"}, {"KERAS_BACKEND": "jax"})
     else:
         print("keras/jax: skipped (jax is not installed)")
     if args.model != "resnet20":
         print("pytorch: skipped (the reference exists for resnet20 only)")
     elif importlib.util.find_spec("torch"):
-        ref = [sys.executable, str(HERE / "torch_resnet20.py"), *common]
-        runs["pytorch train"] = (ref, {})
-        runs["pytorch train channels_last"] = (ref + ["--channels-last"], {})
+        ref = ["--batch-size", str(args.batch_size), "--steps", str(args.steps)]
+        runs["pytorch train"] = ({"kind": "torch", "args": ref}, {})
+        runs["pytorch train channels_last"] = ({"kind": "torch",
+                                                "args": [*ref, "--channels-last"]}, {})
     else:
         print("pytorch: skipped (torch is not installed: pip install torch)")
     from cnn_keras import data as data_lib
 
     try:
         data_lib.cifar10_subset(128, 128, verbose=False)
-        runs = {name: (None, extra) for name, extra in train_path.items()} | runs
+        runs = {name: ({"kind": "train", **size, "engine": engine}, env)
+                for name, (engine, env) in train_path.items()} | runs
     except Exception as exc:  # no local CIFAR-10 and offline
         print(f"cnn-keras train: skipped (no CIFAR-10: {str(exc)[:80]}...)")
     from cnn_keras.analysis import count_macs
@@ -124,17 +155,9 @@ def main():
     train_flops = 3 * 2 * count_macs(build(args.model, input_shape=(32, 32, 3), classes=10))
     peak, peak_how = _peak_gflops(args.peak_flops_per_cycle)
     results = {name: [] for name in runs}
-    # a train-path entry is (None, (extra command-line arguments, extra environment))
     for r in range(args.rounds):
-        for name, (cmd, env) in runs.items():
-            if cmd is None:
-                result = _train_path(args.model, args.batch_size, args.steps, *env)
-            else:
-                out = subprocess.run(cmd, capture_output=True, text=True,
-                                     env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **env})
-                if out.returncode:
-                    raise SystemExit(f"{name} failed:\n{out.stderr[-3000:]}")
-                result = _last_json(out.stdout)
+        for name, (spec, env) in runs.items():  # alternating: all see the same machine state
+            result = _measure(spec, env)
             results[name].append(result)
             print(f"round {r + 1}/{args.rounds} {name:<42} {result['images_per_sec']:>10,.0f} "
                   "images/s", flush=True)

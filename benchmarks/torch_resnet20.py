@@ -5,7 +5,7 @@ same optimizer (SGD momentum 0.9, coupled weight decay 1e-4) on one random batch
     python benchmarks/torch_resnet20.py --batch-size 128 --steps 30 [--channels-last]
 
 Prints one JSON line like `cnn-keras bench` (model, what, images_per_sec, backend, device,
-precision, batch).
+precision, batch), and writes it to `--result FILE` when given.
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--result", help="also write the result as JSON to this file")
     args = p.parse_args()
     torch.manual_seed(0)
     net = ResNet20()
@@ -85,12 +86,16 @@ def main():
         step()
     seconds = time.perf_counter() - start
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(json.dumps({
+    result = {
         "model": "resnet20", "what": "train", "backend": f"pytorch {torch.__version__} eager"
         + (" channels_last" if args.channels_last else ""), "device": f"CPU ({cores} cores)",
         "precision": "float32", "batch": args.batch_size, "steps": args.steps,
         "seconds": round(seconds, 6), "images_per_sec": round(args.batch_size * args.steps
-                                                              / seconds, 1)}))
+                                                              / seconds, 1)}
+    print(json.dumps(result))
+    if args.result:
+        with open(args.result, "w") as f:
+            json.dump(result, f)
 
 
 if __name__ == "__main__":
