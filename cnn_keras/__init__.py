@@ -12,6 +12,7 @@ Where things are:
     cnn_keras.layers           the custom layers (LRN, ResNet's option-A shortcut).
     cnn_keras.analysis         parameter counts, multiply-adds, receptive fields.
     cnn_keras.transfer         weight copies between architectures (keras.applications -> ours).
+    cnn_keras.load_model       keras.models.load_model for files that hold this package's layers.
 
 `import cnn_keras` is light and changes nothing: it imports neither Keras nor TensorFlow and sets
 no environment variable. The builders below are loaded on first access (PEP 562), and the
@@ -100,6 +101,7 @@ if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checker
         vgg19,
         vgg_cifar,
     )
+    from cnn_keras.saving import load_model
     from cnn_keras.transfer import transfer_weights
 
 # The exported helpers that are not registered models, and the module each lives in. Every
@@ -120,6 +122,7 @@ _HELPERS = {
     "efficientnet_imagenet": "cnn_keras.models.efficientnet",
     "compound_coefficients": "cnn_keras.models.efficientnet",
     "transfer_weights": "cnn_keras.transfer",
+    "load_model": "cnn_keras.saving",
 }
 
 __all__ = [
@@ -129,6 +132,7 @@ __all__ = [
     "resnet", "resnet_cifar", "resnet_imagenet", "inception_v1", "compile_with_aux", "strip_aux",
     "inception_module_cost", "vgg", "preinitialize", "densenet", "densenet_cifar",
     "densenet_imagenet", "efficientnet_imagenet", "compound_coefficients", "transfer_weights",
+    "load_model",
     # the registered models (cnn_keras.list_models())
     "alexnet", "alexnet_cifar", "alexnet_fig1",
     "densenet40", "densenet121", "densenet161", "densenet169", "densenet201", "densenet264",

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cnn_keras import cli
 from cnn_keras import data as data_lib
 from cnn_keras.cli import main
 
@@ -118,7 +119,7 @@ def test_train_fast_recipe(tmp_path, capsys):
 
 
 def test_degradation_rejects_an_unknown_pipeline_before_loading_data(tmp_path):
-    from cnn_keras import degradation
+    from cnn_keras.experiments import degradation
 
     with pytest.raises(ValueError, match="`pipeline` must be one of .*Received: pipeline='gpu'"):
         degradation.run("quick", tmp_path, pipeline="gpu", data_dir=tmp_path / "none")
@@ -140,7 +141,7 @@ def test_degradation_quick_writes_figure_summary_and_histories(tmp_path):
     assert (out / "degradation.png").stat().st_size > 10_000
     info = json.loads((out / "run.json").read_text())
     assert info["mode"] == "quick" and "hardware" in info and "git_commit" in info
-    assert info["models"] == ["plain20", "resnet20"] and info["settings"]["epochs"] == 1
+    assert info["models"] == ["plain20", "resnet20"] and info["recipe"]["epochs"] == 1
 
 
 def test_recorded_demo_result_is_complete_and_shows_degradation():
@@ -161,3 +162,252 @@ def test_recorded_demo_result_is_complete_and_shows_degradation():
         summary["plain20"]["final_train_error"])
     assert (rec / "degradation.png").exists()
     assert np.isfinite(float(summary["resnet56"]["final_test_error"]))
+
+
+# --- Bad arguments: one line, exit status 2, before any data is loaded --------------------------
+@pytest.fixture
+def no_data(monkeypatch, tmp_path):
+    """Fail the test if a command loads data or trains: every bad value must be rejected first.
+    CNN_KERAS_DATA points nowhere, so a missed check would fail here too (not find real data)."""
+    from cnn_keras import training
+
+    monkeypatch.setenv("CNN_KERAS_DATA", str(tmp_path / "no-such-data"))
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("data was loaded (or training started) before a bad argument was "
+                             "rejected")
+
+    for name in ("load_cifar10", "load_image_folder", "cifar10_subset"):
+        monkeypatch.setattr(data_lib, name, loaded)
+    monkeypatch.setattr(training, "train", loaded)
+
+
+def _run(argv, capsys):
+    """`main(argv)` in-process: (exit status, stderr); argparse's errors are SystemExit."""
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+T = ["train", "resnet20", "--out", "{out}"]
+BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty folder), and
+    # what the message must contain: the option (or the name) and the received value
+    (T + ["--lr", "nan"], "--lr", "'nan'"),
+    (T + ["--lr", "inf"], "--lr", "'inf'"),
+    (T + ["--lr", "0"], "--lr", "'0'"),
+    (T + ["--lr", "-0.1"], "--lr", "'-0.1'"),
+    (T + ["--lr", "fast"], "--lr", "'fast'"),
+    (T + ["--epochs", "0"], "--epochs", "'0'"),
+    (T + ["--epochs", "2.5"], "--epochs", "'2.5'"),
+    (T + ["--batch-size", "-1"], "--batch-size", "'-1'"),
+    (T + ["--warmup-epochs", "nan"], "--warmup-epochs", "'nan'"),
+    (T + ["--warmup-epochs", "-1"], "--warmup-epochs", "'-1'"),
+    (T + ["--warmup-epochs", "10"], "--warmup-epochs", "10.0"),  # the default 10 epochs
+    (T + ["--epochs", "4", "--warmup-epochs", "4.5"], "--warmup-epochs", "4.5"),
+    (T + ["--recipe", "fast", "--warmup-epochs", "1"], "--warmup-epochs", "1.0"),
+    (T + ["--recipe", "paper", "--lr", "0.05"], "--lr", "0.05"),
+    (T + ["--recipe", "paper", "--batch-size", "64"], "--batch-size", "64"),
+    (T + ["--low-res", "4"], "--low-res", "'4'"),
+    (T + ["--low-res", "32"], "--low-res", "32"),
+    (T + ["--recipe", "paper", "--low-res", "24"], "--low-res", "24"),
+    (T + ["--epochs", "1", "--low-res", "24"], "--low-res", "24"),
+    (T + ["--pipeline", "numpy", "--low-res", "24"], "--low-res", "24"),
+    (T + ["--subset", "0"], "--subset", "'0'"),
+    (T + ["--test-subset", "-5"], "--test-subset", "'-5'"),
+    (T + ["--subset", "100"], "--batch-size", "128"),
+    (T + ["--subset", "256", "--batch-size", "64", "--steps-per-execution", "3"],
+     "--steps-per-execution", "3"),
+    (T + ["--steps-per-execution", "0"], "--steps-per-execution", "'0'"),
+    (T + ["--seed", "-1"], "--seed", "'-1'"),
+    (T + ["--seed", "one"], "--seed", "'one'"),
+    (T + ["--data-dir", "/no/such/cifar10"], "--data-dir", "/no/such/cifar10"),
+    (T + ["--image-folder", "/no/such/images"], "--image-folder", "/no/such/images"),
+    (T + ["--image-folder", "{tmp}"], "--image-folder", "no train/ folder"),
+    (T + ["--dtype-policy", "float16"], "--dtype-policy", "'float16'"),
+    (T + ["--pipeline", "gpu"], "--pipeline", "'gpu'"),
+    (["train", "resnet20", "--out", "{file}"], "--out", "{file}"),
+    (["train", "resnet20", "--out", "{file}/run"], "--out", "{file}/run"),
+    (["train", "resnet21", "--out", "{out}"], "Did you mean", "'resnet21'"),
+    (["summary", "resnet65"], "Did you mean", "'resnet65'"),
+    (["summary", "resnet50", "--input-shape", "8", "8", "3"], "--input-shape", "8 8 3"),
+    (["summary", "resnet20", "--input-shape", "0", "32", "3"], "--input-shape", "'0'"),
+    (["summary", "resnet20", "--classes", "0"], "--classes", "'0'"),
+    (["degradation", "--epochs", "0"], "--epochs", "'0'"),
+    (["degradation", "--warmup-epochs", "inf"], "--warmup-epochs", "'inf'"),
+    (["degradation", "--warmup-epochs", "6"], "--warmup-epochs", "6.0"),  # demo: 6 epochs
+    (["degradation", "--mode", "full", "--warmup-epochs", "1"], "--warmup-epochs", "1.0"),
+    (["degradation", "--models", "resnet20", "resnet21"], "--models", "'resnet21'"),
+    (["degradation", "--mode", "bogus"], "--mode", "'bogus'"),
+    (["degradation", "--seed", "-2"], "--seed", "'-2'"),
+    (["degradation", "--data-dir", "/no/such/cifar10"], "--data-dir", "/no/such/cifar10"),
+    (["degradation", "--out", "{file}"], "--out", "{file}"),
+    (["ablation", "resnet"], "name", "'resnet'"),
+    (["ablation", "vgg", "--variants", "A", "E"], "--variants", "'E'"),
+    (["ablation", "vgg", "--epochs", "-1"], "--epochs", "'-1'"),
+    (["ablation", "vgg", "--out", "{file}"], "--out", "{file}"),
+    (["bench", "resnet20", "--steps", "0"], "--steps", "'0'"),
+    (["bench", "resnet20", "--warmup", "-1"], "--warmup", "'-1'"),
+    (["bench", "resnet20", "--batch-size", "0"], "--batch-size", "'0'"),
+    (["bench", "resnet20", "--steps-per-execution", "0"], "--steps-per-execution", "'0'"),
+    (["bench", "resnet20", "--what", "fit"], "--what", "'fit'"),
+    (["bench", "resnet21"], "Did you mean", "'resnet21'"),
+]
+
+
+@pytest.mark.parametrize("argv,option,received", BAD, ids=[" ".join(a[0][:1] + [
+    x for x in a[0][1:] if x not in ("resnet20", "--out", "{out}")]) for a in BAD])
+def test_bad_argument_is_one_line_and_exit_2(argv, option, received, tmp_path, no_data,
+                                             capsys):
+    file = tmp_path / "a-file.txt"
+    file.write_text("not a folder")
+    names = {"out": str(tmp_path / "run"), "file": str(file), "tmp": str(tmp_path)}
+    argv = [a.format(**names) for a in argv]
+    code, err = _run(argv, capsys)
+    assert code == 2, err
+    assert err.endswith("\n") and err.count("\n") == 1, err  # exactly one line
+    assert err.startswith(f"cnn-keras {argv[0]}: error: "), err
+    assert option in err and received.format(**names) in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns, p.read_bytes() if p.is_file()
+                                         else None) for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("extra", [
+    ["--epochs", "0"], ["--lr", "nan"], ["--warmup-epochs", "20"], ["--subset", "100"],
+    ["--low-res", "40"], ["--data-dir", "/no/such/cifar10"], ["--model-typo"]],
+    ids=lambda e: " ".join(e))
+def test_a_rejected_command_leaves_an_existing_run_untouched(extra, tmp_path, no_data, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"status": "running", "config": {}}))
+    (run / "history.csv").write_text("epoch,loss\n1,2.0\n")
+    (run / "progress.json").write_text(json.dumps({"epoch": 1, "history": []}))
+    (run / "checkpoint-0001.keras").write_bytes(b"weights")
+    past = time.time() - 3600
+    for p in run.iterdir():
+        os.utime(p, (past, past))
+    before = _snapshot(run)
+    model = "resnet21" if extra == ["--model-typo"] else "resnet20"
+    extra = [] if extra == ["--model-typo"] else extra
+    code, err = _run(["train", model, "--out", str(run), "--restart", *extra], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert _snapshot(run) == before
+
+
+def test_an_experiment_rejected_leaves_its_runs_untouched(tmp_path, no_data, capsys):
+    out = tmp_path / "deg"
+    (out / "plain20").mkdir(parents=True)
+    (out / "plain20" / "history.csv").write_text("epoch,loss\n1,2.0\n")
+    (out / "summary.csv").write_text("model\nplain20\n")
+    before = _snapshot(out)
+    for argv in (["--epochs", "0"], ["--warmup-epochs", "nan"], ["--models", "plain21"]):
+        code, err = _run(["degradation", "--mode", "quick", "--out", str(out), *argv], capsys)
+        assert code == 2 and err.count("\n") == 1, err
+    assert _snapshot(out) == before
+
+
+def test_out_that_is_a_file(tmp_path, no_data, capsys):
+    """--out naming a file (or a path through one) is one line, not FileExistsError, and the
+    file is kept; so is a file where an experiment would put a variant's run folder."""
+    file = tmp_path / "notes.txt"
+    file.write_text("mine")
+    for argv in (["train", "resnet20", "--out", str(file)],
+                 ["train", "resnet20", "--out", str(file / "run")],
+                 ["degradation", "--out", str(file)], ["ablation", "fig1", "--out", str(file)]):
+        code, err = _run(argv, capsys)
+        assert code == 2 and err.count("\n") == 1 and "--out" in err and str(file) in err, err
+        assert "must be a folder" in err and "Traceback" not in err
+    out = tmp_path / "abl"
+    out.mkdir()
+    (out / "tanh").write_text("a file where the tanh run would go")
+    code, err = _run(["ablation", "fig1", "--variants", "tanh", "--out", str(out)], capsys)
+    assert code == 2 and "--out" in err and str(out / "tanh") in err, err
+    assert file.read_text() == "mine" and (out / "tanh").is_file()
+
+
+def test_ablation_names_are_the_studies():
+    from cnn_keras.experiments import studies
+
+    assert cli.ABLATION_NAMES == tuple(studies.ABLATIONS)
+
+
+def test_main_turns_onednn_on_before_parsing(monkeypatch, capsys):
+    import cnn_keras.backends.tensorflow as tf_backend
+
+    calls = []
+    monkeypatch.setattr(tf_backend, "use_onednn_by_default", lambda: calls.append(True))
+    with pytest.raises(SystemExit):
+        main(["train", "--epochs", "0"])  # a parse error: the call came first
+    assert calls == [True]
+    assert os.environ["TF_CPP_MIN_LOG_LEVEL"]
+
+
+@pytest.mark.parametrize("model,warmup_steps", [("resnet110", 400), ("resnet56", 0),
+                                                 ("efficientnet_b0", 0)])
+def test_paper_recipe_takes_the_depth_from_the_registry(model, warmup_steps, monkeypatch,
+                                                        tmp_path, capsys):
+    """The paper's lr warm-up for 110 layers and more, from `model_info`'s depth (not from the
+    digits of the name: efficientnet_b0 has none); also runs `_train` up to `training.train`."""
+    from cnn_keras import training
+
+    seen = {}
+    monkeypatch.setattr(data_lib, "load_cifar10",
+                        lambda data_dir: data_lib.synthetic_dataset(64, 32, seed=0))
+
+    def train(model_name, data, out, *, recipe, engine, **kwargs):
+        seen.update(recipe=recipe, engine=engine)
+        return [{"accuracy": 0.5, "val_accuracy": 0.5}]
+
+    monkeypatch.setattr(training, "train", train)
+    assert main(["train", model, "--recipe", "paper", "--out", str(tmp_path / "r"),
+                 "--steps-per-execution", "2", "--unfused-bn"]) == 0
+    assert seen["recipe"].warmup_steps == warmup_steps and seen["recipe"].iterations == 64_000
+    assert seen["engine"].steps_per_execution == 2 and seen["engine"].fused_bn is False
+
+
+_LIGHT = """
+import json, sys
+from cnn_keras.cli import main
+codes = []
+for argv in {argvs!r}:
+    try:
+        codes.append(main(argv))
+    except SystemExit as exc:
+        codes.append(exc.code)
+print(json.dumps({{"codes": codes, "heavy": sorted(m for m in ("tensorflow", "keras", "jax",
+                                                    "torch") if m in sys.modules)}}))
+"""
+
+
+def test_help_and_argument_errors_import_no_tensorflow(tmp_path):
+    """`--help` and bad values need neither TensorFlow nor Keras (fast, and no TensorFlow
+    start-up lines on stderr); `import cnn_keras.cli` neither. A fresh interpreter."""
+    argvs = [["--help"], ["train", "--help"], ["train", "resnet20", "--lr", "nan", "--out", "x"],
+             ["train", "resnet20", "--warmup-epochs", "10", "--out", "x"],
+             ["train", "resnet20", "--data-dir", str(tmp_path / "none"), "--out", "x"],
+             ["degradation", "--models", "resnet21"], ["ablation", "vgg", "--variants", "E"],
+             ["bench", "resnet20", "--steps", "0"]]
+    env = {**os.environ, "CNN_KERAS_DATA": str(tmp_path / "none")}
+    result = subprocess.run([sys.executable, "-c", _LIGHT.format(argvs=argvs)], env=env,
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"codes": [0, 0, 2, 2, 2, 2, 2, 2], "heavy": []}, result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 6  # one line for each error
+
+
+def test_command_line_error_is_one_line_without_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "cnn_keras", "train", "resnet20", "--lr", "nan",
+                             "--out", str(tmp_path / "run")], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("cnn-keras train: error: argument --lr: ")
+    assert result.stderr.count("\n") == 1 and "'nan'" in result.stderr
+    assert not (tmp_path / "run").exists()

@@ -105,12 +105,9 @@ class RunFolder:
         state = self.progress()
         if state is None:
             raise FileNotFoundError(f"{self.path} has no finished epoch ({PROGRESS} is missing)")
-        import keras
+        from cnn_keras.saving import load_model
 
-        from cnn_keras.models._common import deep_graph_recursion_limit
-
-        with deep_graph_recursion_limit():  # rebuilding a deep graph (ResNet-1202) recurses
-            return keras.models.load_model(self.path / state["checkpoint"])
+        return load_model(self.path / state["checkpoint"])
 
     @staticmethod
     def comparable(config: dict) -> dict:

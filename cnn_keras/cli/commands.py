@@ -1,0 +1,179 @@
+"""The `cnn-keras` command (also `python -m cnn_keras`).
+
+    cnn-keras list [PATTERN]
+    cnn-keras summary MODEL [--input-shape H W C] [--classes N]
+    cnn-keras train MODEL --epochs N --batch-size B --subset N --seed S --out DIR
+    cnn-keras degradation --mode quick|demo|full --out DIR
+    cnn-keras ablation alexnet|fig1|vgg|googlenet|densenet|mobilenet|efficientnet --mode MODE
+    cnn-keras bench MODEL --what train|infer|data [--batch-size B --steps N --backend NAME]
+
+Every argument is checked before any data is loaded (and, where the check needs no model,
+before Keras or TensorFlow is imported): a bad value is one line on stderr,
+``cnn-keras COMMAND: error: ... Received: ...``, and exit status 2, and nothing in an existing
+run folder is touched. The checks come in two steps: argparse ``type=`` functions for what one
+value alone must be (a positive integer, a finite number, an existing folder), then one small
+`_check_*` function per concern that relates options to each other (`_CHECKS`).
+"""
+
+
+from __future__ import annotations
+
+import os
+import sys
+
+from cnn_keras.cli.parser import PROG, _parser
+from cnn_keras.cli.validate import _experiment_out, _train_batch_size, _train_epochs, validate
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+
+def main(argv=None) -> int:
+    # An application sets TensorFlow's environment (the library does not), before anything
+    # imports Keras: oneDNN's CPU kernels on unless the user chose, and less start-up logging.
+    from cnn_keras.backends.tensorflow import use_onednn_by_default
+
+    use_onednn_by_default()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = _parser().parse_args(argv)
+    try:
+        validate(args)
+        return {"list": _list, "summary": _summary, "train": _train,
+                "degradation": _degradation, "ablation": _ablation,
+                "bench": _bench}[args.command](args)
+    except (ValueError, OSError) as exc:  # OSError: data not found, an unwritable --out, ...
+        print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted; run the same command again to resume.", file=sys.stderr)
+        return 130
+
+
+# --- The commands -------------------------------------------------------------------------------
+def _list(args) -> int:
+    from cnn_keras.registry import build, list_models
+
+    for name in list_models(args.pattern):
+        if args.params:
+            from cnn_keras.analysis import count_params
+
+            print(f"{name:<14}{count_params(build(name))['trainable']:>14,}")
+        else:
+            print(name)
+    return 0
+
+
+def _summary(args) -> int:
+    from cnn_keras.registry import build, get_builder
+
+    get_builder(args.model)  # unknown name: one line with close matches
+    kwargs = {}
+    if args.input_shape:
+        kwargs["input_shape"] = tuple(args.input_shape)
+    if args.classes:
+        kwargs["classes"] = args.classes
+    try:
+        model = build(args.model, **kwargs)
+    except ValueError as exc:
+        if args.input_shape and "input" in str(exc).lower():
+            shape = " ".join(map(str, args.input_shape))
+            raise ValueError(f"`--input-shape` {shape} does not fit {args.model}: {exc}") from None
+        raise
+    from cnn_keras.analysis import count_macs, count_params
+
+    if not args.brief:
+        model.summary()
+    p = count_params(model)
+    print(f"{args.model}: input {tuple(model.inputs[0].shape[1:])}, "
+          f"trainable params {p['trainable']:,}, non-trainable {p['non_trainable']:,}, "
+          f"total {p['total']:,}, MACs {count_macs(model) / 1e6:,.1f}M")
+    return 0
+
+
+def _recipe(args, depth: int | None):
+    """The training.Recipe of `cnn-keras train` (Keras-free)."""
+    from cnn_keras import training
+
+    if args.recipe == "paper":
+        recipe = training.paper_recipe(depth)
+    elif args.recipe == "fast":
+        recipe = training.fast_recipe(_train_epochs(args), batch_size=_train_batch_size(args),
+                                      lr=args.lr or 0.2)
+    else:
+        recipe = training.scaled_recipe(_train_epochs(args), batch_size=_train_batch_size(args),
+                                        lr=args.lr or 0.1, warmup_epochs=args.warmup_epochs or 0.0)
+    if args.low_res:
+        recipe = training.with_low_res(recipe, args.low_res)
+    return recipe
+
+
+def _train(args) -> int:
+    from cnn_keras.registry import model_info
+
+    depth = model_info(args.model).get("depth")  # unknown name: one line with close matches
+    recipe = _recipe(args, depth)
+    from cnn_keras import data as data_lib
+    from cnn_keras import training
+
+    engine = training.Engine(pipeline=args.pipeline, dtype_policy=args.dtype_policy,
+                             steps_per_execution=args.steps_per_execution,
+                             fused_bn=not args.unfused_bn)
+    if args.image_folder:
+        data = data_lib.load_image_folder(args.image_folder, seed=args.seed)
+    else:
+        data = data_lib.load_cifar10(args.data_dir)
+    if args.subset or args.test_subset:
+        data = data.subset(args.subset, seed=args.seed, num_test=args.test_subset)
+    history = training.train(args.model, data, args.out, recipe=recipe, seed=args.seed,
+                             verbose=0 if args.quiet else "auto", restart=args.restart,
+                             engine=engine)
+    last = history[-1]
+    print(f"{args.model}: {len(history)} epochs; train error {100 * (1 - last['accuracy']):.2f}%, "
+          f"test error {100 * (1 - last['val_accuracy']):.2f}%  ->  {args.out}/history.csv")
+    return 0
+
+
+def _degradation(args) -> int:
+    from cnn_keras.experiments import degradation
+
+    degradation.run(args.mode, _experiment_out(args), data_dir=args.data_dir, seed=args.seed,
+                    epochs=args.epochs, warmup_epochs=args.warmup_epochs,
+                    dtype_policy=args.dtype_policy, pipeline=args.pipeline,
+                    models=tuple(args.models or degradation.MODELS),
+                    verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _ablation(args) -> int:
+    from cnn_keras.experiments import ablation
+
+    ablation.run(args.name, args.mode, args.out, data_dir=args.data_dir, seed=args.seed,
+                 epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
+                 verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _bench(args) -> int:
+    import subprocess
+
+    current = os.environ.get("KERAS_BACKEND", "tensorflow")
+    if args.backend and args.backend != current:
+        argv = ["bench", args.model, "--what", args.what, "--batch-size", str(args.batch_size),
+                "--steps", str(args.steps), "--warmup", str(args.warmup), "--pipeline",
+                args.pipeline, "--dtype-policy", args.dtype_policy, "--seed", str(args.seed),
+                "--steps-per-execution", str(args.steps_per_execution), "--jit-compile",
+                args.jit_compile]
+        env = {**os.environ, "KERAS_BACKEND": args.backend}
+        return subprocess.call([sys.executable, "-m", "cnn_keras", *argv], env=env)
+    from cnn_keras import bench
+
+    bench.run(args.model, args.what, batch_size=args.batch_size, steps=args.steps,
+              warmup=args.warmup, dtype_policy=args.dtype_policy, pipeline=args.pipeline,
+              steps_per_execution=args.steps_per_execution,
+              jit_compile={"on": True, "off": False}.get(args.jit_compile, "default"),
+              seed=args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

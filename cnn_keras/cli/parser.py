@@ -1,0 +1,264 @@
+"""The argument parser of `cnn-keras`: its options, and argparse `type=` functions for what one
+value alone must be (a positive integer, a finite number, an existing folder)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from cnn_keras.checks import check_int, check_number
+
+PROG = "cnn-keras"
+CIFAR10_SIZE = 32  # the images of `cnn-keras train` without --image-folder
+ABLATION_NAMES = ("alexnet", "fig1", "vgg", "googlenet", "densenet", "mobilenet", "efficientnet")
+SCALED_EPOCHS = 10  # `--recipe scaled` without --epochs
+PAPER_BATCH_SIZE = 128  # `training.paper_recipe`'s batch size; --batch-size 128 is the default
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line on stderr, ``cnn-keras train: error: argument
+    --epochs: must be ... Received: '0'``, exit status 2 (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+# --- One value alone: argparse `type=` functions ------------------------------------------------
+def _int_type(minimum: int = 1):
+    """`type=`: an integer >= `minimum`."""
+    allowed = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+
+    def parse(text):
+        try:
+            return check_int("value", int(text), minimum=minimum)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {allowed}. Received: {text!r}") from None
+
+    parse.__name__ = allowed.replace(" ", "_")
+    return parse
+
+
+def _number_type(**bounds):
+    """`type=`: a finite number within `bounds` (`checks.check_number`'s): no NaN, no inf."""
+
+    def parse(text):
+        try:
+            return check_number("value", float(text), **bounds)
+        except ValueError as exc:
+            allowed = str(exc).partition(" must be ")[2].partition(" Received:")[0].rstrip(".")
+            raise argparse.ArgumentTypeError(f"must be {allowed}. Received: {text!r}") from None
+
+    parse.__name__ = "number"
+    return parse
+
+
+_positive_int = _int_type(1)
+_seed = _int_type(0)
+_positive_number = _number_type(low=0, low_open=True)
+_non_negative_number = _number_type(low=0)
+
+
+def _data_dir(text):
+    """`type=` of --data-dir: a path that exists (its form is checked when it is read)."""
+    if not Path(text).expanduser().exists():
+        raise argparse.ArgumentTypeError(
+            "must be an existing CIFAR-10 folder (train/<class>/ and test/<class>/ images), a "
+            f"folder holding cifar10-jpeg.zip, or that zip; it does not exist. Received: {text!r}")
+    return text
+
+
+def _image_folder(text):
+    """`type=` of --image-folder: an existing folder with a train/ folder."""
+    root = Path(text).expanduser()
+    if not (root / "train").is_dir():
+        why = "has no train/ folder" if root.is_dir() else "is not an existing folder"
+        raise argparse.ArgumentTypeError(
+            f"must be a folder of ROOT/train/<class>/* images (and test/ or val/); it {why}. "
+            f"Received: {text!r}")
+    return text
+
+
+_OUT_ALLOWED = "a folder (new, or a run to resume)"
+
+
+def _out_problem(path: Path) -> str | None:
+    """Why `path` cannot be an output folder (it, or a folder above it, is a file), or None."""
+    for p in (path, *path.parents):
+        if p.exists():
+            if p.is_dir():
+                return None
+            return "it is an existing file" if p == path else f"{p} above it is a file"
+    return None
+
+
+def _out_dir(text):
+    """`type=` of --out: a folder, new or existing."""
+    problem = _out_problem(Path(text).expanduser())
+    if problem:
+        raise argparse.ArgumentTypeError(f"must be {_OUT_ALLOWED}; {problem}. "
+                                         f"Received: {text!r}")
+    return text
+
+
+def _check_out_path(path: Path) -> None:
+    """ValueError unless `path` is, or can be made, a folder (the experiments' default --out
+    and their run folders inside it)."""
+    problem = _out_problem(path)
+    if problem:
+        _reject(f"The output folder must be {_OUT_ALLOWED}; {problem}.", "--out", str(path))
+
+
+def _reject(message: str, option: str, value, *context: str):
+    """ValueError ``MESSAGE Received: --option=value[ with CONTEXT]``, `checks.fail`'s form."""
+    with_ = f" with {', '.join(context)}" if context else ""
+    raise ValueError(f"{message} Received: {option}={value!r}{with_}")
+
+
+# --- The parser ---------------------------------------------------------------------------------
+def _add_dtype_policy(parser):
+    parser.add_argument("--dtype-policy", default="float32",
+                        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                        help="float32 (default, as the papers) or mixed precision (GPUs)")
+
+
+def _add_train_pipeline(parser):
+    parser.add_argument("--pipeline", choices=("auto", "tf.data", "numpy", "layer"),
+                        default="auto", help="input pipeline: tf.data (auto with TensorFlow), "
+                        "numpy (auto without), or layer: augment on the device, with a "
+                        "data.PadCropFlip layer in front of the model")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description="Landmark CNN papers in Keras 3: build, inspect and train the models.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("list", help="list the model names", description="List the model names.")
+    s.add_argument("pattern", nargs="?", help="only names containing this text")
+    s.add_argument("--params", action="store_true",
+                   help="also build each model and print its trainable parameters (slower)")
+
+    s = sub.add_parser("summary", help="layer table, parameter count and MACs of a model",
+                       description="Print a model's layers, parameter counts and MACs.")
+    s.add_argument("model", help="a name from `cnn-keras list`")
+    s.add_argument("--input-shape", type=_positive_int, nargs=3, metavar=("H", "W", "C"),
+                   help="input shape (default: the paper's)")
+    s.add_argument("--classes", type=_positive_int, help="number of classes")
+    s.add_argument("--brief", action="store_true", help="counts only, no layer table")
+
+    s = sub.add_parser(
+        "train", help="train a model on CIFAR-10 (resumable)",
+        description="Train a model on CIFAR-10 (or an image folder) with the paper's recipe "
+        "scaled to --epochs. Writes OUT/history.csv (one row per finished epoch) and "
+        "OUT/run.json. Interrupted, the same command resumes after the last finished epoch.")
+    s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
+    s.add_argument("--epochs", type=_positive_int,
+                   help="epochs (default 10; fast recipe: 32, 27 min for ResNet-20 on 2 AVX-512 "
+                   "cores)")
+    s.add_argument("--batch-size", type=_positive_int, default=None,
+                   help="batch size (128; the paper recipe's is 128)")
+    s.add_argument("--lr", type=_positive_number,
+                   help="initial (fast: peak) learning rate (0.1; fast 0.2; not with the paper "
+                   "recipe)")
+    s.add_argument("--recipe", choices=("scaled", "paper", "fast"), default="scaled",
+                   help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
+                   "/10 at 32k and 48k (ignores --epochs); fast: one-cycle lr, Nesterov, label "
+                   "smoothing 0.1, weight decay 5e-4 (ResNet-20: 87.4%% in 27 min on 2 AVX-512 "
+                   "CPU cores)")
+    s.add_argument("--warmup-epochs", type=_non_negative_number, default=None,
+                   help="linear learning-rate warm-up over the first N epochs (scaled recipe; "
+                   "0, fewer than --epochs)")
+    s.add_argument("--low-res", type=_int_type(8), metavar="SIZE",
+                   help="progressive resizing: train the first 2/3 of the epochs on images "
+                   "resized to SIZE x SIZE (e.g. 24; from 8 to below the image size), then at "
+                   "full size (needs global pooling, e.g. ResNet, and a recipe in epochs)")
+    s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
+                   "training images")
+    s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
+    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    s.add_argument("--out", type=_out_dir, required=True, help="output directory")
+    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip "
+                   "(default: $CNN_KERAS_DATA, ./data, then TFDS)")
+    s.add_argument("--image-folder", type=_image_folder,
+                   help="train on your own ROOT/train/<class>/* images instead")
+    s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
+    _add_dtype_policy(s)
+    s.add_argument("--steps-per-execution", type=_positive_int, default=1,
+                   help="training steps per call from Python; must divide the epoch's steps "
+                   "(default 1: more measured no faster on CPU)")
+    s.add_argument("--unfused-bn", action="store_true", help="train batch norm with Keras' "
+                   "own ops instead of TensorFlow's fused kernel (same math, slower)")
+    _add_train_pipeline(s)
+    s.add_argument("--quiet", action="store_true", help="no per-step progress output")
+
+    s = sub.add_parser(
+        "degradation", help="plain-20/56 vs ResNet-20/56 (the paper's Fig. 6)",
+        description="Train plain-20, plain-56, ResNet-20 and ResNet-56 on CIFAR-10 and draw the "
+        "paper's Fig. 6. quick: seconds (CI); demo: ~10 min on 2 CPU cores (10k-image subset); "
+        "full: the paper's recipe (GPU). Resumes if interrupted.")
+    s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
+    s.add_argument("--out", type=_out_dir, default=None,
+                   help="output directory (default runs/degradation-MODE)")
+    s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
+    s.add_argument("--warmup-epochs", type=_non_negative_number,
+                   help="override the mode's linear warm-up (fewer than the epochs)")
+    s.add_argument("--models", nargs="+", metavar="MODEL", help="train only these of plain20 "
+                   "plain56 resnet20 resnet56 (e.g. one per process on a GPU)")
+    _add_dtype_policy(s)
+    _add_train_pipeline(s)
+    s.add_argument("--seed", type=_seed, default=0)
+    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
+    s.add_argument("--quiet", action="store_true")
+
+    s = sub.add_parser(
+        "ablation", help="one idea of a paper on/off, the experiments of notebooks 01-07",
+        description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
+        "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
+        "full: all 50k images (GPU). Resumes if interrupted.")
+    s.add_argument("name", choices=ABLATION_NAMES,
+                   help="alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
+                   "CNN, ReLU vs tanh); vgg: depth A vs D, pre-initialisation; googlenet: "
+                   "auxiliary heads; densenet: vs ResNet-20 at the same budget, growth rate, "
+                   "compression; mobilenet: width and resolution multipliers; efficientnet: "
+                   "depth, width, resolution or compound scaling at 2x FLOPs")
+    s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
+    s.add_argument("--out", type=_out_dir, default=None,
+                   help="output directory (default runs/ablation-NAME-MODE)")
+    s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
+    s.add_argument("--variants", nargs="+", metavar="KEY",
+                   help="train only these variants (e.g. relu tanh; one per process on a GPU)")
+    _add_dtype_policy(s)
+    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
+
+    s = sub.add_parser(
+        "bench", help="images/s of training, inference or the input pipeline",
+        description="Measure images per second: `train` (fit steps with the course's optimizer "
+        "on one random batch), `infer` (predict) or `data` (the CIFAR-10 augmentation pipeline "
+        "alone). Prints a line and a final JSON line (model, what, images_per_sec, backend, "
+        "device, precision, batch).")
+    s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
+    s.add_argument("--what", choices=("train", "infer", "data"), default="train")
+    s.add_argument("--batch-size", type=_positive_int, default=128, help="batch size (128)")
+    s.add_argument("--steps", type=_positive_int, default=30, help="timed steps (30)")
+    s.add_argument("--warmup", type=_int_type(0), default=5,
+                   help="untimed steps first (5; 0 or more)")
+    s.add_argument("--pipeline", choices=("tf.data", "numpy", "layer"), default="tf.data",
+                   help="for --what data: the tf.data pipeline, the numpy one (no TensorFlow), "
+                   "or the augmentation as the data.PadCropFlip layer on the device")
+    s.add_argument("--steps-per-execution", type=_positive_int, default=1,
+                   help="training steps per compiled call (Keras compile option; 1)")
+    s.add_argument("--jit-compile", choices=("default", "on", "off"), default="default",
+                   help="XLA for training (default: off on TensorFlow, auto on JAX)")
+    s.add_argument("--backend", choices=("tensorflow", "jax", "torch"),
+                   help="Keras backend (default: KERAS_BACKEND or tensorflow); runs a fresh "
+                   "process with KERAS_BACKEND set")
+    _add_dtype_policy(s)
+    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    return p
+
+
+# --- Options together: one check per concern, all before any data (or Keras) is loaded -------
