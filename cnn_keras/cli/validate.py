@@ -14,6 +14,7 @@ from cnn_keras.cli.parser import (
     _reject,
 )
 
+
 def _train_epochs(args) -> int | None:
     """The epochs `train` will run (None: the paper recipe, counted in iterations)."""
     if args.recipe == "paper":
