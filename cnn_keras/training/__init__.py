@@ -27,8 +27,8 @@ _WHERE = {
     "surgery": ("any_image_size", "augment_in_model"),
     "folder": ("HISTORY_FIELDS", "PROGRESS", "RunFolder", "load_checkpoint_model",
                "read_history_csv", "write_history_csv"),
-    "run": ("DTYPE_POLICIES", "PIPELINES", "Engine", "TrainingDiverged", "check_pipeline",
-            "jit_compile_default", "train"),
+    "run": ("DTYPE_POLICIES", "PIPELINES", "Engine", "TrainingDiverged", "jit_compile_default",
+            "train"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 _MODULE_OF["fuse_batch_norm"] = "cnn_keras.backends.tensorflow"
@@ -62,7 +62,6 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         FAST_EPOCHS, LR_SCHEDULES, Recipe, fast_recipe, low_res_epochs, paper_recipe,
         scaled_recipe, with_low_res)
     from cnn_keras.training.run import (  # noqa: F401
-        DTYPE_POLICIES, PIPELINES, Engine, TrainingDiverged, check_pipeline,
-        jit_compile_default, train)
+        DTYPE_POLICIES, PIPELINES, Engine, TrainingDiverged, jit_compile_default, train)
     from cnn_keras.training.schedules import OneCycleSchedule, StepSchedule  # noqa: F401
     from cnn_keras.training.surgery import any_image_size, augment_in_model  # noqa: F401

@@ -85,11 +85,6 @@ class Engine:
         return int(spe)
 
 
-def check_pipeline(pipeline) -> None:
-    """ValueError unless `pipeline` is one of `PIPELINES`."""
-    check_choice("pipeline", pipeline, PIPELINES)
-
-
 class _RecordEpochs(keras.callbacks.Callback):
     """After each finished epoch: a history row, then `RunFolder.commit_epoch`. An epoch whose
     loss is not finite is not committed, and training stops."""
