@@ -196,6 +196,7 @@ def inception_v1(
     aux_logits=False,
     lrn=True,
     dropout=0.4,
+    naive=False,
 ):
     """GoogLeNet / Inception v1 of either stem: the family builder of `googlenet` and
     `googlenet_cifar`.
@@ -211,11 +212,15 @@ def inception_v1(
             include_top=True and an input of at least 65x65 (ImageNet stem) / 9x9 (CIFAR stem).
         lrn: the local response normalizations of the stem (AlexNet settings).
         dropout: dropout rate in front of the classifier, in [0, 1) (paper: 0.4).
+        naive: every module the naive one of Fig. 2a (no 1x1 reductions, no pool projection;
+            `inception_module(..., naive=True)`), so each module passes all its input
+            channels on and the later ones get wider inputs.
     """
     # Validate everything before building any layer.
     check_choice("stem", stem, STEMS)
     _check_bool("aux_logits", aux_logits)
     _check_bool("lrn", lrn)
+    _check_bool("naive", naive)
     check_rate("dropout", dropout)
     check_name(name)
     if aux_logits and include_top is not True:
@@ -270,7 +275,7 @@ def inception_v1(
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
                                           name=f"pool{i + 2}_3x3_s2")(x)
         for key in stage:
-            x = inception_module(x, INCEPTION_V1[key], f"inception_{key}")
+            x = inception_module(x, INCEPTION_V1[key], f"inception_{key}", naive=naive)
             if aux_logits and key in AUX_AFTER:
                 prefix = f"aux{AUX_AFTER.index(key) + 1}"
                 aux_outputs.append(_aux_head(x, prefix, classes, classifier_activation))
@@ -367,6 +372,7 @@ def googlenet_cifar(
     aux_logits=False,
     lrn=False,
     dropout=0.4,
+    naive=False,
 ):
     """GoogLeNet / Inception v1 for CIFAR-10: the paper's nine modules behind a 32x32 stem.
 
@@ -396,11 +402,14 @@ def googlenet_cifar(
             `googlenet`); needs include_top=True.
         lrn: an LRN after the stem conv (default False).
         dropout: dropout rate in front of the classifier, in [0, 1) (default 0.4).
+        naive: the naive modules of Fig. 2a in all nine places (no 1x1 reductions, no pool
+            projection): the ablation of Sec. 4's dimension reductions. Works with
+            aux_logits (the aux heads' 1x1 conv takes the wider 4a / 4d outputs).
     """
     return inception_v1(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name or "googlenet_cifar",
-        stem="cifar", aux_logits=aux_logits, lrn=lrn, dropout=dropout,
+        stem="cifar", aux_logits=aux_logits, lrn=lrn, dropout=dropout, naive=naive,
     )
 
 __all__ = [

@@ -69,6 +69,13 @@ PAPER_RESOLUTION = {224: (70.6, 569, 4.2), 192: (69.1, 418, 4.2), 160: (67.2, 29
                     128: (64.4, 186, 4.2)}
 # Howard et al. 2017, Table 4: the same net with standard 3x3 convs ("Conv MobileNet").
 PAPER_FULL_CONV = (71.7, 4866, 29.3)
+# Howard et al. 2017, Table 5: "Shallow MobileNet" (alpha 1.0) without "the 5 layers of
+# separable filters with feature size 14x14x512" (the "5x" rows of Table 1), against the
+# 0.75 MobileNet of similar cost: top-1 (%), million multiply-adds, million parameters.
+SHALLOW_BLOCKS = (7, 8, 9, 10, 11)  # 1-based indices into SEPARABLE_LAYERS
+PAPER_SHALLOW = (65.3, 307, 2.9)
+PAPER_SHALLOW_BASELINE = PAPER_WIDTH[0.75]
+CONVS = ("separable", "full")
 # What keras.applications.MobileNet has ImageNet weights for.
 IMAGENET_ALPHAS = (0.25, 0.5, 0.75, 1.0)
 IMAGENET_SIZES = (128, 160, 192, 224)
@@ -95,6 +102,24 @@ def separable_block(x, filters, stride, block_id, *, depth_multiplier=1, activat
     x = keras.layers.Conv2D(filters, 1, padding="same", use_bias=False,
                             name=f"conv_pw_{block_id}")(x)
     return _bn_act(x, f"conv_pw_{block_id}", activation, bn_momentum)
+
+
+def full_conv_block(x, filters, stride, block_id, *, activation="relu6", bn_momentum=0.99):
+    """A standard 3x3 conv to `filters` (no bias) -> BN -> ReLU in place of separable block
+    `block_id` ("Conv MobileNet", Table 4), with the stride of its depthwise conv.
+
+    Named conv_full_i (conv_full_i_bn, conv_full_i_relu, conv_pad_i) with i the index of the
+    separable block it replaces: the index keeps the Table 1 position readable, and a name of
+    its own keeps a 3x3 kernel from passing for keras.applications' 1x1 conv_pw_i (a separable
+    net's block weights never load into it by name).
+    """
+    padding = "same"
+    if stride > 1:  # the same TF "same" padding as the depthwise conv it replaces
+        x = keras.layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
+        padding = "valid"
+    x = keras.layers.Conv2D(filters, 3, strides=stride, padding=padding, use_bias=False,
+                            name=f"conv_full_{block_id}")(x)
+    return _bn_act(x, f"conv_full_{block_id}", activation, bn_momentum)
 
 
 def _width(filters, alpha):
@@ -131,6 +156,8 @@ def mobilenet(
     stem_stride=2,
     resolution=None,
     bn_momentum=0.99,
+    conv="separable",
+    shallow=False,
 ):
     """MobileNet v1 (Howard et al. 2017, Table 1): the family builder, for ImageNet by default.
 
@@ -159,6 +186,11 @@ def mobilenet(
         bn_momentum: momentum of the BN moving statistics, in [0, 1) (0.99: keras.applications;
             the CIFAR net uses 0.9, PyTorch's default, so short runs get usable test-time
             statistics).
+        conv: "separable" (the paper's net) or "full": every depthwise separable layer
+            replaced by a standard 3x3 conv with the same channels and stride ("Conv
+            MobileNet", Table 4; layers conv_full_i). Needs depth_multiplier=1.
+        shallow: remove the five stride-1 512-filter separable layers (blocks 7-11, the "5x"
+            of Table 1): "Shallow MobileNet", Table 5. The other blocks keep their indices.
     ImageNet weights (`weights="imagenet"`) exist for alpha in 0.25 / 0.5 / 0.75 / 1.0,
     depth_multiplier 1, relu6, stem_stride 2, no `resolution`, and square inputs of 128, 160,
     192 or 224 pixels (the input size selects the weights, as in keras.applications).
@@ -173,6 +205,12 @@ def mobilenet(
     if isinstance(stem_stride, bool):
         fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
     check_choice("stem_stride", stem_stride, (1, 2))
+    check_choice("conv", conv, CONVS)
+    if conv == "full" and depth_multiplier != 1:
+        fail("`depth_multiplier` must be 1 with conv='full' (the net has no depthwise convs).",
+             depth_multiplier=depth_multiplier)
+    if not isinstance(shallow, bool):
+        fail("`shallow` must be True or False.", shallow=shallow)
     # The net halves the maps 5 times (4 with stem_stride=1); smaller inputs end at 0x0.
     min_size = 32 if stem_stride == 2 else 16
     if resolution is not None:
@@ -185,7 +223,9 @@ def mobilenet(
         for arg, value, wanted in (("depth_multiplier", depth_multiplier, 1),
                                    ("activation", activation, "relu6"),
                                    ("stem_stride", stem_stride, 2),
-                                   ("resolution", resolution, None)):
+                                   ("resolution", resolution, None),
+                                   ("conv", conv, "separable"),
+                                   ("shallow", shallow, False)):
             if value != wanted:
                 fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
     size = _square_size(input_shape, input_tensor)
@@ -215,9 +255,15 @@ def mobilenet(
                             use_bias=False, name="conv1")(x)
     x = _bn_act(x, "conv1", activation, bn_momentum)
     for block_id, (filters, stride) in enumerate(SEPARABLE_LAYERS, start=1):
-        x = separable_block(x, _width(filters, alpha), stride, block_id,
-                            depth_multiplier=depth_multiplier, activation=activation,
-                            bn_momentum=bn_momentum)
+        if shallow and block_id in SHALLOW_BLOCKS:
+            continue
+        if conv == "full":
+            x = full_conv_block(x, _width(filters, alpha), stride, block_id,
+                                activation=activation, bn_momentum=bn_momentum)
+        else:
+            x = separable_block(x, _width(filters, alpha), stride, block_id,
+                                depth_multiplier=depth_multiplier, activation=activation,
+                                bn_momentum=bn_momentum)
     if include_top:  # keras.applications' head: the classifier is a 1x1 conv on the 1x1 map
         x = keras.layers.GlobalAveragePooling2D(keepdims=True, name="avg_pool")(x)
         x = keras.layers.Dropout(dropout, name="dropout")(x)
@@ -255,6 +301,8 @@ def mobilenet_cifar(
     dropout=1e-3,
     activation="relu6",
     resolution=None,
+    conv="separable",
+    shallow=False,
 ):
     """MobileNet v1 for CIFAR-10: the ImageNet net (Howard et al. 2017, Table 1) with a stride-1
     first conv, the common adaptation to 32x32 images (the paper has no CIFAR net).
@@ -275,6 +323,9 @@ def mobilenet_cifar(
         resolution: the paper's resolution multiplier rho on a dataset of fixed size: None, or
             the size (>= 16 pixels) the input is resized to (bilinear) before the first conv,
             e.g. 24 for rho = 0.75 on CIFAR: ~rho^2 of the multiply-adds, same parameters.
+        conv: "separable" or "full" (standard 3x3 convs: "Conv MobileNet", Table 4).
+        shallow: without the five stride-1 512-filter separable blocks 7-11 ("Shallow
+            MobileNet", Table 5; here on the 4x4 maps).
     """
     if isinstance(weights, str) and weights == "imagenet":
         fail("There are no ImageNet weights for the stride-1 CIFAR net; use mobilenet() "
@@ -284,6 +335,6 @@ def mobilenet_cifar(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name or "mobilenet_cifar",
         alpha=alpha, depth_multiplier=depth_multiplier, dropout=dropout, activation=activation,
-        stem_stride=1, resolution=resolution, bn_momentum=0.9,
+        stem_stride=1, resolution=resolution, bn_momentum=0.9, conv=conv, shallow=shallow,
     )
 

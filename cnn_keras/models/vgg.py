@@ -1,17 +1,18 @@
-"""VGG (Simonyan & Zisserman 2014): configurations A, A-LRN, B, C, D, E, and a CIFAR-10 variant.
+"""VGG (Simonyan & Zisserman 2014): configurations A, A-LRN, B, C, D, E (and Sec. 4.1's B-5x5),
+and a CIFAR-10 variant.
 
 Reference: Very Deep Convolutional Networks for Large-Scale Image Recognition,
 https://arxiv.org/abs/1409.1556
 
 One generic builder (`vgg`) reads the architecture from `CONFIGS` (the paper's Table 1, written in
-its own notation); every public variant (`vgg11`, `vgg11_lrn`, `vgg13`, `vgg16_c`, `vgg16`,
-`vgg19`) is a row of `VARIANTS`: a short function at the end of this module that passes its
-configuration to `vgg`, registered under its name.
+its own notation, plus Sec. 4.1's shallow "B-5x5"); every public variant (`vgg11`, `vgg11_lrn`,
+`vgg13`, `vgg16_c`, `vgg16`, `vgg19`) is a row of `VARIANTS`: a short function at the end of this
+module that passes its configuration to `vgg`, registered under its name. B-5x5 has no variant.
 
 * Five blocks of convolutions, each followed by a 2x2/2 max-pool. Convs are stride 1, "same"
   padding, with ReLU; "conv3-64" is a 3x3 conv with 64 filters, "conv1-256" (configuration C)
-  a 1x1 conv. A-LRN adds one Local Response Normalisation after the first conv, with AlexNet's
-  settings (k=2, n=5, alpha=1e-4, beta=0.75; Sec. 2.3, Table 1).
+  a 1x1 conv, "conv5-64" (B-5x5) a 5x5 conv. A-LRN adds one Local Response Normalisation after
+  the first conv, with AlexNet's settings (k=2, n=5, alpha=1e-4, beta=0.75; Sec. 2.3, Table 1).
 * The top: flatten, fc1 4096 + ReLU + dropout 0.5, fc2 4096 + ReLU + dropout 0.5, predictions.
   The paper (Sec. 3.1) regularises the first two FC layers with dropout 0.5.
 * Layer names are keras.applications' (``block1_conv1`` ... ``block5_pool``, ``flatten``,
@@ -28,9 +29,11 @@ configuration to `vgg`, registered under its name.
 
 from __future__ import annotations
 
+import math
+
 import keras
 
-from cnn_keras.checks import check_choice, check_rate
+from cnn_keras.checks import check_choice, check_number, check_rate
 from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
 from cnn_keras.models._common import (
     args_doc,
@@ -53,13 +56,19 @@ CONFIGS = {
           (_C3, _C3, "conv1-512"), (_C3, _C3, "conv1-512")),
     "D": (("conv3-64",) * 2, ("conv3-128",) * 2, ("conv3-256",) * 3, (_C3,) * 3, (_C3,) * 3),
     "E": (("conv3-64",) * 2, ("conv3-128",) * 2, ("conv3-256",) * 4, (_C3,) * 4, (_C3,) * 4),
+    # Sec. 4.1 (not in Table 1): "a shallow net with five 5x5 conv. layers, which was derived
+    # from B by replacing each pair of 3x3 conv. layers with a single 5x5 conv. layer (which has
+    # the same receptive field as explained in Sect. 2.3)"; its top-1 error was 7% higher than
+    # B's. Tables 2 and 3 have no row for it (not in PAPER_PARAMS_M, PAPER_SINGLE_SCALE_ERRORS)
+    # and it has no registered variant (not in VARIANTS): build it with `vgg_cifar` or `vgg`.
+    "B-5x5": (("conv5-64",), ("conv5-128",), ("conv5-256",), ("conv5-512",), ("conv5-512",)),
 }
 # Table 1, last rows: FC-4096, FC-4096, FC-1000, soft-max.
 FC_UNITS = (4096, 4096)
-# Table 2: "Number of parameters (in millions)".
+# Table 2: "Number of parameters (in millions)" (the rows of Table 1: no "B-5x5").
 PAPER_PARAMS_M = {"A": 133, "A-LRN": 133, "B": 133, "C": 134, "D": 138, "E": 144}
 # Table 3 (single-scale evaluation, test scale Q = S or 0.5(S_min + S_max)): top-1 / top-5 val
-# error (%) with S = 256 and, for the deep nets, scale jittering S in [256, 512].
+# error (%) with S = 256 and, for the deep nets, scale jittering S in [256, 512]. No "B-5x5".
 PAPER_SINGLE_SCALE_ERRORS = {
     "A": {"S=256": (29.6, 10.4)},
     "A-LRN": {"S=256": (29.7, 10.5)},
@@ -81,6 +90,13 @@ VARIANTS = (
     ("vgg19", "E"),
 )
 _NAME_OF_CONFIG = {config: name for name, config in VARIANTS}
+
+
+def _default_name(config: str) -> str:
+    """The registry name of `config`'s variant; "vgg_b_5x5" for B-5x5, which has none."""
+    return _NAME_OF_CONFIG.get(config) or "vgg_" + config.lower().replace("-", "_")
+
+
 # Sec. 3.1: "we initialised the first four convolutional layers and the last three fully-
 # connected layers with the layers of net A" - the names of those layers (see `preinitialize`).
 PREINIT_CONVS = ("block1_conv1", "block2_conv1", "block3_conv1", "block3_conv2")
@@ -118,8 +134,9 @@ INITS = {"glorot": "glorot_uniform", "he": "he_normal",
          "paper": keras.initializers.RandomNormal(0.0, 0.1)}
 
 
-def _check_options(config, batch_norm, dropout, fc_units, name, init="glorot"):
+def _check_options(config, batch_norm, dropout, fc_units, name, init="glorot", width=1.0):
     check_choice("config", config, tuple(CONFIGS))
+    check_number("width", width, low=0, low_open=True)
     check_choice("init", init, tuple(INITS))
     check_choice("batch_norm", batch_norm, (True, False))
     check_rate("dropout", dropout)
@@ -131,13 +148,21 @@ def _check_options(config, batch_norm, dropout, fc_units, name, init="glorot"):
     check_name(name)
 
 
-def _conv_block(x, block, b, *, batch_norm, init="glorot"):
+def scaled_filters(filters: int, width: float) -> int:
+    """`filters` * `width` rounded to the nearest integer (halves up), and at least 1."""
+    # floor(x + 0.5), not round(x), which rounds halves to even (round(2.5) == 2); the max keeps
+    # a tiny width from making a conv with 0 filters.
+    return max(1, math.floor(filters * width + 0.5))
+
+
+def _conv_block(x, block, b, *, batch_norm, init="glorot", width=1.0):
     n_conv = 0
     for spec in block:
         kind, kernel, filters = parse_layer(spec)
         if kind == "lrn":
             x = LocalResponseNormalization(**ALEXNET_LRN, name=f"block{b}_lrn")(x)
             continue
+        filters = scaled_filters(filters, width)
         n_conv += 1
         cname = f"block{b}_conv{n_conv}"
         if batch_norm:
@@ -173,7 +198,8 @@ def vgg(
     Reference: https://arxiv.org/abs/1409.1556
 
     Architecture options (keyword-only):
-        config: "A", "A-LRN", "B", "C", "D" or "E" (Table 1; `CONFIGS`).
+        config: "A", "A-LRN", "B", "C", "D" or "E" (Table 1; `CONFIGS`), or "B-5x5" (Sec. 4.1:
+            B with each pair of 3x3 convs replaced by one 5x5 conv).
         batch_norm: add BatchNormalization between each conv and its ReLU (not in the paper;
             torchvision's ``vgg*_bn`` layout, conv biases kept).
         dropout: dropout rate after each hidden FC layer (the paper: 0.5); 0 adds no
@@ -194,12 +220,12 @@ def vgg(
 
 def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
            classifier_activation, name, *, config, batch_norm, dropout, fc_units, default_size,
-           default_name=None, init="glorot"):
-    _check_options(config, batch_norm, dropout, fc_units, name, init)
+           default_name=None, init="glorot", width=1.0):
+    _check_options(config, batch_norm, dropout, fc_units, name, init, width)
     fc_units = tuple(fc_units)
-    default_name = default_name or _NAME_OF_CONFIG[config] + ("_bn" if batch_norm else "")
+    default_name = default_name or _default_name(config) + ("_bn" if batch_norm else "")
     source = None
-    if config in ("D", "E") and not batch_norm and fc_units == FC_UNITS:
+    if config in ("D", "E") and not batch_norm and fc_units == FC_UNITS and width == 1:
         source = _KERAS_APPLICATIONS[config]
     inp = resolve_inputs(
         include_top=include_top,
@@ -216,7 +242,7 @@ def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
     )
     x = inp.tensor
     for b, block in enumerate(CONFIGS[config], start=1):
-        x = _conv_block(x, block, b, batch_norm=batch_norm, init=init)
+        x = _conv_block(x, block, b, batch_norm=batch_norm, init=init, width=width)
     if include_top:
         # Table 1's classifier (not finish_model's GAP head): flatten + FC layers + dropout.
         x = keras.layers.Flatten(name="flatten")(x)
@@ -269,6 +295,7 @@ def vgg_cifar(
     dropout=0.5,
     fc_units=CIFAR_FC_UNITS,
     init="glorot",
+    width=1.0,
 ):
     """VGG for CIFAR-10 (Simonyan & Zisserman 2014, adapted to 32x32 images).
 
@@ -290,19 +317,23 @@ def vgg_cifar(
         Trainable parameters: 14,990,922 (+ 8,448 non-trainable BN statistics).
 
     Architecture options (keyword-only):
-        config: a Table 1 configuration ("A", "A-LRN", "B", "C", "D", "E"); default "D".
+        config: a Table 1 configuration ("A", "A-LRN", "B", "C", "D", "E"; default "D"), or
+            "B-5x5" (Sec. 4.1: B with each pair of 3x3 convs replaced by one 5x5 conv).
         batch_norm: BatchNormalization after each conv (default True).
         dropout: dropout rate after each hidden FC layer (default 0.5; 0 adds none).
         fc_units: widths of the hidden FC layers (default (512,); () for a single linear layer).
         init: kernel initialiser of the ReLU convs and FC layers: "glorot" (default), "he" or
             "paper" (N(0, 10^-2 variance), the paper's).
+        width: a number > 0 that multiplies every conv's filter count (Table 1's 64-512; rounded,
+            at least 1), e.g. 0.25 for d2l's quarter-width VGG (16-128); default 1. Not in the
+            paper. `fc_units` is not scaled.
         With `include_top=True` the top is the classifier above (flatten, fc1 with dropout,
             `predictions`), not a global-average-pool.
     """
     return _build(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name, config=config, batch_norm=batch_norm, dropout=dropout,
-        fc_units=fc_units, default_size=32, default_name="vgg_cifar", init=init,
+        fc_units=fc_units, default_size=32, default_name="vgg_cifar", init=init, width=width,
     )
 
 
@@ -318,9 +349,10 @@ def preinitialize(deep_model, shallow_model):
     Net A's first four convs are ``block1_conv1``, ``block2_conv1``, ``block3_conv1`` and
     ``block3_conv2`` (64, 128, 256, 256 filters); each is copied into the layer of the same name
     of the deeper net, which has the same shape there (3->64, 64->128, 128->256, 256->256) in
-    every configuration. The FC layers are ``fc1``, ``fc2`` and ``predictions`` (those of them
-    that A has: `vgg_cifar` has one hidden FC layer). All other
-    layers of `deep_model` (and BN layers, if any) are left untouched.
+    every configuration of Table 1 at the same `width` (not in B-5x5, whose convs are 5x5). The
+    FC layers are ``fc1``, ``fc2`` and ``predictions`` (those of them that A has: `vgg_cifar` has
+    one hidden FC layer). All other layers of `deep_model` (and BN layers, if any) are left
+    untouched.
 
     Args:
         deep_model: the model to initialise, e.g. `vgg16()` (modified in place).
@@ -358,8 +390,8 @@ def preinitialize(deep_model, shallow_model):
         if src_shapes != dst_shapes:
             raise ValueError(
                 f"Layer {lname!r} has weights of other shapes in the two models (same input "
-                f"size and classes needed). Received: {lname}={src_shapes} (shallow_model) vs "
-                f"{dst_shapes} (deep_model)"
+                f"size, classes and width, and 3x3 convs, needed). Received: "
+                f"{lname}={src_shapes} (shallow_model) vs {dst_shapes} (deep_model)"
             )
         pairs.append((src, dst))
     for src, dst in pairs:

@@ -11,6 +11,7 @@ from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.models.googlenet import (
     AUX_LOSS_WEIGHTS,
     INCEPTION_V1,
+    STAGES,
     compile_with_aux,
     inception_module,
     inception_module_cost,
@@ -19,7 +20,7 @@ from cnn_keras.models.googlenet import (
     strip_aux,
 )
 
-from built import infer, quickly
+from built import built, infer, quickly
 
 # (model, options, exact trainable parameters, output shape, MACs) — REFERENCE.md [R] for
 # googlenet (paper-faithful: true 5x5, biases, no BN); googlenet_cifar measured here.
@@ -28,6 +29,10 @@ COUNTS = [
     ("googlenet", {"aux_logits": True}, 13_378_280, [(None, 1000)] * 3, 1_591_044_096),
     ("googlenet_cifar", {}, 5_864_762, (None, 10), 1_447_241_728),
     ("googlenet_cifar", {"aux_logits": True}, 10_214_990, [(None, 10)] * 3, 1_453_586_432),
+    # naive=True: the naive modules of Fig. 2a everywhere
+    ("googlenet_cifar", {"naive": True}, 92_511_418, (None, 10), 15_790_424_352),
+    ("googlenet_cifar", {"naive": True, "aux_logits": True}, 97_230_286, [(None, 10)] * 3,
+     15_802_667_296),
 ]
 
 
@@ -37,7 +42,7 @@ def _x(shape, n=2, seed=0):
 
 @pytest.mark.parametrize("name,kwargs,trainable,shape,macs", COUNTS)
 def test_counts_macs_and_shapes(name, kwargs, trainable, shape, macs):
-    model = quickly(cnn_keras.build, name, **kwargs)
+    model = built(name, **kwargs)  # read only; the naive nets are kept for the tests below
     assert count_params(model) == {"trainable": trainable, "non_trainable": 0,
                                    "total": trainable}
     assert model.output_shape == shape
@@ -213,6 +218,73 @@ def test_pure_keras_layers():
     assert {type(la).__module__.split(".")[0] for la in model.layers} <= {"keras", "cnn_keras"}
 
 
+# --- naive=True: the naive modules of Fig. 2a ------------------------------------------------
+def test_naive_net_layers_and_growing_channels():
+    model = built("googlenet_cifar", naive=True)
+    names = [la.name for la in model.layers]
+    assert not any(n.endswith(("_reduce", "_pool_proj")) for n in names)
+    c_in = 192  # the stem conv
+    for key, row in INCEPTION_V1.items():
+        concat = model.get_layer(f"inception_{key}_concat")
+        assert [t.shape[-1] for t in concat.input] == [row.n1x1, row.n3x3, row.n5x5, c_in]
+        assert model.get_layer(f"inception_{key}_5x5").kernel.shape == (5, 5, c_in, row.n5x5)
+        c_in += row.n1x1 + row.n3x3 + row.n5x5  # the pool branch passes all inputs on
+        assert concat.output.shape[-1] == c_in
+    assert c_in == 4944  # into the classifier (1024 in the reduced net)
+    assert model.get_layer("predictions").kernel.shape == (4944, 10)
+    # Module 3a by hand, on the 32x32x192 stem output: 1x1 192 -> 64, 3x3 192 -> 128,
+    # 5x5 192 -> 32, with biases: 12,288 + 221,184 + 153,600 + 224 = 387,296 parameters and
+    # (12,288 + 221,184 + 153,600) * 32 * 32 = 396,361,728 multiply-adds.
+    weights = 192 * 64 + 9 * 192 * 128 + 25 * 192 * 32
+    assert weights == 12_288 + 221_184 + 153_600 == 387_072
+    assert sum(model.get_layer(f"inception_3a_{b}").count_params()
+               for b in ("1x1", "3x3", "5x5")) == weights + 224 == 387_296
+    assert sum(count_macs(keras.Model(model.get_layer(f"inception_3a_{b}").input,
+                                      model.get_layer(f"inception_3a_{b}").output))
+               for b in ("1x1", "3x3", "5x5")) == weights * 32 * 32 == 396_361_728
+
+
+def test_naive_net_is_the_sum_of_its_modules():
+    """Stem + the nine modules' `inception_module_cost` (channels chained) + classifier."""
+    for variant, kwargs in (("reduced", {}), ("naive", {"naive": True})):
+        params = macs = 0
+        c_in = 192
+        for size, stage in zip((32, 16, 8), STAGES):
+            for key in stage:
+                cost = inception_module_cost(c_in, key, size)[variant]
+                params, macs, c_in = (params + cost["params"], macs + cost["macs"],
+                                      cost["out_channels"])
+        stem = (3 * 3 * 3 * 192 + 192, 32 * 32 * 3 * 3 * 3 * 192)
+        head = (c_in * 10 + 10, c_in * 10)
+        model = built("googlenet_cifar", **kwargs)
+        assert count_params(model)["trainable"] == stem[0] + params + head[0]
+        assert count_macs(model) == stem[1] + macs + head[1]
+    # the blow-up of Sec. 4 the 1x1 reductions avoid: 10.9x the multiply-adds, 15.8x the
+    # parameters of the reduced net
+    naive, reduced = built("googlenet_cifar", naive=True), built("googlenet_cifar")
+    assert round(count_macs(naive) / count_macs(reduced), 1) == 10.9
+    assert round(count_params(naive)["trainable"] / count_params(reduced)["trainable"],
+                 1) == 15.8
+
+
+def test_naive_net_with_aux_heads_builds_and_runs():
+    """The aux heads' 1x1 conv takes the wider 4a / 4d outputs; from there on they have the
+    reduced net's shapes."""
+    model = built("googlenet_cifar", naive=True, aux_logits=True)
+    assert model.get_layer("aux1_conv").kernel.shape == (1, 1, 1280, 128)
+    assert model.get_layer("aux2_conv").kernel.shape == (1, 1, 2640, 128)
+    for i in (1, 2):
+        assert model.get_layer(f"aux{i}_fc").kernel.shape == (2048, 1024)
+    extra = count_params(model)["trainable"] - count_params(
+        built("googlenet_cifar", naive=True))["trainable"]
+    reduced_extra = 10_214_990 - 5_864_762
+    assert extra - reduced_extra == (1280 - 512 + 2640 - 528) * 128  # only the aux convs grow
+    small = quickly(cnn_keras.googlenet_cifar, naive=True, aux_logits=True,
+                    input_shape=(9, 9, 3), classes=3)  # the smallest input the aux heads take
+    outs = infer(small, _x((9, 9, 3), n=1))
+    assert [o.shape for o in outs] == [(1, 3)] * 3 and all(np.isfinite(o).all() for o in outs)
+
+
 # --- inception_module_cost ------------------------------------------------------------------
 @pytest.mark.parametrize("key,c_in,spatial", [("3a", 192, 28), ("4e", 528, 14),
                                                ("5b", 832, (7, 9))])
@@ -279,6 +351,9 @@ BAD_ARGS = [
     ({"dropout": 1.0}, "dropout", "googlenet"),
     ({"dropout": -0.1}, "dropout", "googlenet_cifar"),
     ({"dropout": "0.4"}, "dropout", "googlenet"),
+    ({"naive": 1}, "naive", "googlenet_cifar"),
+    ({"naive": "yes"}, "naive", "googlenet_cifar"),
+    ({"naive": None}, "naive", "googlenet_cifar"),
 ]
 
 
@@ -286,6 +361,14 @@ BAD_ARGS = [
 def test_bad_arguments_are_clear_value_errors(kwargs, arg, name):
     with pytest.raises(ValueError, match=rf"Received: {arg}="):
         cnn_keras.build(name, **kwargs)
+
+
+def test_naive_error_is_one_line():
+    with pytest.raises(ValueError) as info:
+        cnn_keras.googlenet_cifar(naive=1)
+    assert str(info.value) == "`naive` must be True or False. Received: naive=1"
+    with pytest.raises(ValueError, match=r"Received: naive='yes'"):
+        inception_v1(stem="cifar", naive="yes")
 
 
 def test_aux_minimum_input_is_in_the_error():

@@ -10,8 +10,11 @@ from cnn_keras.analysis import count_macs, count_params, layer_macs
 from cnn_keras.models.mobilenet import (
     PAPER_FULL_CONV,
     PAPER_RESOLUTION,
+    PAPER_SHALLOW,
+    PAPER_SHALLOW_BASELINE,
     PAPER_WIDTH,
     SEPARABLE_LAYERS,
+    SHALLOW_BLOCKS,
     mobilenet,
     mobilenet_cifar,
 )
@@ -30,6 +33,10 @@ WIDTHS = {
 # input size -> multiply-adds at alpha 1.0 (paper, Table 7: 418M, 290M, 186M)
 RESOLUTIONS = {192: 418_121_728, 160: 290_675_200, 128: 186_400_768}
 CIFAR = (3_217_226, 3_239_114, 46_354_432)  # trainable, total, MACs at 32x32x3, 10 classes
+# the same for the Table 4 / Table 5 variants of mobilenet_cifar (measured here)
+CIFAR_FULL = (28_279_338, 28_291_306, 397_256_704)  # conv="full"
+CIFAR_SHALLOW = (1_873_226, 1_884_874, 25_014_272)  # shallow=True
+CIFAR_075 = (1_824_250, 1_840_666, 26_508_288)  # alpha=0.75
 
 
 def _weighted_names(model):
@@ -118,6 +125,104 @@ def test_depthwise_separable_cost():
     assert abs(full_macs / 1e6 - PAPER_FULL_CONV[1]) < 2
     full_params = stem.count_params() + standard_params + fc.count_params()
     assert full_params == 29_282_120 and round(full_params / 1e6, 1) == PAPER_FULL_CONV[2]
+
+
+def _counts(model):
+    p = count_params(model)
+    return p["trainable"], p["total"], count_macs(model)
+
+
+def test_full_conv_variant_table_4():
+    """conv="full": every separable block a standard 3x3 conv (Table 4, "Conv MobileNet")."""
+    sep, full = quickly(mobilenet_cifar), quickly(mobilenet_cifar, conv="full")
+    assert _counts(sep) == CIFAR and _counts(full) == CIFAR_FULL
+    assert not any(isinstance(la, keras.layers.DepthwiseConv2D) for la in full.layers)
+    assert [la.name for la in full.layers if isinstance(la, keras.layers.Conv2D)] == (
+        ["conv1"] + [f"conv_full_{i}" for i in range(1, 14)] + ["conv_preds"])
+    assert len([la for la in full.layers
+                if isinstance(la, keras.layers.BatchNormalization)]) == 14
+    # Block 7 by hand: 4x4x512 -> 4x4x512, stride 1 (32 -> 16 -> 8 -> 4 at blocks 2, 4, 6).
+    # 3 * 3 * 512 * 512 = 2,359,296 weights, no bias; x 4 * 4 positions = 37,748,736 MACs;
+    # its BN adds gamma and beta: 2 * 512 trainable.
+    c7 = full.get_layer("conv_full_7")
+    assert c7.input.shape[1:] == c7.output.shape[1:] == (4, 4, 512)
+    assert c7.count_params() == 3 * 3 * 512 * 512 == 2_359_296 and not c7.use_bias
+    assert layer_macs(c7) == 4 * 4 * 2_359_296 == 37_748_736
+    assert len(full.get_layer("conv_full_7_bn").trainable_weights) == 2
+    # Block 2 keeps the depthwise conv's stride 2 and its TF-"same" padding: 32x32x64 ->
+    # pad to 33x33 -> 3x3/2 valid -> 16x16x128: 3 * 3 * 64 * 128 = 73,728 weights, x 16 * 16.
+    c2 = full.get_layer("conv_full_2")
+    assert c2.strides == (2, 2) and c2.input.shape[1:] == (33, 33, 64)
+    assert c2.output.shape[1:] == (16, 16, 128)
+    assert layer_macs(c2) == 16 * 16 * 73_728 == 18_874_368
+    # Every block: Eq. (2) D_K^2 M N D_F^2 of the separable net's shapes, block for block.
+    for i in range(1, 14):
+        dw, pw = sep.get_layer(f"conv_dw_{i}"), sep.get_layer(f"conv_pw_{i}")
+        m, n, df = dw.input.shape[-1], pw.filters, pw.output.shape[1]
+        fc = full.get_layer(f"conv_full_{i}")
+        assert fc.output.shape == pw.output.shape
+        assert layer_macs(fc) == 3 * 3 * m * n * df * df
+    # Paper: 4866M vs 569M multiply-adds (8.55x). On 32x32 the stem and the classifier stay,
+    # as in the paper: 8.57x for the whole net, 8.719x for the 13 blocks (as at 224).
+    assert round(CIFAR_FULL[2] / CIFAR[2], 2) == 8.57 and 8 < CIFAR_FULL[2] / CIFAR[2] < 9
+    fixed = sum(layer_macs(sep.get_layer(n)) for n in ("conv1", "conv_preds"))
+    assert fixed == 32 * 32 * 27 * 32 + 1024 * 10 == 894_976
+    assert round((CIFAR_FULL[2] - fixed) / (CIFAR[2] - fixed), 3) == 8.719
+    assert infer(mobilenet_cifar(alpha=0.25, conv="full"),
+                 np.zeros((2, 32, 32, 3), "float32")).shape == (2, 10)
+
+
+def test_full_conv_variant_at_224_is_the_papers_table_4():
+    full = quickly(mobilenet, conv="full")
+    trainable, _, macs = _counts(full)
+    assert (trainable, macs) == (29_294_088, 4_867_293_184)
+    _, paper_macs, paper_params = PAPER_FULL_CONV  # 4866M, 29.3M
+    assert abs(macs / 1e6 - paper_macs) < 2 and round(trainable / 1e6, 1) == paper_params
+
+
+def test_shallow_variant_table_5():
+    """shallow=True: without the five stride-1 512-filter blocks (Table 5)."""
+    assert SHALLOW_BLOCKS == (7, 8, 9, 10, 11)
+    assert [SEPARABLE_LAYERS[i - 1] for i in SHALLOW_BLOCKS] == [(512, 1)] * 5
+    shallow = quickly(mobilenet_cifar, shallow=True)
+    assert _counts(shallow) == CIFAR_SHALLOW
+    names = [la.name for la in shallow.layers]
+    assert [n for n in names if n.startswith("conv_dw_") and n[8:].isdigit()] == [
+        f"conv_dw_{i}" for i in (1, 2, 3, 4, 5, 6, 12, 13)]  # the others keep their indices
+    assert shallow.get_layer("conv_pad_12").input is shallow.get_layer("conv_pw_6_relu").output
+    # By hand, one removed block on the 4x4x512 maps: depthwise 3 * 3 * 512 = 4,608 and
+    # pointwise 512 * 512 = 262,144 weights, two BNs with 2 * 512 trainable each:
+    # 268,800 trainable; (4,608 + 262,144) * 16 = 4,268,032 MACs.
+    per_block = 3 * 3 * 512 + 512 * 512 + 2 * 2 * 512
+    assert per_block == 268_800
+    assert CIFAR[0] - CIFAR_SHALLOW[0] == 5 * per_block == 1_344_000
+    assert CIFAR[2] - CIFAR_SHALLOW[2] == 5 * 16 * (4_608 + 262_144) == 21_340_160
+    # Table 5 compares it with the 0.75 MobileNet: more parameters, fewer multiply-adds
+    # (paper: 2.9M / 307M vs 2.6M / 325M), and so here.
+    narrow = quickly(mobilenet_cifar, alpha=0.75)
+    assert _counts(narrow) == CIFAR_075
+    assert CIFAR_SHALLOW[0] > CIFAR_075[0] and CIFAR_SHALLOW[2] < CIFAR_075[2]
+    both = quickly(mobilenet_cifar, shallow=True, conv="full")
+    assert "conv_full_7" not in [la.name for la in both.layers]
+    assert both.get_layer("conv_full_12").input.shape[1:] == (5, 5, 512)  # padded 4x4
+    assert infer(mobilenet_cifar(alpha=0.25, shallow=True),
+                 np.zeros((2, 32, 32, 3), "float32")).shape == (2, 10)
+
+
+def test_shallow_variant_at_224_is_the_papers_table_5():
+    trainable, _, macs = _counts(quickly(mobilenet, shallow=True))
+    assert (trainable, macs) == (2_887_976, 307_323_392)
+    _, paper_macs, paper_params = PAPER_SHALLOW  # 307M, 2.9M
+    assert round(macs / 1e6) == paper_macs and round(trainable / 1e6, 1) == paper_params
+    assert PAPER_SHALLOW_BASELINE == (68.4, 325, 2.6)
+    base_trainable, _, base_macs = WIDTHS[0.75]
+    assert trainable > base_trainable and macs < base_macs
+
+
+def test_default_options_are_todays_nets():
+    for kwargs in ({}, {"conv": "separable", "shallow": False}):
+        assert _counts(quickly(mobilenet_cifar, **kwargs)) == CIFAR
+    assert _counts(quickly(mobilenet, conv="separable", shallow=False)) == WIDTHS[1.0]
 
 
 @pytest.mark.parametrize("alpha,size", [(1.0, 128), (0.5, 96)])
@@ -234,6 +339,14 @@ def test_weights_file_round_trip(tmp_path):
     (mobilenet, {"weights": "imagenet", "activation": "relu"}, "activation", "'relu6'"),
     (mobilenet, {"weights": "imagenet", "stem_stride": 1}, "stem_stride", "=2"),
     (mobilenet, {"weights": "imagenet", "resolution": 160}, "resolution", "=None"),
+    (mobilenet, {"weights": "imagenet", "conv": "full"}, "conv", "='separable'"),
+    (mobilenet, {"weights": "imagenet", "shallow": True}, "shallow", "=False"),
+    (mobilenet_cifar, {"conv": "standard"}, "conv", "['separable', 'full']"),
+    (mobilenet_cifar, {"conv": None}, "conv", "['separable', 'full']"),
+    (mobilenet_cifar, {"conv": "full", "depth_multiplier": 2}, "depth_multiplier",
+     "conv='full'"),
+    (mobilenet_cifar, {"shallow": 1}, "shallow", "True or False"),
+    (mobilenet_cifar, {"shallow": "yes"}, "shallow", "True or False"),
     (mobilenet, {"weights": "imagenet", "input_shape": (200, 200, 3), "include_top": False},
      "input_shape", "[128, 160, 192, 224]"),
     (mobilenet, {"weights": "imagenet", "input_shape": (160, 128, 3)}, "input_shape",
@@ -246,7 +359,7 @@ def test_validation(builder, kwargs, arg, hint, monkeypatch):
     monkeypatch.setattr(keras.applications, "MobileNet", no_download)
     with pytest.raises(ValueError, match=f"Received: {arg}=") as info:
         builder(**kwargs)
-    assert hint in str(info.value)
+    assert hint in str(info.value) and "\n" not in str(info.value)
 
 
 def test_cifar_net_uses_fast_bn_statistics():

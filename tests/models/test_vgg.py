@@ -1,6 +1,7 @@
 """VGG builders, pre-initialisation, augmentation and test-time evaluation."""
 
 import gc
+import inspect
 
 import keras
 import numpy as np
@@ -9,7 +10,7 @@ import tensorflow as tf
 
 import cnn_keras
 from cnn_keras import augment, evaluation
-from cnn_keras.analysis import count_macs, count_params
+from cnn_keras.analysis import count_macs, count_params, receptive_field
 from cnn_keras.layers import LocalResponseNormalization
 from cnn_keras.models import vgg as vgg_module
 from cnn_keras.models.vgg import preinitialize, vgg, vgg_cifar
@@ -298,6 +299,11 @@ BAD_ARGS = [
     ("vgg11", {"include_top": 1}, "include_top"),
     ("vgg_cifar", {"config": "F"}, "config"),
     ("vgg_cifar", {"config": "D", "dropout": 2}, "dropout"),
+    ("vgg_cifar", {"width": 0}, "width"),
+    ("vgg_cifar", {"width": -1}, "width"),
+    ("vgg_cifar", {"width": "a"}, "width"),
+    ("vgg_cifar", {"width": True}, "width"),
+    ("vgg_cifar", {"width": float("nan")}, "width"),
 ]
 
 
@@ -308,8 +314,120 @@ def test_bad_arguments_are_clear_value_errors(name, kwargs, arg):
 
 
 def test_bad_config_lists_the_configs():
-    with pytest.raises(ValueError, match=r"\['A', 'A-LRN', 'B', 'C', 'D', 'E'\]"):
+    with pytest.raises(ValueError, match=r"\['A', 'A-LRN', 'B', 'C', 'D', 'E', 'B-5x5'\]"):
         vgg(config="a")
+
+
+# --- width and B-5x5 (Sec. 4.1) --------------------------------------------------------------
+def _conv(k, c_in, c_out):
+    return k * k * c_in * c_out + c_out  # a k x k conv with biases
+
+
+def _dense(n_in, n_out):
+    return n_in * n_out + n_out
+
+
+def _convs(model):
+    return [la for la in model.layers if isinstance(la, keras.layers.Conv2D)]
+
+
+# vgg_cifar without BN at 32x32: after five pools fc1 sees a 1x1xC map; fc1 512, predictions 10.
+WIDTH_COUNTS = [
+    # B at width 0.25: 16, 16 | 32, 32 | 64, 64 | 128, 128 | 128, 128 (3x3 convs)
+    ({"config": "B", "width": 0.25},
+     _conv(3, 3, 16) + _conv(3, 16, 16) + _conv(3, 16, 32) + _conv(3, 32, 32)
+     + _conv(3, 32, 64) + _conv(3, 64, 64) + _conv(3, 64, 128) + _conv(3, 128, 128)
+     + 2 * _conv(3, 128, 128) + _dense(128, 512) + _dense(512, 10),
+     659_866),
+    # B-5x5 at width 0.25: one 5x5 conv per block, 16 | 32 | 64 | 128 | 128
+    ({"config": "B-5x5", "width": 0.25},
+     _conv(5, 3, 16) + _conv(5, 16, 32) + _conv(5, 32, 64) + _conv(5, 64, 128)
+     + _conv(5, 128, 128) + _dense(128, 512) + _dense(512, 10),
+     751_146),
+    # D at width 0.5: 32, 32 | 64, 64 | 128 x 3 | 256 x 3 | 256 x 3 (3x3 convs)
+    ({"config": "D", "width": 0.5},
+     _conv(3, 3, 32) + _conv(3, 32, 32) + _conv(3, 32, 64) + _conv(3, 64, 64)
+     + _conv(3, 64, 128) + 2 * _conv(3, 128, 128) + _conv(3, 128, 256) + 2 * _conv(3, 256, 256)
+     + 3 * _conv(3, 256, 256) + _dense(256, 512) + _dense(512, 10),
+     3_816_874),
+]
+
+
+@pytest.mark.parametrize("kwargs,by_hand,pinned", WIDTH_COUNTS)
+def test_width_scales_the_convs_only(kwargs, by_hand, pinned):
+    assert by_hand == pinned
+    m = quickly(vgg_cifar, batch_norm=False, **kwargs)
+    assert count_params(m) == {"trainable": pinned, "non_trainable": 0, "total": pinned}
+    assert m.get_layer("fc1").units == 512  # fc_units is not scaled
+    widths = [la.filters for la in _convs(m)]
+    table1 = [vgg_module.parse_layer(spec)[2] for block in vgg_module.CONFIGS[kwargs["config"]]
+              for spec in block]
+    assert widths == [round(f * kwargs["width"]) for f in table1]
+    _free(m)
+
+
+def test_width_default_and_rounding():
+    assert count_params(quickly(vgg_cifar, width=1))["trainable"] == VGG_CIFAR_TRAINABLE
+    assert "width=1.0" in str(inspect.signature(vgg_cifar))
+    # nearest integer, halves up (not to even), at least 1
+    assert [vgg_module.scaled_filters(f, w) for f, w in
+            [(64, 0.1), (128, 0.1), (5, 0.5), (7, 0.5), (64, 1e-3), (64, 1.5)]] == [
+                6, 13, 3, 4, 1, 96]
+    m = quickly(vgg_cifar, config="A", width=1e-3, batch_norm=False)
+    assert {la.filters for la in _convs(m)} == {1}
+    # the ImageNet builders are unchanged: no `width`
+    for name, _ in vgg_module.VARIANTS:
+        assert "width" not in inspect.signature(getattr(cnn_keras, name)).parameters
+    with pytest.raises(TypeError, match="width"):
+        cnn_keras.vgg16(width=0.5)
+    _free(m)
+
+
+def test_bad_width_is_a_one_line_value_error():
+    for bad in (0, -1, "a", True, float("nan")):
+        with pytest.raises(ValueError) as err:
+            vgg_cifar(width=bad)
+        assert str(err.value) == f"`width` must be a finite number > 0. Received: width={bad!r}"
+
+
+def test_b_5x5_is_b_with_each_pair_of_3x3_convs_made_one_5x5():
+    # the configuration, as Sec. 4.1 derives it from B
+    for block_b, block_5 in zip(vgg_module.CONFIGS["B"], vgg_module.CONFIGS["B-5x5"], strict=True):
+        (_, k, n), (_, k2, n2) = map(vgg_module.parse_layer, block_b)
+        assert (k, k2) == (3, 3) and n == n2
+        assert block_5 == (f"conv5-{n}",)
+    b = quickly(vgg_cifar, config="B", batch_norm=False, width=0.25)
+    b5 = quickly(vgg_cifar, config="B-5x5", batch_norm=False, width=0.25)
+    # the same receptive field after every block (Sec. 2.3), with half the convs
+    for block in range(1, 6):
+        pool = f"block{block}_pool"
+        assert receptive_field(b5, pool) == receptive_field(b, pool)
+    assert receptive_field(b5) == receptive_field(b) == 156
+    assert len(_convs(b)) == 10 and len(_convs(b5)) == 5
+    assert all(la.kernel_size == (5, 5) for la in _convs(b5))
+    assert len(_weighted_names(b5)) == 7 < len(_weighted_names(b)) == 12
+    assert len(b5.layers) < len(b.layers)
+    assert vgg_module.layer_names("B-5x5") == [
+        n for i in range(1, 6) for n in (f"block{i}_conv1", f"block{i}_pool")]
+    _free(b, b5)
+
+
+def test_b_5x5_has_no_paper_row_and_no_variant():
+    table1 = set(vgg_module.CONFIGS) - {"B-5x5"}
+    assert set(vgg_module.PAPER_PARAMS_M) == set(vgg_module.PAPER_SINGLE_SCALE_ERRORS) == table1
+    assert {config for _, config in vgg_module.VARIANTS} == table1
+    assert "vgg_b_5x5" not in cnn_keras.list_models()
+    # the generic builder names it itself; preinitialize refuses it (5x5, not A's 3x3 convs)
+    m = vgg(config="B-5x5", include_top=False, input_shape=(32, 32, 3))
+    assert m.name == "vgg_b_5x5" and m.output_shape == (None, 1, 1, 512)
+    assert vgg(config="B-5x5", include_top=False, input_shape=(32, 32, 3),
+               batch_norm=True).name == "vgg_b_5x5_bn"
+    small = {"fc_units": (8,), "batch_norm": False, "width": 0.25}
+    with pytest.raises(ValueError, match=r"'block1_conv1'.*3x3 convs.*Received: block1_conv1="):
+        preinitialize(vgg_cifar(config="B-5x5", **small), vgg_cifar(config="A", **small))
+    # at the same width, the Table 1 nets still take A's layers
+    assert len(preinitialize(vgg_cifar(config="D", **small), vgg_cifar(config="A", **small))) == 6
+    _free(m)
 
 
 # --- pre-initialisation (Sec. 3.1) ---------------------------------------------------------
