@@ -38,7 +38,28 @@ def _info(name: str) -> dict:
         return {}
 
 
-def _error_curves(ax, histories: dict, title: str):
+CHANCE_ERROR = 90.0  # 10 classes
+
+
+def _error_axis(ax, ylim=None, top: float = 100.0):
+    """Errors from 0 (no zoom that makes noise look like an effect), chance drawn where the
+    range reaches it; `ylim` (low, high) sets the range instead (e.g. the paper's 0-20 %)."""
+    if ylim is not None:
+        ax.set_ylim(*ylim)
+        return
+    ax.set_ylim(0, min(100, top + 5))
+    if top > 60:
+        ax.axhline(CHANCE_ERROR, color="gray", linestyle=":", linewidth=1)
+        ax.annotate("chance (10 classes)", (0.01, CHANCE_ERROR), xycoords=("axes fraction",
+                    "data"), fontsize=7, color="gray", va="bottom")
+
+
+def _top(histories: dict) -> float:
+    return max((100 * (1 - r[k]) for rows in histories.values() for r in rows
+                for k in ("accuracy", "val_accuracy")), default=100.0)
+
+
+def _error_curves(ax, histories: dict, title: str, ylim=None, top=None):
     for name, rows in histories.items():
         color = _COLORS.get(_info(name).get("depth"))
         epochs = [r["epoch"] for r in rows]
@@ -49,18 +70,24 @@ def _error_curves(ax, histories: dict, title: str):
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel("error (%)")
+    _error_axis(ax, ylim, _top(histories) if top is None else top)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
 
 
-def degradation_figure(histories: dict, path=None, *, caption: str = ""):
+PAPER_FIG6_YLIM = (0, 20)  # He et al. 2015, Fig. 6: error (%) from 0 to 20
+
+
+def degradation_figure(histories: dict, path=None, *, caption: str = "", ylim=None):
     """The ResNet paper's Fig. 6: left plain nets, right ResNets; training error dashed, test
-    error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows."""
+    error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows.
+    `ylim`: None for the full range from 0, or e.g. `PAPER_FIG6_YLIM` (the paper's axes)."""
     plain = {k: v for k, v in histories.items() if _info(k).get("residual") is False}
     res = {k: v for k, v in histories.items() if k not in plain}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
-    _error_curves(axes[0], plain, "plain networks")
-    _error_curves(axes[1], res, "ResNets (option A shortcuts)")
+    top = _top(histories)
+    _error_curves(axes[0], plain, "plain networks", ylim, top)
+    _error_curves(axes[1], res, "ResNets (option A shortcuts)", ylim, top)
     axes[1].set_ylabel("")
     _caption(fig, caption, 9)
     return _finish(fig, path)
@@ -81,9 +108,11 @@ def training_curves(histories: dict, path=None, *, caption: str = ""):
     return _finish(fig, path)
 
 
-def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str = ""):
+def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str = "",
+                    threshold: float | None = None):
     """Variants of one net side by side: training error (left) and test error (right) per epoch.
-    `histories` maps a variant's label to its history rows."""
+    `histories` maps a variant's label to its history rows; `threshold` (a training error, %)
+    is drawn where the study counts the epochs to reach it (AlexNet's Fig. 1: 25 %)."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for i, (label, rows) in enumerate(histories.items()):
         color = f"C{i}"
@@ -94,7 +123,12 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
     for ax, what in zip(axes, ("training error", "test error")):
         ax.set_title(f"{title}\n{what}" if title and ax is axes[0] else what, fontsize=10)
         ax.set_xlabel("epoch")
+        _error_axis(ax, top=_top(histories))
         ax.grid(alpha=0.3)
+    if threshold is not None:
+        axes[0].axhline(threshold, color="black", linestyle="--", linewidth=1)
+        axes[0].annotate(f"{threshold:g} % threshold", (0.99, threshold), ha="right",
+                         va="bottom", xycoords=("axes fraction", "data"), fontsize=7)
     axes[0].set_ylabel("error (%)")
     axes[1].legend(fontsize=8)
     _caption(fig, caption, 8, y=0.995)
@@ -102,10 +136,13 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
 
 
 def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: str = "",
-                    error_key: str = "best_test_error"):
+                    error_key: str = "final_test_error"):
     """Test error against multiply-adds (left) and parameters (right), one labelled point per
     net: the accuracy/cost trade-off of MobileNet's Tables 6-7 and EfficientNet's Fig. 1. Each
-    row needs 'label', 'macs', 'trainable_params' and `error_key`."""
+    row needs 'label', 'macs', 'trainable_params' and `error_key` (the final epoch's error:
+    the best epoch would select on the test set); rows of one 'series' (e.g. the width
+    multiplier's nets; "alpha+rho" for a row of two) are joined by a line, in the rows'
+    order."""
     from matplotlib.ticker import FuncFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
@@ -115,6 +152,16 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
                     label=r["label"])
             ax.annotate(r["label"], (r[key] / 1e6, r[error_key]), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
+    def series(r):
+        return (r.get("series") or "").split("+")
+
+    for name in dict.fromkeys(n for r in rows for n in series(r) if n):
+        members = [r for r in rows if name in series(r)]
+        for ax, key in zip(axes, ("macs", "trainable_params")):
+            ax.plot([r[key] / 1e6 for r in members], [r[error_key] for r in members], "-",
+                    color="gray", linewidth=1, zorder=0)
+            ax.annotate(name, (members[-1][key] / 1e6, members[-1][error_key]), fontsize=8,
+                        xytext=(4, -10), textcoords="offset points", color="gray")
     for ax, key, what in zip(axes, ("macs", "trainable_params"),
                              ("multiply-adds per image (millions)",
                               "trainable parameters (millions)")):

@@ -106,8 +106,8 @@ def test_tradeoff_and_heatmap_figures(tmp_path):
 
     from cnn_keras import plots
 
-    rows = [{"label": "a", "macs": 4e7, "trainable_params": 2.7e5, "best_test_error": 10.0},
-            {"label": "b", "macs": 1e8, "trainable_params": 2.6e5, "best_test_error": 9.0}]
+    rows = [{"label": "a", "macs": 4e7, "trainable_params": 2.7e5, "final_test_error": 10.0},
+            {"label": "b", "macs": 1e8, "trainable_params": 2.6e5, "final_test_error": 9.0}]
     fig = plots.tradeoff_figure(rows, tmp_path / "t.png", title="t", caption="c")
     assert (tmp_path / "t.png").stat().st_size > 1000 and len(fig.axes) == 2
     m = np.tril(np.ones((3, 3)))

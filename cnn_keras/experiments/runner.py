@@ -20,8 +20,8 @@ from cnn_keras.checks import check_choice
 from cnn_keras.experiments.studies import MODES, Study, get
 from cnn_keras.registry import model_info
 
-SUMMARY_FIELDS = ("variant", "label", "model", "trainable_params", "macs", "epochs",
-                  "final_train_error", "final_test_error", "best_test_error",
+SUMMARY_FIELDS = ("variant", "label", "model", "series", "trainable_params", "macs", "epochs",
+                  "final_train_error", "final_test_error",
                   "epochs_to_threshold", "train_seconds")
 
 
@@ -123,7 +123,7 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
     rec = recipes[chosen[0].key]
     caption = _caption(data.describe(), rows, rec, mode, seed, engine, hw)
-    _figures(study, shown, histories, rows, out_dir, caption)
+    _figures(study, shown, histories, rows, out_dir, caption, study.threshold[mode])
     meta.update({"experiment": _kind(study), "mode": mode, "seed": seed,
                  "dataset": data.describe(), "recipe": rec.to_dict(),
                  "dtype_policy": engine.dtype_policy, "training_hardware": hw,
@@ -170,14 +170,19 @@ def _caption(ds: dict, rows, rec, mode, seed, engine, hw) -> str:
             f"mode={mode}, seed={seed}{precision}; {hw['device']}, {hw['cpu']}")
 
 
-def _figures(study, shown, histories, rows, out_dir, caption) -> None:
+def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None:
     if study.figure == "degradation":
-        fig = plots.degradation_figure({v.model: histories[v.key] for v in shown},
-                                       out_dir / "degradation.png", caption=caption)
+        curves = {v.model: histories[v.key] for v in shown}
+        # the full range from 0, and the paper's 0-20 % axes (where the finished nets are)
+        for name, ylim in (("degradation.png", None),
+                           ("degradation-paper-axes.png", plots.PAPER_FIG6_YLIM)):
+            plots.plt.close(plots.degradation_figure(curves, out_dir / name, caption=caption,
+                                                     ylim=ylim))
     else:
         fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
-                                    out_dir / "ablation.png", title=study.title, caption=caption)
-    plots.plt.close(fig)
+                                    out_dir / "ablation.png", title=study.title, caption=caption,
+                                    threshold=threshold)
+        plots.plt.close(fig)
     if study.tradeoff:
         fig = plots.tradeoff_figure(rows, out_dir / "tradeoff.png", caption=caption,
                                     title=f"{study.title}: accuracy vs cost")
@@ -185,21 +190,20 @@ def _figures(study, shown, histories, rows, out_dir, caption) -> None:
 
 
 def summary(study: Study, mode: str, out_dir: Path, keys, histories) -> list[dict]:
-    """One row per variant (final and best errors, epochs to the threshold, cost), also
-    written to out_dir/summary.csv."""
+    """One row per variant (final-epoch errors, epochs to the threshold, cost), also written
+    to out_dir/summary.csv."""
     rows = []
     for key in keys:
         v, history = study.variant(key), histories[key]
         info = training.RunFolder(out_dir / key).info()
         last = history[-1]
         rows.append({
-            "variant": key, "label": v.label, "model": v.model,
+            "variant": key, "label": v.label, "model": v.model, "series": v.series,
             "trainable_params": info.get("params", {}).get("trainable"),
             "macs": info.get("macs"),
             "epochs": len(history),
             "final_train_error": round(100 * (1 - last["accuracy"]), 2),
             "final_test_error": round(100 * (1 - last["val_accuracy"]), 2),
-            "best_test_error": round(100 * (1 - max(r["val_accuracy"] for r in history)), 2),
             "epochs_to_threshold": epochs_to_error(history, study.threshold[mode]),
             "train_seconds": round(sum(r["seconds"] for r in history), 1),
         })

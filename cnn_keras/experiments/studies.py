@@ -50,6 +50,7 @@ class Variant:
     model: str
     kwargs: dict = dataclasses.field(default_factory=dict)
     init_from: str | None = None  # the key of a variant whose trained net initialises this one
+    series: str | None = None  # joined in the trade-off figure ("alpha"; "alpha+rho": both)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,16 +186,20 @@ ABLATIONS = {
         name="mobilenet",
         title="MobileNet on CIFAR-10: width multiplier alpha and resolution multiplier rho",
         variants=(
-            Variant("a1.0", "alpha=1.0, 32 px", "mobilenet_cifar", {"alpha": 1.0}),
-            Variant("a0.75", "alpha=0.75, 32 px", "mobilenet_cifar", {"alpha": 0.75}),
-            Variant("a0.5", "alpha=0.5, 32 px", "mobilenet_cifar", {"alpha": 0.5}),
-            Variant("a0.25", "alpha=0.25, 32 px", "mobilenet_cifar", {"alpha": 0.25}),
+            Variant("a1.0", "alpha=1.0, 32 px", "mobilenet_cifar",
+                    {"alpha": 1.0}, series="alpha+rho"),
+            Variant("a0.75", "alpha=0.75, 32 px", "mobilenet_cifar",
+                    {"alpha": 0.75}, series="alpha"),
+            Variant("a0.5", "alpha=0.5, 32 px", "mobilenet_cifar",
+                    {"alpha": 0.5}, series="alpha"),
+            Variant("a0.25", "alpha=0.25, 32 px", "mobilenet_cifar",
+                    {"alpha": 0.25}, series="alpha"),
             Variant("r28", "alpha=1.0, 28 px (rho=0.875)", "mobilenet_cifar",
-                    {"alpha": 1.0, "resolution": 28}),
+                    {"alpha": 1.0, "resolution": 28}, series="rho"),
             Variant("r24", "alpha=1.0, 24 px (rho=0.75)", "mobilenet_cifar",
-                    {"alpha": 1.0, "resolution": 24}),
+                    {"alpha": 1.0, "resolution": 24}, series="rho"),
             Variant("r20", "alpha=1.0, 20 px (rho=0.625)", "mobilenet_cifar",
-                    {"alpha": 1.0, "resolution": 20}),
+                    {"alpha": 1.0, "resolution": 20}, series="rho"),
         ),
         lr=0.1, weight_decay=5e-5,
         epochs={"quick": 1, "demo": 6, "full": 60},
