@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from cnn_keras.cli.parser import PROG, _parser
 from cnn_keras.cli.validate import _experiment_out, _train_batch_size, _train_epochs, validate
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
         validate(args)
         return {"list": _list, "summary": _summary, "train": _train,
                 "degradation": _degradation, "ablation": _ablation,
-                "bench": _bench}[args.command](args)
+                "bench": _bench, "claims": _claims}[args.command](args)
     except (ValueError, OSError) as exc:  # OSError: data not found, an unwritable --out, ...
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -150,6 +151,21 @@ def _ablation(args) -> int:
     ablation.run(args.name, args.mode, args.out, data_dir=args.data_dir, seed=args.seed,
                  epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
                  verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _claims(args) -> int:
+    from cnn_keras import claims
+
+    if args.notebook:
+        print(claims.table(claims.evaluate(args.results, notebook=args.notebook)))
+        return 0
+    rows = claims.evaluate(args.results)
+    out = Path(args.out) if args.out else Path(args.results) / "CLAIMS.md"
+    out.write_text(claims.render(rows))
+    for nb, paper in claims.PAPERS.items():
+        print(f"{nb} {paper}: {claims.summary_line([r for r in rows if r['notebook'] == nb])}")
+    print(f"Scoreboard: {out}")
     return 0
 
 

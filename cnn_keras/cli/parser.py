@@ -67,6 +67,14 @@ def _data_dir(text):
     return text
 
 
+def _results_dir(text):
+    """`type=` of --results: an existing folder (of recorded runs)."""
+    if not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(
+            f"must be an existing folder of recorded runs (e.g. results). Received: {text!r}")
+    return text
+
+
 def _image_folder(text):
     """`type=` of --image-folder: an existing folder with a train/ folder."""
     root = Path(text).expanduser()
@@ -258,6 +266,17 @@ def _parser() -> argparse.ArgumentParser:
                    "process with KERAS_BACKEND set")
     _add_dtype_policy(s)
     s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+
+    s = sub.add_parser(
+        "claims", help="the papers' claims and their verdicts: write results/CLAIMS.md",
+        description="Evaluate every claim of the notebooks against the recorded runs (measured "
+        "gaps against the seed-to-seed spread; counting claims from the built nets) and write "
+        "the scoreboard. Prints one summary line per paper.")
+    s.add_argument("--results", type=_results_dir, default="results",
+                   help="the folder of recorded runs (results)")
+    s.add_argument("--out", help="where to write the scoreboard (RESULTS/CLAIMS.md)")
+    s.add_argument("--notebook", choices=("01", "02", "03", "04", "05", "06", "07"),
+                   help="print only this notebook's claims as a table (writes nothing)")
     return p
 
 

@@ -160,6 +160,11 @@ def _check_bench_backend(args) -> None:
                     "--backend", args.backend)
 
 
+def _check_claims_out(args) -> None:
+    if args.out is not None and Path(args.out).expanduser().is_dir():
+        _reject("The scoreboard must be a file path, not a folder.", "--out", args.out)
+
+
 _CHECKS = {
     "list": (),
     "summary": (),
@@ -168,6 +173,7 @@ _CHECKS = {
     "degradation": (_check_experiment_warmup, _check_experiment_selection, _check_experiment_out),
     "ablation": (_check_experiment_selection, _check_experiment_out),
     "bench": (_check_bench_backend,),
+    "claims": (_check_claims_out,),
 }
 
 

@@ -1,0 +1,11 @@
+"""The papers' claims and their verdicts from the recorded runs: the scoreboard
+``results/CLAIMS.md`` (`cnn-keras claims`) and each notebook's "Results vs the paper" table.
+
+    from cnn_keras import claims
+    rows = claims.evaluate("results", notebook="04")
+"""
+
+from cnn_keras.claims.board import evaluate, render, summary_line, table, write
+from cnn_keras.claims.catalog import CLAIMS, PAPERS, Claim
+
+__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "render", "summary_line", "table", "write"]

@@ -1,0 +1,253 @@
+"""Every claim the notebooks decide, as data: the notes' points first, then the papers' own
+headline results. Each rests on one piece of evidence (`kinds`): a recorded comparison under
+``results/``, a count computed from the built nets, or a reason our scale cannot resolve it.
+
+The records named here are written by the study runner (`cnn-keras ablation` /
+`cnn-keras degradation`) and copied to ``results/`` without their checkpoints; ``plan`` says what
+to run where a record does not exist yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cnn_keras.claims import counts
+from cnn_keras.claims.kinds import Compare, Count, Unmeasurable
+
+TRAIN, TEST, EPOCHS = "final_train_error", "final_test_error", "epochs_to_threshold"
+_FULL = "all 50k CIFAR-10 images"
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    id: str
+    notebook: str  # "01" ... "07"
+    paper: str
+    where: str  # the paper's section, figure or table
+    text: str  # the claim in one line
+    paper_number: str
+    evidence: Compare | Count | Unmeasurable
+
+
+PAPERS = {
+    "01": "AlexNet (Krizhevsky et al. 2012)",
+    "02": "VGG (Simonyan & Zisserman 2014)",
+    "03": "GoogLeNet (Szegedy et al. 2014)",
+    "04": "ResNet (He et al. 2015)",
+    "05": "DenseNet (Huang et al. 2017)",
+    "06": "MobileNet (Howard et al. 2017)",
+    "07": "EfficientNet (Tan & Le 2019)",
+}
+
+# The degradation study on 2 CPU cores: the four nets on all 50k images, the paper's recipe
+# scaled to 10 epochs (one-epoch warm-up, lr /10 at 50 % and 75 %); seed 1 of the 20-layer nets
+# measures the seed-to-seed spread.
+_FIG6 = "degradation-cpu-10ep"
+
+CLAIMS = (
+    # --- 01 AlexNet -------------------------------------------------------------------------------
+    Claim("alexnet.relu", "01", PAPERS["01"], "Sec. 3.1, Fig. 1",
+          "A four-layer CNN with ReLUs reaches 25 % training error much faster than with tanh "
+          "(each net at its own best learning rate)",
+          "6x fewer epochs",
+          Compare("alexnet-fig1-cpu", EPOCHS, ("relu_lr0.01", "relu_lr0.03", "relu_lr0.003"),
+                  ("tanh_lr0.01", "tanh_lr0.03", "tanh_lr0.003"),
+                  plan=f"not yet run: the Fig. 1 net, ReLU vs tanh, lr in {{0.003, 0.01, 0.03}} "
+                       f"each, {_FULL}, no regularisation, epochs to 25 % training error")),
+    Claim("alexnet.lrn", "01", PAPERS["01"], "Sec. 3.3",
+          "Local response normalisation lowers the test error of a four-layer CNN on CIFAR-10",
+          "13 % -> 11 % test error",
+          Compare("alexnet-lrn-cpu", TEST, "lrn", "no_lrn",
+                  plan=f"not yet run: the Fig. 1 net with and without LRN, {_FULL}, "
+                       "augmentation and weight decay, 3 seeds")),
+    Claim("alexnet.dropout", "01", PAPERS["01"], "Sec. 4.2",
+          "Without dropout the net overfits substantially; dropout lowers the test error",
+          "no number (\"substantial overfitting\")",
+          Compare("alexnet-dropout-cpu", TEST, "dropout", "no_dropout",
+                  plan=f"not yet run: alexnet_cifar with dropout 0.5 vs 0, {_FULL}, "
+                       "train/test gap and test error, 3 seeds")),
+    Claim("alexnet.weight_decay", "01", PAPERS["01"], "Sec. 5",
+          "Weight decay is not merely a regulariser: it lowers the training error",
+          "no number (\"important for the model to learn\")",
+          Compare("alexnet-wd-cpu", TRAIN, "wd", "no_wd",
+                  plan=f"not yet run: alexnet_cifar with weight decay 5e-4 vs 0, {_FULL}, "
+                       "3 seeds")),
+    Claim("alexnet.overlap", "01", PAPERS["01"], "Sec. 3.4",
+          "Overlapping 3x3/2 pooling lowers the error against 2x2/2 pooling",
+          "top-1 -0.4 points (ImageNet)",
+          Compare("alexnet-pool-cpu", TEST, "overlap", "pool2",
+                  plan=f"not yet run: alexnet_cifar with 3x3/2 vs 2x2/2 pooling, {_FULL}, "
+                       "3 seeds (a 0.4-point effect needs a spread well below it)")),
+    Claim("alexnet.params", "01", PAPERS["01"], "Sec. 1",
+          "The net has 60 million parameters", "60M", Count(counts.alexnet_params)),
+    # --- 02 VGG -----------------------------------------------------------------------------------
+    Claim("vgg.depth", "02", PAPERS["02"], "Table 3",
+          "Error falls with depth: 16 layers (D) beat 11 (A)",
+          "top-1 29.6 % (A) -> 27.0 % (D)",
+          Compare("vgg-depth-cpu", TEST, "D", "A",
+                  plan=f"not yet run: vgg_cifar A vs B vs D at a quarter width, no BN, "
+                       f"He init, {_FULL}, 3 seeds")),
+    Claim("vgg.stack", "02", PAPERS["02"], "Sec. 4.1",
+          "Two stacked 3x3 convs beat one 5x5 conv in the same net (B vs B-5x5)",
+          "top-1 +7 % for the 5x5 net",
+          Compare("vgg-depth-cpu", TEST, "B", "B5",
+                  plan="not yet run: in the depth record, B vs B with each pair of 3x3 convs "
+                       "replaced by one 5x5")),
+    Claim("vgg.lrn", "02", PAPERS["02"], "Table 3",
+          "Local response normalisation does not help (A vs A-LRN)",
+          "top-1 29.6 % (A) vs 29.7 % (A-LRN)",
+          Compare("vgg-lrn-cpu", TEST, "A", "A_lrn", expect="no gain",
+                  plan=f"not yet run: vgg_cifar A vs A-LRN at a quarter width, {_FULL}, "
+                       "3 seeds")),
+    Claim("vgg.preinit", "02", PAPERS["02"], "Sec. 3.1",
+          "Pre-initialising the deep net from A is not needed with a good random init",
+          "no number (\"possible to initialise without pre-training\")",
+          Compare("vgg-preinit-cpu", TEST, "D", "D_from_A", expect="no gain",
+                  plan=f"not yet run: D without BN, He init vs pre-initialised from a "
+                       f"trained A, {_FULL}, 3 seeds")),
+    Claim("vgg.three_3x3", "02", PAPERS["02"], "Sec. 2.3",
+          "Three stacked 3x3 convs see a 7x7 field with 27C² weights instead of 49C²",
+          "27C² vs 49C²", Count(counts.vgg_three_3x3)),
+    Claim("vgg.two_3x3", "02", PAPERS["02"], "Sec. 2.3",
+          "Two stacked 3x3 convs see a 5x5 field with 18C² weights instead of 25C²",
+          "18C² vs 25C²", Count(counts.vgg_two_3x3)),
+    Claim("vgg.params", "02", PAPERS["02"], "Table 2",
+          "Configuration D (VGG-16) has 138M parameters", "138M", Count(counts.vgg16_params)),
+    # --- 03 GoogLeNet -----------------------------------------------------------------------------
+    Claim("googlenet.reductions", "03", PAPERS["03"], "Sec. 4, Fig. 2",
+          "The 1x1 reductions make the inception modules affordable",
+          "no number (\"computational blow up\" without them)",
+          Count(counts.googlenet_reductions)),
+    Claim("googlenet.reductions_accuracy", "03", PAPERS["03"], "Sec. 4",
+          "The reductions keep the accuracy of the naive modules at a fraction of the cost",
+          "no number",
+          Compare("googlenet-naive-cpu", TEST, "reduced", "naive", expect="no gain",
+                  plan=f"not yet run: reduced vs naive inception modules at equal branch "
+                       f"widths, {_FULL}, test error against multiply-adds")),
+    Claim("googlenet.aux", "03", PAPERS["03"], "Sec. 5",
+          "The auxiliary classifiers help a little",
+          "about 0.5 % (the paper's own estimate)",
+          Compare("googlenet-aux-cpu", TEST, "aux", "no_aux",
+                  plan=f"not yet run: googlenet_cifar with and without the heads, {_FULL}, "
+                       "3 seeds")),
+    Claim("googlenet.params", "03", PAPERS["03"], "Sec. 1",
+          "12x fewer parameters than AlexNet", "12x", Count(counts.googlenet_vs_alexnet)),
+    Claim("googlenet.macs", "03", PAPERS["03"], "Sec. 1",
+          "A budget of 1.5 billion multiply-adds at inference", "1.5G",
+          Count(counts.googlenet_macs)),
+    # --- 04 ResNet --------------------------------------------------------------------------------
+    Claim("resnet.plain_train", "04", PAPERS["04"], "Fig. 6 left",
+          "Degradation: plain-56 has higher training error than plain-20",
+          "curves: plain-56 above plain-20 throughout",
+          Compare(_FIG6, TRAIN, "plain20", "plain56", plan="")),
+    Claim("resnet.plain_test", "04", PAPERS["04"], "Fig. 6 left",
+          "... and higher test error", "curves: plain-56 above plain-20",
+          Compare(_FIG6, TEST, "plain20", "plain56", plan="")),
+    Claim("resnet.residual_train", "04", PAPERS["04"], "Fig. 6 right",
+          "With shortcuts the deeper net trains better: ResNet-56 below ResNet-20 in training "
+          "error", "curves: ResNet-56 below ResNet-20",
+          Compare(_FIG6, TRAIN, "resnet56", "resnet20", plan="")),
+    Claim("resnet.residual_test", "04", PAPERS["04"], "Table 6",
+          "... and in test error", "8.75 % (20) vs 6.97 % (56)",
+          Compare(_FIG6, TEST, "resnet56", "resnet20", plan="")),
+    Claim("resnet.table6", "04", PAPERS["04"], "Table 6",
+          "ResNet-20 with the paper's recipe (64k iterations) reaches 8.75 % test error",
+          "8.75 %",
+          Unmeasurable("164 epochs: about 3 hours of 2 CPU cores, longer than one session "
+                       "(runs do not carry over between machines); a GPU run when one is lent")),
+    Claim("resnet.option_a", "04", PAPERS["04"], "Sec. 4.2",
+          "Option-A shortcuts add no parameters: plain and residual twins are equal in size",
+          "0.27M / 0.85M", Count(counts.resnet_option_a)),
+    Claim("resnet.bottleneck", "04", PAPERS["04"], "Table 1",
+          "With bottleneck blocks ResNet-50 costs about what ResNet-34 does",
+          "3.6G (34) vs 3.8G (50) FLOPs", Count(counts.resnet_imagenet_flops)),
+    Claim("resnet.gradients", "04", PAPERS["04"], "Sec. 4.1",
+          "Degradation is not vanishing gradients: with BN the gradients stay healthy",
+          "no number (\"healthy norms\")", Count(counts.plain56_gradients,
+                                                  setup="computed at initialisation, not "
+                                                        "during training")),
+    # --- 05 DenseNet ------------------------------------------------------------------------------
+    Claim("densenet.efficiency", "05", PAPERS["05"], "Table 2",
+          "At equal parameters DenseNet-BC has lower error than ResNet",
+          "C10+ 4.51 % (BC-100, 0.8M) vs 6.41 % (ResNet-110, 1.7M)",
+          Compare("densenet-cpu", TEST, "k12", "resnet20",
+                  plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
+                       f"{_FULL}, 3 seeds")),
+    Claim("densenet.third", "05", PAPERS["05"], "Fig. 4 middle",
+          "DenseNet-BC matches ResNet with about a third of its parameters",
+          "a third of the parameters for the same error",
+          Compare("densenet-cpu", TEST, "k12", "resnet56", expect="no gain",
+                  plan="not yet run: in the DenseNet record, DenseNet-BC L=52 (0.27M) vs "
+                       "ResNet-56 (0.85M)")),
+    Claim("densenet.growth", "05", PAPERS["05"], "Table 2",
+          "A larger growth rate lowers the error (k=12 vs k=6)",
+          "C10+ L=100: 4.10 % (k=12) -> 3.74 % (k=24)",
+          Compare("densenet-cpu", TEST, "k12", "k6",
+                  plan="not yet run: in the DenseNet record, k=12 vs k=6")),
+    Claim("densenet.compression", "05", PAPERS["05"], "Table 2",
+          "Compression (theta = 0.5) costs no accuracy for fewer parameters",
+          "no number for theta alone (BC-100: 0.8M, 4.51 %; DenseNet-100: 7.0M, 4.10 %)",
+          Compare("densenet-cpu", TEST, "theta1", "k12", expect="no gain",
+                  plan="not yet run: in the DenseNet record, theta 0.5 vs 1.0")),
+    Claim("densenet.params", "05", PAPERS["05"], "Table 2",
+          "DenseNet-BC with L=100, k=12 has 0.8M parameters", "0.8M",
+          Count(counts.densenet_bc100_params)),
+    # --- 06 MobileNet -----------------------------------------------------------------------------
+    Claim("mobilenet.separable", "06", PAPERS["06"], "Table 4",
+          "Depthwise separable convolutions cost little accuracy against full convolutions",
+          "70.6 % vs 71.7 % top-1 (-1.1) at 569M vs 4866M mult-adds",
+          Compare("mobilenet-conv-cpu", TEST, "full", "separable",
+                  plan=f"not yet run: mobilenet_cifar with separable vs full convolutions, "
+                       f"{_FULL}, 3 seeds")),
+    Claim("mobilenet.thinner", "06", PAPERS["06"], "Table 5",
+          "At equal cost a thinner net beats a shallower one",
+          "0.75 MobileNet 68.4 % vs shallow 65.3 % (+3.1)",
+          Compare("mobilenet-conv-cpu", TEST, "a0.75", "shallow",
+                  plan="not yet run: in the same record, alpha 0.75 vs the net without the "
+                       "five 512-channel layers")),
+    Claim("mobilenet.alpha", "06", PAPERS["06"], "Table 6",
+          "Accuracy falls smoothly as the width multiplier shrinks",
+          "70.6 / 68.4 / 63.7 / 50.6 % for alpha 1 / 0.75 / 0.5 / 0.25",
+          Compare("mobilenet-cpu", TEST, "a1.0", "a0.25",
+                  plan=f"not yet run: alpha 1, 0.75, 0.5, 0.25 on {_FULL}, final epoch")),
+    Claim("mobilenet.rho", "06", PAPERS["06"], "Table 7",
+          "Accuracy falls smoothly as the resolution shrinks",
+          "70.6 / 69.1 / 67.2 / 64.4 % at 224 / 192 / 160 / 128 px",
+          Compare("mobilenet-cpu", TEST, "a1.0", "r20",
+                  plan="not yet run: in the same record, rho 1 vs 0.625")),
+    Claim("mobilenet.cost", "06", PAPERS["06"], "Sec. 3.1",
+          "A 3x3 depthwise separable layer costs 8-9x fewer multiply-adds than a full one",
+          "8-9x", Count(counts.mobilenet_separable_cost)),
+    Claim("mobilenet.full_cost", "06", PAPERS["06"], "Table 4",
+          "The same net with full 3x3 convolutions costs 4866M multiply-adds, 29.3M parameters",
+          "4866M, 29.3M", Count(counts.mobilenet_full_cost)),
+    Claim("mobilenet.shallow_cost", "06", PAPERS["06"], "Table 5",
+          "The thinner (0.75) and the shallower net cost about the same",
+          "325M / 2.6M vs 307M / 2.9M", Count(counts.mobilenet_shallow_cost)),
+    Claim("mobilenet.size", "06", PAPERS["06"], "Table 8",
+          "MobileNet 1.0-224: 569M multiply-adds, 4.2M parameters", "569M, 4.2M",
+          Count(counts.mobilenet_cost)),
+    # --- 07 EfficientNet --------------------------------------------------------------------------
+    Claim("efficientnet.compound", "07", PAPERS["07"], "Fig. 8, Table 3",
+          "Compound scaling beats scaling depth, width or resolution alone at equal cost",
+          "up to +2.5 points (Fig. 8, ImageNet)",
+          Compare("efficientnet-cpu", TEST, "compound", ("depth", "width", "resolution"),
+                  plan=f"not yet run: B0 scaled to ~3x its multiply-adds four ways, {_FULL}, "
+                       "long enough to rank, 3 seeds")),
+    Claim("efficientnet.saturate", "07", PAPERS["07"], "Fig. 3",
+          "Scaling a single dimension saturates: the gain shrinks as the scale grows",
+          "about 80 % top-1 for each dimension alone",
+          Unmeasurable("needs several scales per dimension trained to convergence (12+ runs "
+                       "of nets up to 8x B0's cost): beyond 2 CPU cores")),
+    Claim("efficientnet.stochastic_depth", "07", PAPERS["07"], "Sec. 5",
+          "Stochastic depth (drop-connect 0.2) lowers the test error",
+          "no number (part of the recipe)",
+          Compare("efficientnet-sd-cpu", TEST, "sd", "no_sd",
+                  plan=f"not yet run: B0 with drop-connect 0.2 vs 0, {_FULL}, 3 seeds")),
+    Claim("efficientnet.constraint", "07", PAPERS["07"], "Sec. 3.3, Eq. 3",
+          "alpha·beta²·gamma² ≈ 2, so each step of phi doubles the FLOPs", "≈ 2",
+          Count(counts.efficientnet_constraint)),
+    Claim("efficientnet.b0", "07", PAPERS["07"], "Table 2",
+          "EfficientNet-B0: 0.39B FLOPs and 5.3M parameters", "0.39B, 5.3M",
+          Count(counts.efficientnet_b0_cost)),
+)

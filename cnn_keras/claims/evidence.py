@@ -1,0 +1,85 @@
+"""Reading the recorded runs under ``results/`` that claims rest on (Keras-free).
+
+A *record* is a study run folder written by `experiments.runner.run` (its ``summary.csv`` and
+``run.json``), and its repeats with other seeds in sibling folders named ``<record>-seed<N>``.
+`load_record` gathers, per variant, the metric's value of every seed, with the set-up that a
+reader needs to judge the number: data size, epochs, seeds and hardware.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from pathlib import Path
+
+# summary.csv columns a claim may compare (lower is better for each)
+METRICS = ("final_train_error", "final_test_error", "epochs_to_threshold")
+
+
+@dataclasses.dataclass
+class Record:
+    name: str
+    folders: list[Path]
+    values: dict  # metric -> variant -> [value per seed]
+    seeds: list[int]
+    setup: str
+    params: dict  # variant -> trainable parameters
+    macs: dict  # variant -> multiply-adds
+
+
+def record_folders(results: Path, name: str) -> list[Path]:
+    """`results/name` and its seed repeats `results/name-seed<N>`, those that finished."""
+    candidates = [results / name, *sorted(results.glob(f"{name}-seed*"))]
+    return [f for f in candidates if (f / "run.json").is_file() and (f / "summary.csv").is_file()]
+
+
+def _number(text: str):
+    if text in ("", "None"):
+        return None
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def _rows(folder: Path) -> list[dict]:
+    with open(folder / "summary.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_record(results: Path, name: str) -> Record | None:
+    """The record `name` under `results`, or None when no run of it has finished."""
+    folders = record_folders(Path(results), name)
+    if not folders:
+        return None
+    values = {m: {} for m in METRICS}
+    params, macs, infos = {}, {}, []
+    for folder in folders:
+        infos.append(json.loads((folder / "run.json").read_text()))
+        for row in _rows(folder):
+            key = row.get("variant") or row["model"]
+            for m in METRICS:
+                v = _number(row.get(m, ""))
+                if v is not None:
+                    values[m].setdefault(key, []).append(v)
+            params[key] = _number(row.get("trainable_params", ""))
+            macs[key] = _number(row.get("macs", ""))
+    seeds = sorted({i.get("seed", 0) for i in infos})
+    return Record(name, folders, values, seeds, setup(infos), params, macs)
+
+
+def setup(infos: list[dict]) -> str:
+    """Data, epochs, seeds and hardware of a record's runs, in one line."""
+    first = infos[0]
+    ds = first.get("dataset", {})
+    epochs = sorted({r["epochs"] for i in infos for r in i.get("summary", [])})
+    hw = first.get("training_hardware", first.get("hardware", {}))
+    device = hw.get("device", "?")
+    if "CPU" in device:
+        device = f"{hw.get('cores', '?')} cores {hw.get('cpu', '?')}"
+        if hw.get("cpu_simd"):
+            device += f" ({hw['cpu_simd']})"
+    seeds = sorted({i.get("seed", 0) for i in infos})
+    precision = first.get("dtype_policy", "float32")
+    return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
+            f"{'/'.join(map(str, epochs))} epochs, {len(seeds)} seed{'s' * (len(seeds) > 1)}, "
+            f"{device}" + ("" if precision == "float32" else f", {precision}"))

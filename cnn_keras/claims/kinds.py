@@ -1,0 +1,108 @@
+"""The three kinds of evidence a claim rests on, each evaluated to one scoreboard row.
+
+* `Compare`: a measured comparison of two variants of a recorded study (`evidence.Record`):
+  the gap in a metric against the seed-to-seed spread (`verdict.comparison`).
+* `Count`: a counting claim (parameters, multiply-adds, receptive fields) decided by computing
+  it from the built nets.
+* `Unmeasurable`: a claim our scale cannot resolve, with the reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from cnn_keras.claims import verdict
+from cnn_keras.claims.evidence import Record, load_record
+
+# how each metric reads in a row
+_UNITS = {"final_train_error": ("training error", "%"),
+          "final_test_error": ("test error", "%"),
+          "epochs_to_threshold": ("epochs to the threshold", "")}
+
+
+@dataclasses.dataclass(frozen=True)
+class Compare:
+    record: str  # the record under results/ (and its -seed<N> repeats)
+    metric: str  # a column of summary.csv, lower is better (evidence.METRICS)
+    # The variants the claim says are lower (better) and higher; a tuple is a sweep, of which
+    # the best (lowest mean) counts: a learning-rate sweep per net, or the best single dimension.
+    better: str | tuple
+    worse: str | tuple
+    plan: str  # the decisive experiment: what to run to make (or repeat) the record
+    # "lower": `better` is lower than `worse`; "no gain": `worse` is *not* lower than `better`
+    # (the claim is that an idea does not help: within noise or worse counts as reproduced)
+    expect: str = "lower"
+
+    def evaluate(self, results) -> dict:
+        rec = load_record(results, self.record)
+        if rec is None:
+            return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}
+        values = rec.values[self.metric]
+        missing = [v for v in _members(self.better) + _members(self.worse) if v not in values]
+        if missing:
+            return {"ours": f"no {', '.join(missing)} in {rec.name}", "setup": rec.setup,
+                    "verdict": verdict.NOT_MEASURED}
+        (kb, b), (kw, w) = _best(values, self.better), _best(values, self.worse)
+        gap = verdict.mean(w) - verdict.mean(b)
+        spread, source = _spread(rec, self.metric, (kb, kw))
+        decided = verdict.comparison(gap, spread, min(len(b), len(w)))
+        if self.expect == "no gain":
+            decided = verdict.no_gain(decided)
+        return {"ours": self._describe(kb, b, kw, w, gap, spread, source),
+                "setup": f"{rec.setup}; `results/{rec.name}`", "verdict": decided,
+                "gap": gap, "spread": spread}
+
+    def _describe(self, kb, b, kw, w, gap, spread, source) -> str:
+        what, unit = _UNITS[self.metric]
+
+        def value(vs):
+            s = verdict.spread(vs)
+            return f"{verdict.mean(vs):.2f}{unit}" + (f" ± {s:.2f}" if s is not None else "")
+
+        spread_text = "no spread (one seed)" if spread is None else f"spread {spread:.2f}{source}"
+        return (f"{what}: {kb} {value(b)} vs {kw} {value(w)}; gap {gap:+.2f}{unit}, "
+                f"{spread_text}")
+
+
+def _members(group) -> list[str]:
+    return list(group) if isinstance(group, tuple) else [group]
+
+
+def _best(values: dict, group) -> tuple[str, list]:
+    """The member of `group` with the lowest mean, and its values."""
+    key = min(_members(group), key=lambda k: verdict.mean(values[k]))
+    return key, values[key]
+
+
+def _spread(rec: Record, metric: str, variants) -> tuple[float | None, str]:
+    """The larger seed spread of the two variants; where neither has two seeds, the largest of
+    the record's variants that have (said so)."""
+    values = rec.values[metric]
+    own = [s for s in (verdict.spread(values[v]) for v in variants) if s is not None]
+    if own:
+        return max(own), ""
+    others = {v: verdict.spread(vs) for v, vs in values.items() if verdict.spread(vs) is not None}
+    if not others:
+        return None, ""
+    worst = max(others, key=others.get)
+    return others[worst], f" (of {', '.join(sorted(others))})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Count:
+    compute: Callable[[], tuple[str, bool]]  # -> (what we counted, whether the claim holds)
+    setup: str = "computed from the built nets"
+
+    def evaluate(self, results) -> dict:
+        ours, holds = self.compute()
+        return {"ours": ours, "setup": self.setup,
+                "verdict": verdict.HOLDS if holds else verdict.DIFFERS}
+
+
+@dataclasses.dataclass(frozen=True)
+class Unmeasurable:
+    reason: str
+
+    def evaluate(self, results) -> dict:
+        return {"ours": "-", "setup": self.reason, "verdict": verdict.NOT_MEASURABLE}

@@ -1,0 +1,122 @@
+"""The claims scoreboard: the verdict rule, records read from run folders (seeds, spreads,
+sweeps), the generated results/CLAIMS.md, and `cnn-keras claims`."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from cnn_keras import claims
+from cnn_keras.claims import verdict
+from cnn_keras.claims.kinds import Compare, Count
+from cnn_keras.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --- the rule -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("gap, spread, seeds, expected", [
+    (3.0, 1.0, 2, verdict.REPRODUCED),
+    (-3.0, 1.0, 2, verdict.OPPOSITE),
+    (2.9, 1.0, 2, verdict.UNDECIDED),  # two seeds: under 3 spreads needs more seeds
+    (2.0, 1.0, 3, verdict.WEAK),
+    (0.5, 1.0, 3, verdict.NOISE),
+    (-2.0, 1.0, 3, verdict.OPPOSITE),
+    (10.0, None, 1, verdict.UNDECIDED),  # no spread: a single seed decides nothing
+    (0.1, 0.0, 2, verdict.REPRODUCED),
+])
+def test_comparison_rule(gap, spread, seeds, expected):
+    assert verdict.comparison(gap, spread, seeds) == expected
+
+
+def test_no_gain_counts_noise_and_worse_as_reproduced():
+    assert verdict.no_gain(verdict.NOISE) == verdict.REPRODUCED
+    assert verdict.no_gain(verdict.REPRODUCED) == verdict.REPRODUCED
+    assert verdict.no_gain(verdict.OPPOSITE) == verdict.OPPOSITE
+    assert verdict.no_gain(verdict.UNDECIDED) == verdict.UNDECIDED
+
+
+# --- records ------------------------------------------------------------------------------------
+def _record(folder: Path, seed: int, errors: dict) -> None:
+    """A finished study run: summary.csv with the final test errors, run.json with its set-up."""
+    folder.mkdir(parents=True)
+    with open(folder / "summary.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=("variant", "final_test_error", "epochs"))
+        w.writeheader()
+        w.writerows({"variant": k, "final_test_error": v, "epochs": 5} for k, v in errors.items())
+    (folder / "run.json").write_text(json.dumps({
+        "seed": seed, "dataset": {"num_train": 50000, "num_test": 10000},
+        "summary": [{"epochs": 5}],
+        "training_hardware": {"device": "CPU (2 cores)", "cores": 2, "cpu": "Test CPU"}}))
+
+
+def test_compare_uses_every_seed_and_the_larger_spread(tmp_path):
+    _record(tmp_path / "study", 0, {"a": 10.0, "b": 14.0})
+    _record(tmp_path / "study-seed1", 1, {"a": 11.0, "b": 15.0})
+    row = Compare("study", "final_test_error", "a", "b", plan="").evaluate(tmp_path)
+    assert row["gap"] == pytest.approx(4.0)
+    assert row["spread"] == pytest.approx(0.7071, abs=1e-4)  # stdev of (10, 11) and of (14, 15)
+    assert row["verdict"] == verdict.REPRODUCED
+    assert "50000/10000 images, 5 epochs, 2 seeds, 2 cores Test CPU" in row["setup"]
+
+
+def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
+    _record(tmp_path / "one", 0, {"a": 10.0, "b": 14.0})
+    assert Compare("one", "final_test_error", "a", "b", plan="").evaluate(tmp_path)[
+        "verdict"] == verdict.UNDECIDED
+    # c and d ran with two seeds: their spread stands for a and b's (said so)
+    _record(tmp_path / "two", 0, {"a": 10.0, "b": 14.0, "c": 12.0})
+    _record(tmp_path / "two-seed1", 1, {"c": 12.5})
+    row = Compare("two", "final_test_error", "a", "b", plan="").evaluate(tmp_path)
+    assert row["verdict"] == verdict.REPRODUCED and "(of c)" in row["ours"]
+
+
+def test_a_sweep_counts_its_best_member(tmp_path):
+    _record(tmp_path / "sweep", 0, {"x1": 9.0, "x2": 7.0, "y1": 8.0, "y2": 12.0})
+    _record(tmp_path / "sweep-seed1", 1, {"x1": 9.0, "x2": 7.2, "y1": 8.2, "y2": 12.0})
+    row = Compare("sweep", "final_test_error", ("x1", "x2"), ("y1", "y2"), plan="").evaluate(
+        tmp_path)
+    assert row["gap"] == pytest.approx(1.0)  # y1 (8.1) against x2 (7.1)
+    assert row["ours"].startswith("test error: x2 7.10%")
+
+
+def test_a_missing_record_shows_its_plan(tmp_path):
+    row = Compare("nothing", "final_test_error", "a", "b", plan="run this").evaluate(tmp_path)
+    assert row["verdict"] == verdict.NOT_MEASURED and row["setup"] == "run this"
+
+
+def test_every_claim_names_a_known_notebook_metric_and_unique_id():
+    ids = [c.id for c in claims.CLAIMS]
+    assert len(ids) == len(set(ids))
+    assert {c.notebook for c in claims.CLAIMS} == set(claims.PAPERS)
+    for c in claims.CLAIMS:
+        if isinstance(c.evidence, Compare):
+            assert c.evidence.metric in ("final_train_error", "final_test_error",
+                                         "epochs_to_threshold")
+            assert c.evidence.expect in ("lower", "no gain")
+
+
+# --- the generated scoreboard -------------------------------------------------------------------
+def test_the_committed_scoreboard_is_what_the_records_give():
+    committed = (REPO / "results" / "CLAIMS.md").read_text()
+    assert claims.render(claims.evaluate(REPO / "results")) == committed, (
+        "results/CLAIMS.md is stale: run `cnn-keras claims` and commit it")
+
+
+def test_cli_writes_the_scoreboard_and_checks_its_arguments(tmp_path, capsys, monkeypatch):
+    # the counting claims are checked by the test above; here only the command's work
+    monkeypatch.setattr(Count, "evaluate", lambda self, results: {
+        "ours": "counted", "setup": "-", "verdict": verdict.HOLDS})
+    _record(tmp_path / "degradation-cpu-10ep", 0, {"plain20": 10.0, "plain56": 20.0})
+    out = tmp_path / "board.md"
+    assert main(["claims", "--results", str(tmp_path), "--out", str(out)]) == 0
+    text = out.read_text()
+    assert text.startswith("# Claims scoreboard") and "## 04 · ResNet" in text
+    assert "Scoreboard: " in capsys.readouterr().out
+    assert main(["claims", "--results", str(tmp_path), "--out", str(tmp_path)]) == 2
+    assert "--out" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["claims", "--results", str(tmp_path / "missing")])
+    assert exc.value.code == 2
+    assert "existing folder of recorded runs" in capsys.readouterr().err
