@@ -98,10 +98,22 @@ def test_every_claim_names_a_known_notebook_metric_and_unique_id():
 
 
 # --- the generated scoreboard -------------------------------------------------------------------
-def test_the_committed_scoreboard_is_what_the_records_give():
-    committed = (REPO / "results" / "CLAIMS.md").read_text()
-    assert claims.render(claims.evaluate(REPO / "results")) == committed, (
-        "results/CLAIMS.md is stale: run `cnn-keras claims` and commit it")
+def test_the_committed_scoreboard_and_readme_summary_are_what_the_records_give():
+    rows = claims.evaluate(REPO / "results")
+    stale = "is stale: run `cnn-keras claims` and commit it"
+    assert claims.render(rows) == (REPO / "results" / "CLAIMS.md").read_text(), \
+        f"results/CLAIMS.md {stale}"
+    assert claims.readme_block(rows) in (REPO / "README.md").read_text(), \
+        f"the README's summary {stale}"
+
+
+def test_the_readme_block_is_replaced_between_its_markers_only():
+    rows = [{"notebook": "04", "verdict": verdict.REPRODUCED}]
+    text = f"intro\n{claims.board.README_BEGIN}\nold\n{claims.board.README_END}\nrest\n"
+    new = claims.with_readme_block(text, rows)
+    assert new.startswith("intro\n") and new.endswith("\nrest\n") and "old" not in new
+    assert "| 04 | ResNet (He et al. 2015) | 1 reproduced |" in new
+    assert claims.with_readme_block("no markers", rows) == "no markers"
 
 
 def test_cli_writes_the_scoreboard_and_checks_its_arguments(tmp_path, capsys, monkeypatch):

@@ -5,7 +5,16 @@
     rows = claims.evaluate("results", notebook="04")
 """
 
-from cnn_keras.claims.board import evaluate, render, summary_line, table, write
+from cnn_keras.claims.board import (
+    evaluate,
+    readme_block,
+    render,
+    summary_line,
+    table,
+    with_readme_block,
+    write,
+)
 from cnn_keras.claims.catalog import CLAIMS, PAPERS, Claim
 
-__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "render", "summary_line", "table", "write"]
+__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "readme_block", "render", "summary_line",
+           "table", "with_readme_block", "write"]

@@ -69,9 +69,36 @@ def render(rows: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def write(results="results", out=None) -> Path:
+def write(results="results", out=None, readme=None) -> Path:
     """Evaluate every claim against `results` and write the scoreboard (default
-    results/CLAIMS.md). Returns its path."""
+    results/CLAIMS.md) and, where `readme` has the markers, its summary block. Returns the
+    scoreboard's path."""
+    rows = evaluate(results)
     out = Path(out) if out is not None else Path(results) / "CLAIMS.md"
-    out.write_text(render(evaluate(results)))
+    out.write_text(render(rows))
+    if readme is not None and Path(readme).is_file():
+        Path(readme).write_text(with_readme_block(Path(readme).read_text(), rows))
     return out
+
+
+# The README's copy of the summary sits between these markers; `cnn-keras claims` rewrites it.
+README_BEGIN, README_END = "<!-- claims:begin -->", "<!-- claims:end -->"
+
+
+def readme_block(rows: list[dict]) -> str:
+    """The summary line per paper, as the README shows it (with a link to the scoreboard)."""
+    by_nb = {nb: [r for r in rows if r["notebook"] == nb] for nb in PAPERS}
+    lines = [README_BEGIN, "| notebook | paper | claims decided so far |", "|---|---|---|"]
+    lines += [f"| {nb} | {PAPERS[nb]} | {summary_line(rs)} |" for nb, rs in by_nb.items() if rs]
+    lines += ["", "Every claim with the paper's number, ours and the set-up: "
+              "[results/CLAIMS.md](results/CLAIMS.md).", README_END]
+    return "\n".join(lines)
+
+
+def with_readme_block(text: str, rows: list[dict]) -> str:
+    """`text` (a README) with its block between the markers replaced; unchanged without them."""
+    if README_BEGIN not in text or README_END not in text:
+        return text
+    head, _, rest = text.partition(README_BEGIN)
+    _, _, tail = rest.partition(README_END)
+    return head + readme_block(rows) + tail

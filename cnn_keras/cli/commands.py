@@ -166,6 +166,13 @@ def _claims(args) -> int:
     for nb, paper in claims.PAPERS.items():
         print(f"{nb} {paper}: {claims.summary_line([r for r in rows if r['notebook'] == nb])}")
     print(f"Scoreboard: {out}")
+    readme = Path(args.results).resolve().parent / "README.md"  # the repository's, beside results/
+    if readme.is_file() and not args.out:
+        text = readme.read_text()
+        updated = claims.with_readme_block(text, rows)
+        if updated != text:
+            readme.write_text(updated)
+            print(f"Updated the summary in {readme}")
     return 0
 
 
