@@ -132,3 +132,36 @@ def test_cli_writes_the_scoreboard_and_checks_its_arguments(tmp_path, capsys, mo
         main(["claims", "--results", str(tmp_path / "missing")])
     assert exc.value.code == 2
     assert "existing folder of recorded runs" in capsys.readouterr().err
+
+
+def test_record_copies_the_record_without_checkpoints(tmp_path, capsys):
+    run = tmp_path / "run"
+    _record(run, 0, {"a": 10.0})
+    (run / "ablation.png").write_bytes(b"png")
+    (run / "a").mkdir()
+    for name in ("history.csv", "run.json", "checkpoint-0001.keras", "progress.json", ".lock"):
+        (run / "a" / name).write_text("x")
+    info = json.loads((run / "run.json").read_text())
+    info["summary"] = [{"variant": "a", "epochs": 5}]
+    (run / "run.json").write_text(json.dumps(info))
+    assert main(["record", str(run), str(tmp_path / "results" / "rec")]) == 0
+    got = sorted(p.relative_to(tmp_path / "results" / "rec").as_posix()
+                 for p in (tmp_path / "results" / "rec").rglob("*") if p.is_file())
+    assert got == ["a/history.csv", "a/run.json", "ablation.png", "run.json", "summary.csv"]
+    (run / "run.json").unlink()  # an unfinished run: refused, nothing copied
+    assert main(["record", str(run), str(tmp_path / "other")]) == 2
+    assert "finished study run" in capsys.readouterr().err and not (tmp_path / "other").exists()
+
+
+def test_a_threshold_never_reached_counts_as_a_lower_bound(tmp_path):
+    folder = tmp_path / "fig"
+    folder.mkdir()
+    with open(folder / "summary.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=("variant", "epochs", "epochs_to_threshold"))
+        w.writeheader()
+        w.writerows([{"variant": "fast", "epochs": 20, "epochs_to_threshold": 5},
+                     {"variant": "slow", "epochs": 20, "epochs_to_threshold": ""}])
+    (folder / "run.json").write_text(json.dumps({"seed": 0, "summary": [{"epochs": 20}]}))
+    row = Compare("fig", "epochs_to_threshold", "fast", "slow", plan="").evaluate(tmp_path)
+    assert row["gap"] == 16  # 21 (more than the run's 20 epochs) against 5
+    assert "slow ≥ 21.00" in row["ours"] and "not reached" in row["ours"]

@@ -53,13 +53,15 @@ CLAIMS = (
           Compare("alexnet-fig1-cpu", EPOCHS, ("relu_lr0.01", "relu_lr0.03", "relu_lr0.003"),
                   ("tanh_lr0.01", "tanh_lr0.03", "tanh_lr0.003"),
                   plan=f"not yet run: the Fig. 1 net, ReLU vs tanh, lr in {{0.003, 0.01, 0.03}} "
-                       f"each, {_FULL}, no regularisation, epochs to 25 % training error")),
+                       f"each, {_FULL}, no regularisation, epochs to 25 % training error "
+                       "(`cnn-keras ablation fig1_lr --mode record`, 2 seeds)")),
     Claim("alexnet.lrn", "01", PAPERS["01"], "Sec. 3.3",
           "Local response normalisation lowers the test error of a four-layer CNN on CIFAR-10",
           "13 % -> 11 % test error",
           Compare("alexnet-lrn-cpu", TEST, "lrn", "no_lrn",
                   plan=f"not yet run: the Fig. 1 net with and without LRN, {_FULL}, "
-                       "augmentation and weight decay, 3 seeds")),
+                       "augmentation and weight decay, 30 epochs, 3 seeds "
+                       "(`cnn-keras ablation fig1_lrn --mode record`)")),
     Claim("alexnet.dropout", "01", PAPERS["01"], "Sec. 4.2",
           "Without dropout the net overfits substantially; dropout lowers the test error",
           "no number (\"substantial overfitting\")",

@@ -26,6 +26,7 @@ class Record:
     setup: str
     params: dict  # variant -> trainable parameters
     macs: dict  # variant -> multiply-adds
+    censored: set = dataclasses.field(default_factory=set)  # (metric, variant): a lower bound
 
 
 def record_folders(results: Path, name: str) -> list[Path]:
@@ -52,19 +53,23 @@ def load_record(results: Path, name: str) -> Record | None:
     if not folders:
         return None
     values = {m: {} for m in METRICS}
-    params, macs, infos = {}, {}, []
+    params, macs, infos, censored = {}, {}, [], set()
     for folder in folders:
         infos.append(json.loads((folder / "run.json").read_text()))
         for row in _rows(folder):
             key = row.get("variant") or row["model"]
             for m in METRICS:
                 v = _number(row.get(m, ""))
+                if v is None and m == "epochs_to_threshold" and row.get("epochs"):
+                    # never reached: it would take more than the run's epochs (a lower bound)
+                    v = int(row["epochs"]) + 1
+                    censored.add((m, key))
                 if v is not None:
                     values[m].setdefault(key, []).append(v)
             params[key] = _number(row.get("trainable_params", ""))
             macs[key] = _number(row.get("macs", ""))
     seeds = sorted({i.get("seed", 0) for i in infos})
-    return Record(name, folders, values, seeds, setup(infos), params, macs)
+    return Record(name, folders, values, seeds, setup(infos), params, macs, censored)
 
 
 def setup(infos: list[dict]) -> str:

@@ -49,20 +49,24 @@ class Compare:
         decided = verdict.comparison(gap, spread, min(len(b), len(w)))
         if self.expect == "no gain":
             decided = verdict.no_gain(decided)
-        return {"ours": self._describe(kb, b, kw, w, gap, spread, source),
+        bounds = [k for k in (kb, kw) if (self.metric, k) in rec.censored]
+        return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds),
                 "setup": f"{rec.setup}; `results/{rec.name}`", "verdict": decided,
                 "gap": gap, "spread": spread}
 
-    def _describe(self, kb, b, kw, w, gap, spread, source) -> str:
+    def _describe(self, kb, b, kw, w, gap, spread, source, bounds=()) -> str:
         what, unit = _UNITS[self.metric]
 
-        def value(vs):
+        def value(key, vs):
             s = verdict.spread(vs)
-            return f"{verdict.mean(vs):.2f}{unit}" + (f" ± {s:.2f}" if s is not None else "")
+            at_least = "≥ " if key in bounds else ""  # a seed never reached the threshold
+            return (f"{at_least}{verdict.mean(vs):.2f}{unit}"
+                    + (f" ± {s:.2f}" if s is not None else ""))
 
         spread_text = "no spread (one seed)" if spread is None else f"spread {spread:.2f}{source}"
-        return (f"{what}: {kb} {value(b)} vs {kw} {value(w)}; gap {gap:+.2f}{unit}, "
-                f"{spread_text}")
+        note = "; ≥: not reached within the run (counted as its epochs + 1)" if bounds else ""
+        return (f"{what}: {kb} {value(kb, b)} vs {kw} {value(kw, w)}; gap {gap:+.2f}{unit}, "
+                f"{spread_text}{note}")
 
 
 def _members(group) -> list[str]:

@@ -41,7 +41,8 @@ def main(argv=None) -> int:
         validate(args)
         return {"list": _list, "summary": _summary, "train": _train,
                 "degradation": _degradation, "ablation": _ablation,
-                "bench": _bench, "claims": _claims}[args.command](args)
+                "bench": _bench, "claims": _claims,
+                "record": _record}[args.command](args)
     except (ValueError, OSError) as exc:  # OSError: data not found, an unwritable --out, ...
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
@@ -151,6 +152,14 @@ def _ablation(args) -> int:
     ablation.run(args.name, args.mode, args.out, data_dir=args.data_dir, seed=args.seed,
                  epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
                  verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _record(args) -> int:
+    from cnn_keras.experiments.record import copy_record
+
+    written = copy_record(args.run_dir, args.dest)
+    print(f"{len(written)} files -> {args.dest}")
     return 0
 
 

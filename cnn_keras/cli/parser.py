@@ -7,10 +7,11 @@ import argparse
 from pathlib import Path
 
 from cnn_keras.checks import check_int, check_number
+from cnn_keras.experiments.studies import ABLATIONS, MODES
 
 PROG = "cnn-keras"
 CIFAR10_SIZE = 32  # the images of `cnn-keras train` without --image-folder
-ABLATION_NAMES = ("alexnet", "fig1", "vgg", "googlenet", "densenet", "mobilenet", "efficientnet")
+ABLATION_NAMES = tuple(ABLATIONS)  # the studies are Keras-free data
 SCALED_EPOCHS = 10  # `--recipe scaled` without --epochs
 PAPER_BATCH_SIZE = 128  # `training.paper_recipe`'s batch size; --batch-size 128 is the default
 
@@ -72,6 +73,14 @@ def _results_dir(text):
     if not Path(text).expanduser().is_dir():
         raise argparse.ArgumentTypeError(
             f"must be an existing folder of recorded runs (e.g. results). Received: {text!r}")
+    return text
+
+
+def _run_dir(text):
+    """`type=` of `record`'s RUN_DIR: an existing folder."""
+    if not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(
+            f"must be an existing folder (a finished run's --out). Received: {text!r}")
     return text
 
 
@@ -205,8 +214,9 @@ def _parser() -> argparse.ArgumentParser:
         "degradation", help="plain-20/56 vs ResNet-20/56 (the paper's Fig. 6)",
         description="Train plain-20, plain-56, ResNet-20 and ResNet-56 on CIFAR-10 and draw the "
         "paper's Fig. 6. quick: seconds (CI); demo: ~10 min on 2 CPU cores (10k-image subset); "
-        "full: the paper's recipe (GPU). Resumes if interrupted.")
-    s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
+        "record: the decisive CPU run (all 50k images, 10 epochs: about 75 minutes on 2 "
+        "cores); full: the paper's recipe (GPU). Resumes if interrupted.")
+    s.add_argument("--mode", choices=MODES, default="demo")
     s.add_argument("--out", type=_out_dir, default=None,
                    help="output directory (default runs/degradation-MODE)")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
@@ -224,14 +234,18 @@ def _parser() -> argparse.ArgumentParser:
         "ablation", help="one idea of a paper on/off, the experiments of notebooks 01-07",
         description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
         "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
-        "full: all 50k images (GPU). Resumes if interrupted.")
+        "record: the decisive CPU run of the claims scoreboard, where the study has one (all "
+        "50k images, up to an hour or two); full: all 50k images (GPU). Resumes if "
+        "interrupted.")
     s.add_argument("name", choices=ABLATION_NAMES,
                    help="alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
-                   "CNN, ReLU vs tanh); vgg: depth A vs D, pre-initialisation; googlenet: "
+                   "CNN, ReLU vs tanh); fig1_lr: the same with a learning-rate sweep per "
+                   "activation; fig1_lrn: LRN on/off in that net (Sec. 3.3); vgg: depth A vs "
+                   "D, pre-initialisation; googlenet: "
                    "auxiliary heads; densenet: vs ResNet-20 at the same budget, growth rate, "
                    "compression; mobilenet: width and resolution multipliers; efficientnet: "
                    "depth, width, resolution or compound scaling at 2x FLOPs")
-    s.add_argument("--mode", choices=("quick", "demo", "full"), default="demo")
+    s.add_argument("--mode", choices=MODES, default="demo")
     s.add_argument("--out", type=_out_dir, default=None,
                    help="output directory (default runs/ablation-NAME-MODE)")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
@@ -266,6 +280,15 @@ def _parser() -> argparse.ArgumentParser:
                    "process with KERAS_BACKEND set")
     _add_dtype_policy(s)
     s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+
+    s = sub.add_parser(
+        "record", help="copy a finished study run under results/ (without its checkpoints)",
+        description="Copy what a record needs from a finished `degradation` or `ablation` run "
+        "(summary.csv, run.json, the figures, and each variant's history.csv and run.json) to "
+        "DEST, leaving out the checkpoints, progress and lock files. For a repeat with another "
+        "seed, name DEST RECORD-seed<N>: the claims read both.")
+    s.add_argument("run_dir", type=_run_dir, metavar="RUN_DIR", help="the finished run's --out")
+    s.add_argument("dest", type=_out_dir, metavar="DEST", help="e.g. results/degradation-cpu-10ep")
 
     s = sub.add_parser(
         "claims", help="the papers' claims and their verdicts: write results/CLAIMS.md",

@@ -174,6 +174,7 @@ _CHECKS = {
     "ablation": (_check_experiment_selection, _check_experiment_out),
     "bench": (_check_bench_backend,),
     "claims": (_check_claims_out,),
+    "record": (),
 }
 
 

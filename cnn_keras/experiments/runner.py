@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cnn_keras import plots, runinfo, training
 from cnn_keras.checks import check_choice
-from cnn_keras.experiments.studies import MODES, Study, get
+from cnn_keras.experiments.studies import MODES, Study, Variant, get
 from cnn_keras.registry import model_info
 
 SUMMARY_FIELDS = ("variant", "label", "model", "series", "trainable_params", "macs", "epochs",
@@ -30,11 +30,24 @@ def check_mode(mode) -> None:
 
 
 def recipe(study: Study, mode: str, epochs: int | None = None, *, model: str | None = None,
-           warmup_epochs: float | None = None) -> training.Recipe:
+           warmup_epochs: float | None = None, variant: Variant | None = None
+           ) -> training.Recipe:
     """The study's recipe in `mode`: the paper's SGD (momentum 0.9, its weight decay and lr),
-    lr /10 at the study's milestones, scaled to the mode's (or `epochs`) epochs. A study
-    whose "full" mode has no epochs trains `model` with the paper's own recipe."""
+    lr /10 at the study's milestones, scaled to the mode's (or `epochs`) epochs, with the
+    study's and then `variant`'s own settings over it. A study whose "full" mode has no epochs
+    trains `model` with the paper's own recipe."""
+    base = _study_recipe(study, mode, epochs, model, warmup_epochs)
+    overrides = {**study.recipe, **(variant.recipe if variant else {})}
+    if not overrides:
+        return base
+    suffix = "-".join((k if v else f"no-{k}") if isinstance(v, bool) else f"{k}{v:g}"
+                      for k, v in overrides.items())
+    return dataclasses.replace(base, **overrides, name=f"{base.name}-{suffix}")
+
+
+def _study_recipe(study, mode, epochs, model, warmup_epochs) -> training.Recipe:
     check_mode(mode)
+    study.check_mode(mode)
     epochs = epochs or study.epochs[mode]
     warm = study.warmup(mode) if warmup_epochs is None else warmup_epochs
     if epochs is None:
@@ -59,6 +72,7 @@ def load_data(study: Study, mode: str, data_dir=None, seed: int = 0, verbose=Tru
     from cnn_keras import data as data_lib
 
     check_mode(mode)
+    study.check_mode(mode)
     num_train, num_test = study.sizes[mode]
     return data_lib.cifar10_subset(num_train, num_test, data_dir=data_dir, seed=seed,
                                    verbose=verbose, synthetic_fallback=mode == "quick")
@@ -99,8 +113,9 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     if not isinstance(engine, training.Engine):
         raise ValueError(f"`engine` must be a training.Engine. Received: engine={engine!r}")
     chosen = _chosen(study, variants)
-    recipes = {v.key: recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs)
-               for v in chosen}  # every argument checked before any data is loaded
+    # every argument checked before any data is loaded
+    recipes = {v.key: recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs,
+                             variant=v) for v in chosen}
     out_dir = Path(out_dir or default_out_dir(study, mode))
     started = time.time()
     meta = runinfo.run_metadata()
@@ -122,7 +137,7 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     rows = summary(study, mode, out_dir, [v.key for v in shown], histories)
     hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
     rec = recipes[chosen[0].key]
-    caption = _caption(data.describe(), rows, rec, mode, seed, engine, hw)
+    caption = _caption(data.describe(), rows, rec, seed, engine, hw)
     _figures(study, shown, histories, rows, out_dir, caption, study.threshold[mode])
     meta.update({"experiment": _kind(study), "mode": mode, "seed": seed,
                  "dataset": data.describe(), "recipe": rec.to_dict(),
@@ -163,11 +178,13 @@ def _finished_elsewhere(study: Study, out_dir: Path, histories: dict) -> dict:
     return found
 
 
-def _caption(ds: dict, rows, rec, mode, seed, engine, hw) -> str:
+def _caption(ds: dict, rows, rec, seed, engine, hw) -> str:
     precision = "" if engine.dtype_policy == "float32" else f", {engine.dtype_policy}"
+    # the recipe's name, not the mode's: "full" would pass a 10-epoch run off as the paper's
     return (f"CIFAR-10 ({ds['num_train']} train / {ds['num_test']} test images), "
-            f"{rows[0]['epochs']} epochs, lr {rec.lr:g}, weight decay {rec.weight_decay:g}, "
-            f"mode={mode}, seed={seed}{precision}; {hw['device']}, {hw['cpu']}")
+            f"{rows[0]['epochs']} epochs ({rec.name}), lr {rec.lr:g}, weight decay "
+            f"{rec.weight_decay:g}, one seed ({seed}){precision}; {hw['device']}, {hw['cpu']}"
+            + (f" ({hw['cpu_simd']})" if hw.get("cpu_simd") else ""))
 
 
 def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None:

@@ -48,6 +48,8 @@ class Recipe:
     label_smoothing: float = 0.0
     low_res_size: int = 0  # progressive resizing: the first `low_res_epochs` epochs train on
     low_res_epochs: int = 0  # images resized to low_res_size^2 (see `with_low_res`)
+    augment: bool = True  # the pad-crop-flip augmentation (off: AlexNet's Fig. 1, "no
+    # regularization of any kind")
 
     def __post_init__(self):
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
@@ -69,6 +71,8 @@ class Recipe:
         for m in self.milestones:
             check_number("milestones", m, low=0, high=1)
         check_low_res(self.low_res_size, self.low_res_epochs)
+        if not isinstance(self.augment, bool):
+            fail("`augment` must be True or False.", augment=self.augment)
 
     def total_steps(self, steps_per_epoch: int) -> int:
         if self.iterations is not None:
@@ -108,6 +112,8 @@ class Recipe:
 
     def to_dict(self, steps_per_epoch: int | None = None) -> dict:
         d = dataclasses.asdict(self)
+        if d["augment"]:  # recorded only when off, so the runs recorded before it still resume
+            del d["augment"]
         if steps_per_epoch:
             d["steps_per_epoch"] = steps_per_epoch
             d["total_steps"] = self.total_steps(steps_per_epoch)

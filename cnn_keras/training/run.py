@@ -219,6 +219,10 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
         fail("`seed` must be an integer.", seed=seed)
     engine = engine.resolved()
     check_low_res(recipe.low_res_size, recipe.low_res_epochs, data.x_train.shape[1:3])
+    if not recipe.augment and engine.pipeline == "layer":
+        raise ValueError(f"Recipe {recipe.name!r} trains without augmentation, but the 'layer' "
+                         "pipeline augments inside the model: use pipeline 'tf.data' or "
+                         "'numpy'. Received: pipeline='layer'")
     if recipe.low_res_epochs and engine.pipeline != "tf.data":
         raise ValueError(f"Progressive resizing (recipe {recipe.name!r}) is done by the tf.data "
                          f"pipeline: `pipeline` must be 'tf.data' or 'auto' with TensorFlow "
@@ -315,7 +319,8 @@ def _input_data(job: _Job, initial_epoch: int, outputs: int):
                                           batch_size=recipe.batch_size, epochs=job.epochs,
                                           initial_epoch=initial_epoch,
                                           low_res_size=recipe.low_res_size,
-                                          low_res_epochs=recipe.low_res_epochs)
+                                          low_res_epochs=recipe.low_res_epochs,
+                                          augment=recipe.augment)
         val_ds = data_lib.eval_dataset(data.x_test, data.y_test, batch_size=256, mean=mean)
         if outputs > 1:  # the same labels for every head
             train_ds, val_ds = (ds.map(lambda x, y: (x, (y,) * outputs))
@@ -324,7 +329,8 @@ def _input_data(job: _Job, initial_epoch: int, outputs: int):
     train_ds = data_lib.NumpyTrainBatches(data.x_train, data.y_train, mean=mean, seed=job.seed,
                                           batch_size=recipe.batch_size,
                                           initial_epoch=initial_epoch, label_copies=outputs,
-                                          augment=job.engine.pipeline == "numpy")
+                                          augment=job.engine.pipeline == "numpy"
+                                          and recipe.augment)
     x_val, y_val = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
     return train_ds, (x_val, y_val if outputs == 1 else (y_val,) * outputs), {
         "validation_batch_size": 256}

@@ -1,0 +1,44 @@
+"""Recording a finished study run under ``results/``: what a reader and the claims need (the
+summary, the figures, run.json, and each variant's history and run.json), without the
+checkpoints, progress and lock files that let a run resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+# the files of a study folder, and of each variant's run folder, that make a record
+STUDY_FILES = ("summary.csv", "run.json", "*.png")
+VARIANT_FILES = ("history.csv", "run.json")
+
+
+def _finished_variants(run_dir: Path) -> list[str]:
+    summary = json.loads((run_dir / "run.json").read_text()).get("summary", [])
+    return [r.get("variant") or r["model"] for r in summary]
+
+
+def copy_record(run_dir, dest) -> list[Path]:
+    """Copy the record of the finished study run `run_dir` to `dest` (created, or updated in
+    place). Returns the files written. ValueError when `run_dir` has not finished."""
+    run_dir, dest = Path(run_dir), Path(dest)
+    if not (run_dir / "run.json").is_file() or not (run_dir / "summary.csv").is_file():
+        raise ValueError("`run_dir` must be a finished study run (its run.json and summary.csv "
+                         f"are written when every variant has finished). Received: {run_dir}")
+    if dest.resolve() == run_dir.resolve():
+        raise ValueError(f"`dest` must differ from `run_dir`. Received: {dest}")
+    written = []
+    for pattern in STUDY_FILES:
+        for f in sorted(run_dir.glob(pattern)):
+            written.append(_copy(f, dest / f.name))
+    for key in _finished_variants(run_dir):
+        for name in VARIANT_FILES:
+            if (run_dir / key / name).is_file():
+                written.append(_copy(run_dir / key / name, dest / key / name))
+    return written
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src, dst)
+    return dst

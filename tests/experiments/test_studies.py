@@ -1,0 +1,71 @@
+"""Studies as data: the record mode, per-variant and per-study recipe settings, and the
+augmentation switch they use (AlexNet's Fig. 1 trains with "no regularization of any kind")."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn_keras import data as data_lib
+from cnn_keras import training
+from cnn_keras.experiments import runner, studies
+
+from tiny import SMALL, tiny_data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_fig1_sweep_gives_each_variant_its_learning_rate_and_no_augmentation():
+    study = studies.get("fig1_lr")
+    rates = {}
+    for v in study.variants:
+        rec = runner.recipe(study, "record", variant=v)
+        assert rec.augment is False and rec.weight_decay == 0 and rec.milestones == ()
+        assert rec.epochs == 25 and rec.name.endswith(f"-no-augment-lr{rec.lr:g}")
+        rates.setdefault(v.kwargs["activation"], []).append(rec.lr)
+    assert rates == {"relu": [0.003, 0.01, 0.03], "tanh": [0.003, 0.01, 0.03]}
+
+
+def test_a_study_without_a_record_mode_says_which_modes_it_has(tmp_path):
+    with pytest.raises(ValueError, match=r"'vgg''s modes: \['quick', 'demo', 'full'\]"):
+        runner.run("vgg", "record", tmp_path, verbose=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_degradation_record_is_what_the_record_mode_trains():
+    recorded = REPO / "results" / "degradation-cpu-10ep"
+    if not (recorded / "run.json").exists():
+        pytest.skip("no CPU degradation record in this checkout")
+    for model in ("plain20", "resnet56"):
+        saved = json.loads((recorded / model / "run.json").read_text())["config"]["recipe"]
+        ours = runner.recipe(studies.DEGRADATION, "record", model=model).to_dict(
+            saved["steps_per_epoch"])
+        assert ours == saved
+
+
+def test_recipes_record_augment_only_when_off():
+    assert "augment" not in training.scaled_recipe(2).to_dict()  # older runs still resume
+    off = training.Recipe(name="x", epochs=2, augment=False)
+    assert off.to_dict()["augment"] is False
+    with pytest.raises(ValueError, match="`augment` must be True or False"):
+        training.Recipe(name="x", epochs=2, augment=1)
+
+
+def test_training_without_augmentation_sees_the_images_as_they_are(tmp_path):
+    data = tiny_data(n_train=64)
+    mean = data_lib.per_pixel_mean(data.x_train)
+    plain = data_lib.train_dataset(data.x_train, data.y_train, mean=mean, seed=0, batch_size=64,
+                                   epochs=1, augment=False)
+    x, _ = next(iter(plain))
+    normalised = (data.x_train.astype("float32") / 255.0 - mean).reshape(64, -1)
+    for image in np.asarray(x).reshape(64, -1):  # each one of the training images, unshifted
+        assert np.abs(normalised - image).max(axis=1).min() < 1e-5
+    recipe = training.Recipe(name="plain", epochs=1, batch_size=32, lr=0.01, augment=False)
+    for pipeline in ("tf.data", "numpy"):
+        history = training.train(SMALL, data, tmp_path / pipeline, recipe=recipe, verbose=0,
+                                 engine=training.Engine(pipeline=pipeline))
+        assert len(history) == 1
+    with pytest.raises(ValueError, match="augments inside the model"):
+        training.train(SMALL, data, tmp_path / "layer", recipe=recipe, verbose=0,
+                       engine=training.Engine(pipeline="layer"))
