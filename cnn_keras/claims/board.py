@@ -91,7 +91,8 @@ def readme_block(rows: list[dict]) -> str:
     lines = [README_BEGIN, "| notebook | paper | claims decided so far |", "|---|---|---|"]
     lines += [f"| {nb} | {PAPERS[nb]} | {summary_line(rs)} |" for nb, rs in by_nb.items() if rs]
     lines += ["", "Every claim with the paper's number, ours and the set-up: "
-              "[results/CLAIMS.md](results/CLAIMS.md).", README_END]
+              "[results/CLAIMS.md](results/CLAIMS.md); how a claim is decided: "
+              "[docs/claims.md](docs/claims.md).", README_END]
     return "\n".join(lines)
 
 
