@@ -24,9 +24,11 @@ from collections import namedtuple
 
 import keras
 
-from cnn_keras.checks import check_choice, check_int, check_rate
+from cnn_keras.checks import check_choice, check_int, check_number, check_rate, fail
 from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
 from cnn_keras.models._common import args_doc, check_name, finish_model, resolve_inputs
+# vgg.py's width multiplier rounding, reused (vgg imports nothing of the models, so no cycle).
+from cnn_keras.models.vgg import scaled_filters
 from cnn_keras.registry import register_model
 
 # --- The architecture as data --------------------------------------------------------------
@@ -92,6 +94,12 @@ def _row(row):
                          "(#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj). "
                          f"Received: row={row!r}")
     return InceptionRow(*row)
+
+
+def scaled_row(row, width: float = 1.0) -> InceptionRow:
+    """A Table 1 row (stage name or 6-tuple) with every column multiplied by `width`."""
+    # Each count rounds as max(1, floor(c * width + 0.5)): nearest, halves up, at least 1.
+    return InceptionRow(*(scaled_filters(c, width) for c in _row(row)))
 
 
 # --- Layers ---------------------------------------------------------------------------------
@@ -163,13 +171,15 @@ def inception_module_cost(in_channels, row, spatial) -> dict:
     return {"reduced": reduced, "naive": naive}
 
 
-def _aux_head(x, prefix, classes, classifier_activation):
-    """Auxiliary classifier (Sec. 5): avg-pool 5x5/3, 1x1 conv 128, FC 1024, dropout 0.7, FC."""
+def _aux_head(x, prefix, classes, classifier_activation, width=1.0):
+    """Auxiliary classifier (Sec. 5): avg-pool 5x5/3, 1x1 conv 128, FC 1024, dropout 0.7, FC
+    (the conv and the FC scaled by `width`)."""
     x = keras.layers.AveragePooling2D(AUX_POOL, strides=AUX_POOL_STRIDE, padding="valid",
                                       name=f"{prefix}_avg_pool")(x)
-    x = _conv(x, AUX_CONV, 1, f"{prefix}_conv")
+    x = _conv(x, scaled_filters(AUX_CONV, width), 1, f"{prefix}_conv")
     x = keras.layers.Flatten(name=f"{prefix}_flatten")(x)
-    x = keras.layers.Dense(AUX_FC, activation="relu", name=f"{prefix}_fc")(x)
+    x = keras.layers.Dense(scaled_filters(AUX_FC, width), activation="relu",
+                           name=f"{prefix}_fc")(x)
     x = keras.layers.Dropout(AUX_DROPOUT, name=f"{prefix}_dropout")(x)
     return keras.layers.Dense(classes, activation=classifier_activation,
                               name=f"{prefix}_predictions")(x)
@@ -197,6 +207,7 @@ def inception_v1(
     lrn=True,
     dropout=0.4,
     naive=False,
+    width=1.0,
 ):
     """GoogLeNet / Inception v1 of either stem: the family builder of `googlenet` and
     `googlenet_cifar`.
@@ -215,9 +226,15 @@ def inception_v1(
         naive: every module the naive one of Fig. 2a (no 1x1 reductions, no pool projection;
             `inception_module(..., naive=True)`), so each module passes all its input
             channels on and the later ones get wider inputs.
+        width: CIFAR stem only: multiply every channel count (stem conv, all Table 1 columns,
+            the aux heads' conv and FC) by `width` (> 0), rounded as `scaled_filters`.
     """
     # Validate everything before building any layer.
     check_choice("stem", stem, STEMS)
+    width = check_number("width", width, low=0, low_open=True)
+    if stem != "cifar" and width != 1.0:
+        fail("`width` applies to the CIFAR stem only (the ImageNet GoogLeNet is unscaled).",
+             width=width)
     _check_bool("aux_logits", aux_logits)
     _check_bool("lrn", lrn)
     _check_bool("naive", naive)
@@ -265,7 +282,7 @@ def inception_v1(
             x = _lrn(x, "conv2_norm2")
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3_s2")(x)
     else:
-        x = _conv(x, 192, 3, "conv1_3x3")
+        x = _conv(x, scaled_filters(192, width), 3, "conv1_3x3")
         if lrn:
             x = _lrn(x, "conv1_norm1")
 
@@ -275,10 +292,10 @@ def inception_v1(
             x = keras.layers.MaxPooling2D(3, strides=2, padding="same",
                                           name=f"pool{i + 2}_3x3_s2")(x)
         for key in stage:
-            x = inception_module(x, INCEPTION_V1[key], f"inception_{key}", naive=naive)
+            x = inception_module(x, scaled_row(key, width), f"inception_{key}", naive=naive)
             if aux_logits and key in AUX_AFTER:
                 prefix = f"aux{AUX_AFTER.index(key) + 1}"
-                aux_outputs.append(_aux_head(x, prefix, classes, classifier_activation))
+                aux_outputs.append(_aux_head(x, prefix, classes, classifier_activation, width))
 
     # The paper's 7x7 average pool is global average pooling at 224x224 (any size here),
     # then dropout 0.4 and the linear classifier.
@@ -373,6 +390,7 @@ def googlenet_cifar(
     lrn=False,
     dropout=0.4,
     naive=False,
+    width=1.0,
 ):
     """GoogLeNet / Inception v1 for CIFAR-10: the paper's nine modules behind a 32x32 stem.
 
@@ -405,15 +423,18 @@ def googlenet_cifar(
         naive: the naive modules of Fig. 2a in all nine places (no 1x1 reductions, no pool
             projection): the ablation of Sec. 4's dimension reductions. Works with
             aux_logits (the aux heads' 1x1 conv takes the wider 4a / 4d outputs).
+        width: channel multiplier (> 0, default 1.0) of the stem conv, every Table 1 column and
+            the aux heads' conv and FC; each count max(1, floor(c * width + 0.5)). width=0.25:
+            about 1/16 of the multiply-adds (91.4M), for CPU experiments.
     """
     return inception_v1(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name or "googlenet_cifar",
-        stem="cifar", aux_logits=aux_logits, lrn=lrn, dropout=dropout, naive=naive,
+        stem="cifar", aux_logits=aux_logits, lrn=lrn, dropout=dropout, naive=naive, width=width,
     )
 
 __all__ = [
     "INCEPTION_V1", "InceptionRow", "STAGES", "AUX_AFTER", "AUX_LOSS_WEIGHTS", "inception_v1",
-    "inception_module", "inception_module_cost", "min_input_size", "compile_with_aux",
-    "strip_aux", "googlenet", "googlenet_cifar",
+    "inception_module", "inception_module_cost", "scaled_row", "min_input_size",
+    "compile_with_aux", "strip_aux", "googlenet", "googlenet_cifar",
 ]

@@ -1,5 +1,6 @@
 """GoogLeNet / Inception v1 builders: exact counts, modules, aux heads, training, validation."""
 
+import inspect
 import warnings
 
 import keras
@@ -17,8 +18,10 @@ from cnn_keras.models.googlenet import (
     inception_module_cost,
     inception_v1,
     min_input_size,
+    scaled_row,
     strip_aux,
 )
+from cnn_keras.models.vgg import scaled_filters
 
 from built import built, infer, quickly
 
@@ -244,21 +247,32 @@ def test_naive_net_layers_and_growing_channels():
                for b in ("1x1", "3x3", "5x5")) == weights * 32 * 32 == 396_361_728
 
 
+def cifar_by_hand(width=1.0, naive=False, aux_logits=False, classes=10):
+    """(trainable parameters, MACs) of googlenet_cifar at 32x32: the stem conv, the nine
+    modules' `inception_module_cost` on the `scaled_row`s (channels chained), the classifier
+    and, with aux_logits, the two aux heads (1x1 conv and FC scaled, on 4x4 maps)."""
+    variant = "naive" if naive else "reduced"
+    stem = scaled_filters(192, width)
+    params, macs = 27 * stem + stem, 32 * 32 * 27 * stem
+    c_in = stem
+    for size, stage in zip((32, 16, 8), STAGES):
+        for key in stage:
+            cost = inception_module_cost(c_in, scaled_row(key, width), size)[variant]
+            params, macs, c_in = (params + cost["params"], macs + cost["macs"],
+                                  cost["out_channels"])
+            if aux_logits and key in ("4a", "4d"):  # 1x1 conv on 4x4 maps, FC, classifier
+                conv, fc = scaled_filters(128, width), scaled_filters(1024, width)
+                params += (c_in * conv + conv) + (16 * conv * fc + fc) + (fc * classes + classes)
+                macs += 16 * c_in * conv + 16 * conv * fc + fc * classes
+    return params + c_in * classes + classes, macs + c_in * classes
+
+
 def test_naive_net_is_the_sum_of_its_modules():
     """Stem + the nine modules' `inception_module_cost` (channels chained) + classifier."""
-    for variant, kwargs in (("reduced", {}), ("naive", {"naive": True})):
-        params = macs = 0
-        c_in = 192
-        for size, stage in zip((32, 16, 8), STAGES):
-            for key in stage:
-                cost = inception_module_cost(c_in, key, size)[variant]
-                params, macs, c_in = (params + cost["params"], macs + cost["macs"],
-                                      cost["out_channels"])
-        stem = (3 * 3 * 3 * 192 + 192, 32 * 32 * 3 * 3 * 3 * 192)
-        head = (c_in * 10 + 10, c_in * 10)
+    for kwargs in ({}, {"naive": True}, {"aux_logits": True},
+                   {"naive": True, "aux_logits": True}):
         model = built("googlenet_cifar", **kwargs)
-        assert count_params(model)["trainable"] == stem[0] + params + head[0]
-        assert count_macs(model) == stem[1] + macs + head[1]
+        assert (count_params(model)["trainable"], count_macs(model)) == cifar_by_hand(**kwargs)
     # the blow-up of Sec. 4 the 1x1 reductions avoid: 10.9x the multiply-adds, 15.8x the
     # parameters of the reduced net
     naive, reduced = built("googlenet_cifar", naive=True), built("googlenet_cifar")
@@ -283,6 +297,104 @@ def test_naive_net_with_aux_heads_builds_and_runs():
                     input_shape=(9, 9, 3), classes=3)  # the smallest input the aux heads take
     outs = infer(small, _x((9, 9, 3), n=1))
     assert [o.shape for o in outs] == [(1, 3)] * 3 and all(np.isfinite(o).all() for o in outs)
+
+
+# --- width: the channel multiplier of googlenet_cifar ---------------------------------------
+# (options, exact trainable parameters, MACs) at width=0.25, 32x32, 10 classes
+WIDTH_COUNTS = [
+    ({}, 370_790, 91_449_856),
+    ({"naive": True}, 5_793_142, 987_906_120),
+    ({"aux_logits": True}, 646_970, 91_850_240),
+    ({"naive": True, "aux_logits": True}, 6_092_362, 988_675_144),
+]
+
+
+@pytest.mark.parametrize("kwargs,trainable,macs", WIDTH_COUNTS)
+def test_width_quarter_counts(kwargs, trainable, macs):
+    model = built("googlenet_cifar", width=0.25, **kwargs)
+    assert count_params(model) == {"trainable": trainable, "non_trainable": 0,
+                                   "total": trainable}
+    assert count_macs(model) == macs
+    assert (trainable, macs) == cifar_by_hand(0.25, **kwargs)
+    assert model.get_layer("conv1_3x3").filters == 48
+    for key, row in INCEPTION_V1.items():
+        c = [model.get_layer(f"inception_{key}_{b}").filters for b in ("1x1", "3x3", "5x5")]
+        assert c == [row.n1x1 // 4, row.n3x3 // 4, row.n5x5 // 4]
+        if not kwargs.get("naive"):
+            assert model.get_layer(f"inception_{key}_pool_proj").filters == row.pool_proj // 4
+    if kwargs.get("aux_logits"):
+        assert model.output_shape == [(None, 10)] * 3
+        for i in (1, 2):
+            assert model.get_layer(f"aux{i}_conv").filters == 32
+            assert model.get_layer(f"aux{i}_fc").kernel.shape == (4 * 4 * 32, 256)
+
+
+def test_width_quarter_is_about_a_sixteenth():
+    full, quarter = COUNTS[2][4], WIDTH_COUNTS[0][2]
+    assert round(full / quarter, 1) == 15.8  # not 16: the stem conv has 3 inputs at any width
+    assert count_params(built("googlenet_cifar", width=1.0)) == count_params(
+        built("googlenet_cifar"))
+    assert count_params(built("googlenet_cifar", width=1.0))["trainable"] == 5_864_762
+    assert count_macs(built("googlenet_cifar", width=1.0)) == 1_447_241_728
+    assert "width=1.0" in str(inspect.signature(cnn_keras.googlenet_cifar))
+
+
+def test_width_quarter_module_3a_by_hand():
+    """Module 3a at width 0.25 on the 32x32x48 stem output: row (16, 24, 32, 4, 8, 8)."""
+    row = scaled_row("3a", 0.25)
+    assert row == (16, 24, 32, 4, 8, 8)
+    # 1x1 48->16, 1x1 48->24, 3x3 24->32, 1x1 48->4, 5x5 4->8, pool proj 48->8
+    weights = 48 * 16 + 48 * 24 + 9 * 24 * 32 + 48 * 4 + 25 * 4 * 8 + 48 * 8
+    assert weights == 768 + 1_152 + 6_912 + 192 + 800 + 384 == 10_208
+    biases = 16 + 24 + 32 + 4 + 8 + 8
+    assert weights + biases == 10_300 and weights * 32 * 32 == 10_452_992
+    assert inception_module_cost(48, row, 32)["reduced"] == {
+        "params": 10_300, "macs": 10_452_992, "out_channels": 16 + 32 + 8 + 8}
+    model = built("googlenet_cifar", width=0.25)
+    assert sum(model.get_layer(f"inception_3a_{b}").count_params() for b in (
+        "1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5", "pool_proj")) == 10_300
+    assert model.get_layer("inception_3a_concat").output.shape[1:] == (32, 32, 64)
+    # naive 3a at width 0.25: 1x1 48->16, 3x3 48->32, 5x5 48->8, the pool branch passes 48 on
+    naive = built("googlenet_cifar", width=0.25, naive=True)
+    assert naive.get_layer("inception_3a_5x5").kernel.shape == (5, 5, 48, 8)
+    assert naive.get_layer("inception_3a_concat").output.shape[-1] == 16 + 32 + 8 + 48
+    n_weights = 48 * 16 + 9 * 48 * 32 + 25 * 48 * 8
+    assert inception_module_cost(48, row, 32)["naive"] == {
+        "params": n_weights + 56, "macs": n_weights * 1024, "out_channels": 104}
+
+
+def test_width_rounds_halves_up_and_at_least_one():
+    # 1/32: 4a = (192, 96, 208, 16, 48, 64) / 32 = (6, 3, 6.5, 0.5, 1.5, 2): halves go up
+    # (round() would make 6.5 -> 6 and 0.5 -> 0)
+    assert scaled_row("4a", 1 / 32) == (6, 3, 7, 1, 2, 2)
+    assert (round(6.5), round(0.5)) == (6, 0)
+    m = quickly(cnn_keras.googlenet_cifar, width=1 / 32, aux_logits=True)
+    assert [m.get_layer(f"inception_4a_{b}").filters for b in (
+        "1x1", "3x3_reduce", "3x3", "5x5_reduce", "5x5", "pool_proj")] == [6, 3, 7, 1, 2, 2]
+    assert (m.get_layer("conv1_3x3").filters, m.get_layer("aux1_conv").filters,
+            m.get_layer("aux1_fc").units) == (6, 4, 32)
+    tiny = quickly(cnn_keras.googlenet_cifar, width=1e-3, naive=True, input_shape=(8, 8, 3))
+    assert {la.filters for la in tiny.layers if isinstance(la, keras.layers.Conv2D)} == {1}
+    out = infer(tiny, _x((8, 8, 3)))
+    assert out.shape == (2, 10) and np.isfinite(out).all()
+
+
+def test_bad_width_is_a_one_line_value_error():
+    for bad in (0, -1, "a", True, float("nan")):
+        for build in (cnn_keras.googlenet_cifar, lambda **kw: inception_v1(stem="cifar", **kw)):
+            with pytest.raises(ValueError) as err:
+                build(width=bad)
+            assert str(err.value) == (f"`width` must be a finite number > 0. "
+                                      f"Received: width={bad!r}")
+
+
+def test_imagenet_googlenet_has_no_width():
+    assert "width" not in inspect.signature(cnn_keras.googlenet).parameters
+    with pytest.raises(TypeError, match="width"):
+        cnn_keras.googlenet(width=0.5)
+    with pytest.raises(ValueError, match=r"CIFAR stem only.*Received: width=0\.5$"):
+        inception_v1(width=0.5)
+    assert count_params(quickly(inception_v1, width=1.0))["trainable"] == 6_998_552
 
 
 # --- inception_module_cost ------------------------------------------------------------------
@@ -354,6 +466,8 @@ BAD_ARGS = [
     ({"naive": 1}, "naive", "googlenet_cifar"),
     ({"naive": "yes"}, "naive", "googlenet_cifar"),
     ({"naive": None}, "naive", "googlenet_cifar"),
+    ({"width": 0}, "width", "googlenet_cifar"),
+    ({"width": "0.5"}, "width", "googlenet_cifar"),
 ]
 
 
