@@ -47,8 +47,10 @@ def _error_axis(ax, ylim=None, top: float = 100.0):
     if ylim is not None:
         ax.set_ylim(*ylim)
         return
-    ax.set_ylim(0, min(100, top + 5))
-    if top > 60:
+    if top <= 60:
+        ax.set_ylim(0, top + 5)
+    else:  # curves that start near chance: the whole range, chance drawn
+        ax.set_ylim(0, 100)
         ax.axhline(CHANCE_ERROR, color="gray", linestyle=":", linewidth=1)
         ax.annotate("chance (10 classes)", (0.01, CHANCE_ERROR), xycoords=("axes fraction",
                     "data"), fontsize=7, color="gray", va="bottom")

@@ -190,11 +190,17 @@ def _caption(ds: dict, rows, rec, seed, engine, hw) -> str:
 def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None:
     if study.figure == "degradation":
         curves = {v.model: histories[v.key] for v in shown}
-        # the full range from 0, and the paper's 0-20 % axes (where the finished nets are)
-        for name, ylim in (("degradation.png", None),
-                           ("degradation-paper-axes.png", plots.PAPER_FIG6_YLIM)):
-            plots.plt.close(plots.degradation_figure(curves, out_dir / name, caption=caption,
-                                                     ylim=ylim))
+        plots.plt.close(plots.degradation_figure(curves, out_dir / "degradation.png",
+                                                 caption=caption))
+        # the paper's 0-20 % axes too, where every final error fits in them (a short run's
+        # would show empty panels)
+        paper_axes = out_dir / "degradation-paper-axes.png"
+        top = plots.PAPER_FIG6_YLIM[1]
+        if all(max(r["final_train_error"], r["final_test_error"]) < top for r in rows):
+            plots.plt.close(plots.degradation_figure(curves, paper_axes, caption=caption,
+                                                     ylim=plots.PAPER_FIG6_YLIM))
+        else:
+            paper_axes.unlink(missing_ok=True)
     else:
         fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
                                     out_dir / "ablation.png", title=study.title, caption=caption,
