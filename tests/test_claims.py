@@ -58,7 +58,7 @@ def test_compare_uses_every_seed_and_the_larger_spread(tmp_path):
     assert row["gap"] == pytest.approx(4.0)
     assert row["spread"] == pytest.approx(0.7071, abs=1e-4)  # stdev of (10, 11) and of (14, 15)
     assert row["verdict"] == verdict.REPRODUCED
-    assert "50000/10000 images, 5 epochs, 2 seeds, 2 cores Test CPU" in row["setup"]
+    assert "50000/10000 images, 5 epochs, seeds 0, 1, 2 cores Test CPU" in row["setup"]
 
 
 def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
@@ -78,7 +78,7 @@ def test_a_sweep_counts_its_best_member(tmp_path):
     row = Compare("sweep", "final_test_error", ("x1", "x2"), ("y1", "y2"), plan="").evaluate(
         tmp_path)
     assert row["gap"] == pytest.approx(1.0)  # y1 (8.1) against x2 (7.1)
-    assert row["ours"].startswith("test error: x2 7.10%")
+    assert row["ours"].startswith("test error: x2 7.10% ± 0.14 (2 seeds)")
 
 
 def test_a_missing_record_shows_its_plan(tmp_path):
@@ -164,4 +164,4 @@ def test_a_threshold_never_reached_counts_as_a_lower_bound(tmp_path):
     (folder / "run.json").write_text(json.dumps({"seed": 0, "summary": [{"epochs": 20}]}))
     row = Compare("fig", "epochs_to_threshold", "fast", "slow", plan="").evaluate(tmp_path)
     assert row["gap"] == 16  # 21 (more than the run's 20 epochs) against 5
-    assert "slow ≥ 21.00" in row["ours"] and "not reached" in row["ours"]
+    assert "slow ≥ 21.00 (1 seed)" in row["ours"] and "not reached" in row["ours"]

@@ -86,5 +86,5 @@ def setup(infos: list[dict]) -> str:
     seeds = sorted({i.get("seed", 0) for i in infos})
     precision = first.get("dtype_policy", "float32")
     return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
-            f"{'/'.join(map(str, epochs))} epochs, {len(seeds)} seed{'s' * (len(seeds) > 1)}, "
+            f"{'/'.join(map(str, epochs))} epochs, seeds {', '.join(map(str, seeds))}, "
             f"{device}" + ("" if precision == "float32" else f", {precision}"))

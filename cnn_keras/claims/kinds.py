@@ -61,7 +61,8 @@ class Compare:
             s = verdict.spread(vs)
             at_least = "≥ " if key in bounds else ""  # a seed never reached the threshold
             return (f"{at_least}{verdict.mean(vs):.2f}{unit}"
-                    + (f" ± {s:.2f}" if s is not None else ""))
+                    + (f" ± {s:.2f}" if s is not None else "")
+                    + f" ({len(vs)} seed{'s' * (len(vs) > 1)})")
 
         spread_text = "no spread (one seed)" if spread is None else f"spread {spread:.2f}{source}"
         note = "; ≥: not reached within the run (counted as its epochs + 1)" if bounds else ""
