@@ -36,12 +36,14 @@ def test_bad_names_and_modes_fail_before_work(tmp_path):
 def test_every_variant_builds_at_32x32(name):
     abl = ablation.ABLATIONS[name]
     assert abl.name == name
-    for table in (abl.epochs, abl.sizes, abl.threshold):
-        assert set(table) == set(ablation.MODES)
+    # every study has the CI smoke run; not every study has every other mode
+    assert "quick" in abl.epochs and set(abl.epochs) <= set(ablation.MODES)
+    assert set(abl.sizes) == set(abl.threshold) == set(abl.epochs)
     keys = [v.key for v in abl.variants]
     assert len(set(keys)) == len(keys) >= 2
-    # each variant changes something: the model settings, or where its weights start
-    setups = {(v.model, json.dumps(v.kwargs, sort_keys=True), v.init_from) for v in abl.variants}
+    # each variant changes something: the model settings, its recipe, or where its weights start
+    setups = {(v.model, json.dumps(v.kwargs, sort_keys=True), json.dumps(v.recipe, sort_keys=True),
+               v.init_from) for v in abl.variants}
     assert len(setups) == len(keys)
     for v in abl.variants:
         if v.init_from is not None:
