@@ -69,16 +69,16 @@ def render(rows: list[dict]) -> str:
     return "\n".join(parts)
 
 
-def write(results="results", out=None, readme=None) -> Path:
+def write(results="results", out=None, readme=None) -> tuple[Path, list[dict]]:
     """Evaluate every claim against `results` and write the scoreboard (default
     results/CLAIMS.md) and, where `readme` has the markers, its summary block. Returns the
-    scoreboard's path."""
+    scoreboard's path and the rows."""
     rows = evaluate(results)
     out = Path(out) if out is not None else Path(results) / "CLAIMS.md"
     out.write_text(render(rows))
     if readme is not None and Path(readme).is_file():
         Path(readme).write_text(with_readme_block(Path(readme).read_text(), rows))
-    return out
+    return out, rows
 
 
 # The README's copy of the summary sits between these markers; `cnn-keras claims` rewrites it.

@@ -169,19 +169,12 @@ def _claims(args) -> int:
     if args.notebook:
         print(claims.table(claims.evaluate(args.results, notebook=args.notebook)))
         return 0
-    rows = claims.evaluate(args.results)
-    out = Path(args.out) if args.out else Path(args.results) / "CLAIMS.md"
-    out.write_text(claims.render(rows))
+    # the repository's README beside results/ gets the summary block (not for another --out)
+    readme = None if args.out else Path(args.results).resolve().parent / "README.md"
+    out, rows = claims.write(args.results, args.out, readme=readme)
     for nb, paper in claims.PAPERS.items():
         print(f"{nb} {paper}: {claims.summary_line([r for r in rows if r['notebook'] == nb])}")
     print(f"Scoreboard: {out}")
-    readme = Path(args.results).resolve().parent / "README.md"  # the repository's, beside results/
-    if readme.is_file() and not args.out:
-        text = readme.read_text()
-        updated = claims.with_readme_block(text, rows)
-        if updated != text:
-            readme.write_text(updated)
-            print(f"Updated the summary in {readme}")
     return 0
 
 
