@@ -9,6 +9,7 @@ import pytest
 
 from cnn_keras import claims
 from cnn_keras.claims import verdict
+from cnn_keras.claims.evidence import load_record
 from cnn_keras.claims.kinds import Compare, Count
 from cnn_keras.cli import main
 
@@ -161,7 +162,21 @@ def test_a_threshold_never_reached_counts_as_a_lower_bound(tmp_path):
         w.writeheader()
         w.writerows([{"variant": "fast", "epochs": 20, "epochs_to_threshold": 5},
                      {"variant": "slow", "epochs": 20, "epochs_to_threshold": ""}])
-    (folder / "run.json").write_text(json.dumps({"seed": 0, "summary": [{"epochs": 20}]}))
+    info = {"seed": 0, "summary": [{"epochs": 20}], "threshold_train_error": 25.0}
+    (folder / "run.json").write_text(json.dumps(info))
     row = Compare("fig", "epochs_to_threshold", "fast", "slow", plan="").evaluate(tmp_path)
     assert row["gap"] == 16  # 21 (more than the run's 20 epochs) against 5
     assert "slow ≥ 21.00 (1 seed)" in row["ours"] and "not reached" in row["ours"]
+    assert claims.record_summary(tmp_path, "fig")[1]["epochs_to_threshold"] == "≥ 21.00"
+    # a study that counts no threshold has no epochs-to-threshold at all, not a lower bound
+    (folder / "run.json").write_text(json.dumps({**info, "threshold_train_error": None}))
+    assert "slow" not in load_record(tmp_path, "fig").values["epochs_to_threshold"]
+
+
+def test_record_summary_gives_each_variant_mean_and_spread(tmp_path):
+    _record(tmp_path / "r", 0, {"a": 10.0, "b": 14.0})
+    _record(tmp_path / "r-seed1", 1, {"a": 11.0})
+    rows = {r["variant"]: r for r in claims.record_summary(tmp_path, "r")}
+    assert rows["a"]["final_test_error"] == "10.50 ± 0.71" and rows["a"]["seeds"] == 2
+    assert rows["b"]["final_test_error"] == "14.00" and rows["b"]["seeds"] == 1
+    assert claims.record_summary(tmp_path, "missing") == []

@@ -15,6 +15,7 @@ from cnn_keras.claims.board import (
     write,
 )
 from cnn_keras.claims.catalog import CLAIMS, PAPERS, Claim
+from cnn_keras.claims.evidence import record_summary
 
-__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "readme_block", "render", "summary_line",
-           "table", "with_readme_block", "write"]
+__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "readme_block", "record_summary", "render",
+           "summary_line", "table", "with_readme_block", "write"]

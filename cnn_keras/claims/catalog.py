@@ -54,7 +54,8 @@ CLAIMS = (
                   ("tanh_lr0.01", "tanh_lr0.03", "tanh_lr0.003"),
                   plan=f"not yet run: the Fig. 1 net, ReLU vs tanh, lr in {{0.003, 0.01, 0.03}} "
                        f"each, {_FULL}, no regularisation, epochs to 25 % training error "
-                       "(`cnn-keras ablation fig1_lr --mode record`, 2 seeds)")),
+                       "(`cnn-keras ablation fig1_lr --mode record`; seed 1 repeats each "
+                       "activation's fastest lr)")),
     Claim("alexnet.lrn", "01", PAPERS["01"], "Sec. 3.3",
           "Local response normalisation lowers the test error of a four-layer CNN on CIFAR-10",
           "13 % -> 11 % test error",
@@ -65,48 +66,48 @@ CLAIMS = (
     Claim("alexnet.dropout", "01", PAPERS["01"], "Sec. 4.2",
           "Without dropout the net overfits substantially; dropout lowers the test error",
           "no number (\"substantial overfitting\")",
-          Compare("alexnet-dropout-cpu", TEST, "dropout", "no_dropout",
-                  plan=f"not yet run: alexnet_cifar with dropout 0.5 vs 0, {_FULL}, "
-                       "train/test gap and test error, 3 seeds")),
+          Compare("alexnet-cpu", TEST, "paper", "no_dropout",
+                  plan=f"not yet run: alexnet_cifar at half width with dropout 0.5 vs 0, "
+                       f"{_FULL}, 15 epochs, 3 seeds (`cnn-keras ablation alexnet_reg "
+                       "--mode record`)")),
     Claim("alexnet.weight_decay", "01", PAPERS["01"], "Sec. 5",
           "Weight decay is not merely a regulariser: it lowers the training error",
           "no number (\"important for the model to learn\")",
-          Compare("alexnet-wd-cpu", TRAIN, "wd", "no_wd",
-                  plan=f"not yet run: alexnet_cifar with weight decay 5e-4 vs 0, {_FULL}, "
-                       "3 seeds")),
+          Compare("alexnet-cpu", TRAIN, "paper", "no_wd",
+                  plan="not yet run: in the same record, weight decay 5e-4 vs 0")),
     Claim("alexnet.overlap", "01", PAPERS["01"], "Sec. 3.4",
           "Overlapping 3x3/2 pooling lowers the error against 2x2/2 pooling",
           "top-1 -0.4 points (ImageNet)",
-          Compare("alexnet-pool-cpu", TEST, "overlap", "pool2",
-                  plan=f"not yet run: alexnet_cifar with 3x3/2 vs 2x2/2 pooling, {_FULL}, "
-                       "3 seeds (a 0.4-point effect needs a spread well below it)")),
+          Compare("alexnet-cpu", TEST, "paper", "pool2",
+                  plan="not yet run: in the same record, 3x3/2 vs 2x2/2 pooling (a 0.4-point "
+                       "effect needs a spread well below it)")),
     Claim("alexnet.params", "01", PAPERS["01"], "Sec. 1",
           "The net has 60 million parameters", "60M", Count(counts.alexnet_params)),
     # --- 02 VGG -----------------------------------------------------------------------------------
     Claim("vgg.depth", "02", PAPERS["02"], "Table 3",
           "Error falls with depth: 16 layers (D) beat 11 (A)",
           "top-1 29.6 % (A) -> 27.0 % (D)",
-          Compare("vgg-depth-cpu", TEST, "D", "A",
-                  plan=f"not yet run: vgg_cifar A vs B vs D at a quarter width, no BN, "
-                       f"He init, {_FULL}, 3 seeds")),
+          Compare("vgg-cpu", TEST, "D", "A",
+                  plan=f"not yet run: vgg_cifar A, A-LRN, B, B-5x5, D and D from A at a quarter "
+                       f"width, no BN, He init, {_FULL}, 20 epochs, 3 seeds "
+                       "(`cnn-keras ablation vgg_depth --mode record`)")),
     Claim("vgg.stack", "02", PAPERS["02"], "Sec. 4.1",
           "Two stacked 3x3 convs beat one 5x5 conv in the same net (B vs B-5x5)",
           "top-1 +7 % for the 5x5 net",
-          Compare("vgg-depth-cpu", TEST, "B", "B5",
-                  plan="not yet run: in the depth record, B vs B with each pair of 3x3 convs "
+          Compare("vgg-cpu", TEST, "B", "B5",
+                  plan="not yet run: in the VGG record, B vs B with each pair of 3x3 convs "
                        "replaced by one 5x5")),
     Claim("vgg.lrn", "02", PAPERS["02"], "Table 3",
           "Local response normalisation does not help (A vs A-LRN)",
           "top-1 29.6 % (A) vs 29.7 % (A-LRN)",
-          Compare("vgg-lrn-cpu", TEST, "A", "A_lrn", expect="no gain",
-                  plan=f"not yet run: vgg_cifar A vs A-LRN at a quarter width, {_FULL}, "
-                       "3 seeds")),
+          Compare("vgg-cpu", TEST, "A", "A_lrn", expect="no gain",
+                  plan="not yet run: in the VGG record, A vs A-LRN")),
     Claim("vgg.preinit", "02", PAPERS["02"], "Sec. 3.1",
           "Pre-initialising the deep net from A is not needed with a good random init",
           "no number (\"possible to initialise without pre-training\")",
-          Compare("vgg-preinit-cpu", TEST, "D", "D_from_A", expect="no gain",
-                  plan=f"not yet run: D without BN, He init vs pre-initialised from a "
-                       f"trained A, {_FULL}, 3 seeds")),
+          Compare("vgg-cpu", TEST, "D", "D_from_A", expect="no gain",
+                  plan="not yet run: in the VGG record, D (no BN, He init) vs D pre-initialised "
+                       "from the trained A")),
     Claim("vgg.three_3x3", "02", PAPERS["02"], "Sec. 2.3",
           "Three stacked 3x3 convs see a 7x7 field with 27C² weights instead of 49C²",
           "27C² vs 49C²", Count(counts.vgg_three_3x3)),
@@ -124,14 +125,16 @@ CLAIMS = (
           "The reductions keep the accuracy of the naive modules at a fraction of the cost",
           "no number",
           Compare("googlenet-naive-cpu", TEST, "reduced", "naive", expect="no gain",
-                  plan=f"not yet run: reduced vs naive inception modules at equal branch "
-                       f"widths, {_FULL}, test error against multiply-adds")),
+                  plan=f"not yet run: googlenet_cifar at 1/8 width, reduced vs naive modules "
+                       f"(10.7x the multiply-adds), {_FULL}, 10 epochs "
+                       "(`cnn-keras ablation googlenet_naive --mode record`)")),
     Claim("googlenet.aux", "03", PAPERS["03"], "Sec. 5",
           "The auxiliary classifiers help a little",
           "about 0.5 % (the paper's own estimate)",
           Compare("googlenet-aux-cpu", TEST, "aux", "no_aux",
-                  plan=f"not yet run: googlenet_cifar with and without the heads, {_FULL}, "
-                       "3 seeds")),
+                  plan=f"not yet run: googlenet_cifar at 1/4 width with and without the "
+                       f"heads, {_FULL}, 12 epochs, 3 seeds "
+                       "(`cnn-keras ablation googlenet_aux --mode record`)")),
     Claim("googlenet.params", "03", PAPERS["03"], "Sec. 1",
           "12x fewer parameters than AlexNet", "12x", Count(counts.googlenet_vs_alexnet)),
     Claim("googlenet.macs", "03", PAPERS["03"], "Sec. 1",
@@ -199,19 +202,22 @@ CLAIMS = (
           "Depthwise separable convolutions cost little accuracy against full convolutions",
           "70.6 % vs 71.7 % top-1 (-1.1) at 569M vs 4866M mult-adds",
           Compare("mobilenet-conv-cpu", TEST, "full", "separable",
-                  plan=f"not yet run: mobilenet_cifar with separable vs full convolutions, "
-                       f"{_FULL}, 3 seeds")),
+                  plan=f"not yet run: mobilenet_cifar at alpha 0.5 with separable vs full "
+                       f"convolutions, {_FULL}, 15 epochs, 3 seeds "
+                       "(`cnn-keras ablation mobilenet_conv --mode record`)")),
     Claim("mobilenet.thinner", "06", PAPERS["06"], "Table 5",
           "At equal cost a thinner net beats a shallower one",
           "0.75 MobileNet 68.4 % vs shallow 65.3 % (+3.1)",
-          Compare("mobilenet-conv-cpu", TEST, "a0.75", "shallow",
-                  plan="not yet run: in the same record, alpha 0.75 vs the net without the "
-                       "five 512-channel layers")),
+          Compare("mobilenet-conv-cpu", TEST, "thin", "shallow",
+                  plan="not yet run: in the same record, alpha 0.375 vs alpha 0.5 without the "
+                       "five 512-channel layers (6.7M vs 7.1M multiply-adds)")),
     Claim("mobilenet.alpha", "06", PAPERS["06"], "Table 6",
           "Accuracy falls smoothly as the width multiplier shrinks",
           "70.6 / 68.4 / 63.7 / 50.6 % for alpha 1 / 0.75 / 0.5 / 0.25",
           Compare("mobilenet-cpu", TEST, "a1.0", "a0.25",
-                  plan=f"not yet run: alpha 1, 0.75, 0.5, 0.25 on {_FULL}, final epoch")),
+                  plan=f"not yet run: alpha 1, 0.75, 0.5, 0.25 and rho 0.875, 0.75, 0.625 "
+                       f"on {_FULL}, 10 epochs, final epoch (`cnn-keras ablation mobilenet "
+                       "--mode record`)")),
     Claim("mobilenet.rho", "06", PAPERS["06"], "Table 7",
           "Accuracy falls smoothly as the resolution shrinks",
           "70.6 / 69.1 / 67.2 / 64.4 % at 224 / 192 / 160 / 128 px",

@@ -13,6 +13,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+from cnn_keras.claims import verdict
+
 # summary.csv columns a claim may compare (lower is better for each)
 METRICS = ("final_train_error", "final_test_error", "epochs_to_threshold")
 
@@ -56,11 +58,12 @@ def load_record(results: Path, name: str) -> Record | None:
     params, macs, infos, censored = {}, {}, [], set()
     for folder in folders:
         infos.append(json.loads((folder / "run.json").read_text()))
+        counted = infos[-1].get("threshold_train_error") is not None  # else: no threshold
         for row in _rows(folder):
             key = row.get("variant") or row["model"]
             for m in METRICS:
                 v = _number(row.get(m, ""))
-                if v is None and m == "epochs_to_threshold" and row.get("epochs"):
+                if v is None and m == "epochs_to_threshold" and counted and row.get("epochs"):
                     # never reached: it would take more than the run's epochs (a lower bound)
                     v = int(row["epochs"]) + 1
                     censored.add((m, key))
@@ -88,3 +91,28 @@ def setup(infos: list[dict]) -> str:
     return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
             f"{'/'.join(map(str, epochs))} epochs, seeds {', '.join(map(str, seeds))}, "
             f"{device}" + ("" if precision == "float32" else f", {precision}"))
+
+
+def record_summary(results, name: str) -> list[dict]:
+    """Per variant of the record `name`: its seeds, and each metric's mean ± seed spread as
+    text (a never-reached threshold as "≥ epochs + 1"), for a notebook's table of a record."""
+    rec = load_record(results, name)
+    if rec is None:
+        return []
+    variants = list(dict.fromkeys(k for m in METRICS for k in rec.values[m]))
+    rows = []
+    for key in variants:
+        row = {"variant": key, "params": rec.params.get(key), "macs": rec.macs.get(key)}
+        for m in METRICS:
+            vs = rec.values[m].get(key)
+            if vs:
+                row["seeds"] = len(vs)
+                row[m] = _mean_spread(vs, (m, key) in rec.censored)
+        rows.append(row)
+    return rows
+
+
+def _mean_spread(values: list, lower_bound: bool) -> str:
+    s = verdict.spread(values)
+    return (("≥ " if lower_bound else "") + f"{verdict.mean(values):.2f}"
+            + ("" if s is None else f" ± {s:.2f}"))

@@ -240,11 +240,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("name", choices=ABLATION_NAMES,
                    help="alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
                    "CNN, ReLU vs tanh); fig1_lr: the same with a learning-rate sweep per "
-                   "activation; fig1_lrn: LRN on/off in that net (Sec. 3.3); vgg: depth A vs "
-                   "D, pre-initialisation; googlenet: "
-                   "auxiliary heads; densenet: vs ResNet-20 at the same budget, growth rate, "
-                   "compression; mobilenet: width and resolution multipliers; efficientnet: "
-                   "depth, width, resolution or compound scaling at 2x FLOPs")
+                   "activation; fig1_lrn: LRN on/off in that net (Sec. 3.3); alexnet_reg: "
+                   "dropout, weight decay, overlapping pooling; vgg: depth A vs D, "
+                   "pre-initialisation; vgg_depth: A, A-LRN, B, B-5x5, D, D from A at a quarter "
+                   "width; googlenet: auxiliary heads; googlenet_aux: the same at a quarter "
+                   "width; googlenet_naive: with vs without the 1x1 reductions; densenet: vs "
+                   "ResNet-20 at the same budget, growth rate, compression; mobilenet: width "
+                   "and resolution multipliers; mobilenet_conv: separable vs full convs, "
+                   "thinner vs shallower; efficientnet: depth, width, resolution or compound "
+                   "scaling at ~3x FLOPs")
     s.add_argument("--mode", choices=MODES, default="demo")
     s.add_argument("--out", type=_out_dir, default=None,
                    help="output directory (default runs/ablation-NAME-MODE)")

@@ -102,7 +102,9 @@ Ablation = Study  # an ablation is a study; the older name
 # quick: one batch of the recipes' 128 to train on (the least `train` accepts), half a batch to test
 _SIZES = {"quick": (128, 64), "demo": (5_000, 1_000), "full": (None, None)}
 _ALEX = {"groups": 1, "lrn": False, "init": "he"}
+_ALEX_HALF = {**_ALEX, "width": 0.5}
 _VGG = {"batch_norm": False, "init": "he"}
+_VGG4 = {**_VGG, "width": 0.25}  # d2l's quarter width (16-128 filters): the records
 _DENSE = {"depth": 52}
 # Stochastic depth and dropout off: in runs of ~100 steps they only slow the start (measured:
 # B0 on 2,000 images, 3 epochs, Adam: 19 % training accuracy with them, 31 % without).
@@ -182,6 +184,30 @@ ABLATIONS = {
         paper="Sec. 3.3: on CIFAR-10 a four-layer CNN had 13% test error without normalization "
               "and 11% with it",
     ),
+    # Sec. 4.2 (dropout), Sec. 5 (weight decay lowers the *training* error) and Sec. 3.4
+    # (overlapping pooling) on CIFAR-10 (results/alexnet-cpu): alexnet_cifar at half the conv
+    # width (47.6M multiply-adds; the FC top, where dropout acts, is whole) with each of the three
+    # switched off in turn against the paper's setting. No LRN (decided by fig1_lrn), groups 1.
+    "alexnet_reg": Study(
+        name="alexnet_reg",
+        title="AlexNet's dropout, weight decay and overlapping pooling on CIFAR-10",
+        variants=(
+            Variant("paper", "dropout 0.5, weight decay 5e-4, 3x3/2 pools", "alexnet_cifar",
+                    _ALEX_HALF),
+            Variant("no_dropout", "no dropout", "alexnet_cifar", {**_ALEX_HALF, "dropout": 0.0}),
+            Variant("no_wd", "no weight decay", "alexnet_cifar", _ALEX_HALF,
+                    recipe={"weight_decay": 0.0}),
+            Variant("pool2", "2x2/2 pools", "alexnet_cifar",
+                    {**_ALEX_HALF, "overlapping_pool": False}),
+        ),
+        lr=0.01, weight_decay=5e-4,
+        epochs={"quick": 1, "record": 15},
+        sizes={"quick": (256, 128), "record": (None, None)},
+        threshold={"quick": None, "record": None},
+        paper="Sec. 4.2: without dropout 'substantial overfitting'; Sec. 5: weight decay "
+              "'reduces the model's training error'; Sec. 3.4: overlapping pooling -0.4 points "
+              "top-1 (ImageNet)",
+    ),
     "vgg": Study(
         name="vgg",
         title="VGG on CIFAR-10: depth (A vs D) and pre-initialisation from A",
@@ -198,6 +224,30 @@ ABLATIONS = {
         paper="Table 3: top-1 error 29.6% (A) -> 27.0% (D) at S=256 on ImageNet; deeper nets "
               "pre-initialised from A (Sec. 3.1)",
     ),
+    # Table 3 and Sec. 3.1/4.1 on CIFAR-10 (results/vgg-cpu): the configurations at a quarter
+    # width (as d2l trains VGG), no batch norm, He init: depth (A, B, D), LRN (A-LRN), one 5x5
+    # against two 3x3 (B-5x5) and D pre-initialised from the trained A.
+    "vgg_depth": Study(
+        name="vgg_depth",
+        title="VGG at a quarter width on CIFAR-10: depth, 3x3 stacks vs 5x5, LRN, "
+              "pre-initialisation",
+        variants=(
+            Variant("A", "A (11 layers)", "vgg_cifar", {"config": "A", **_VGG4}),
+            Variant("A_lrn", "A-LRN", "vgg_cifar", {"config": "A-LRN", **_VGG4}),
+            Variant("B", "B (13 layers)", "vgg_cifar", {"config": "B", **_VGG4}),
+            Variant("B5", "B with one 5x5 per pair of 3x3", "vgg_cifar",
+                    {"config": "B-5x5", **_VGG4}),
+            Variant("D", "D (16 layers)", "vgg_cifar", {"config": "D", **_VGG4}),
+            Variant("D_from_A", "D, pre-initialised from A", "vgg_cifar",
+                    {"config": "D", **_VGG4}, init_from="A"),
+        ),
+        lr=0.01, weight_decay=5e-4,
+        epochs={"quick": 1, "record": 20},
+        sizes={"quick": (256, 128), "record": (None, None)},
+        threshold={"quick": None, "record": None},
+        paper="Table 3 (ImageNet top-1, S=256): A 29.6%, A-LRN 29.7%, B 28.7%, D 27.0%; "
+              "Sec. 4.1: B with 5x5 convs 7% worse than with 3x3 pairs",
+    ),
     "googlenet": Study(
         name="googlenet",
         title="GoogLeNet on CIFAR-10: auxiliary classifiers on/off",
@@ -211,6 +261,37 @@ ABLATIONS = {
         sizes={**_SIZES, "demo": (2_000, 500)},
         threshold={"quick": 88.0, "demo": 80.0, "full": 30.0},
         paper="Sec. 5: the auxiliary heads gave 'a minor effect ... around 0.5%'",
+    ),
+    # Sec. 5 on CIFAR-10 (results/googlenet-aux-cpu): googlenet_cifar at a quarter width (91M
+    # multiply-adds) with and without the two auxiliary heads (loss weight 0.3 each).
+    "googlenet_aux": Study(
+        name="googlenet_aux",
+        title="GoogLeNet at a quarter width on CIFAR-10: auxiliary classifiers on/off",
+        variants=(Variant("no_aux", "no auxiliary heads", "googlenet_cifar", {"width": 0.25}),
+                  Variant("aux", "auxiliary heads (loss weight 0.3 each)", "googlenet_cifar",
+                          {"width": 0.25, "aux_logits": True})),
+        lr=0.01, weight_decay=2e-4,
+        epochs={"quick": 1, "record": 12},
+        sizes={"quick": (256, 128), "record": (None, None)},
+        threshold={"quick": None, "record": None},
+        paper="Sec. 5: the auxiliary heads gave 'a minor effect ... around 0.5%'",
+    ),
+    # Sec. 4, Fig. 2 on CIFAR-10 (results/googlenet-naive-cpu): the 1x1 reductions' accuracy at
+    # their cost, at an eighth of the width (the naive modules cost 10.7x: 247M multiply-adds).
+    "googlenet_naive": Study(
+        name="googlenet_naive",
+        title="GoogLeNet at an eighth of the width on CIFAR-10: inception modules with and "
+              "without the 1x1 reductions",
+        variants=(Variant("reduced", "with 1x1 reductions (Fig. 2b)", "googlenet_cifar",
+                          {"width": 0.125}),
+                  Variant("naive", "naive modules (Fig. 2a)", "googlenet_cifar",
+                          {"width": 0.125, "naive": True})),
+        lr=0.01, weight_decay=2e-4,
+        epochs={"quick": 1, "record": 10},
+        sizes={"quick": (256, 128), "record": (None, None)},
+        threshold={"quick": None, "record": None},
+        paper="Sec. 4: without the reductions the modules 'lead to a computational blow up'",
+        tradeoff=True,
     ),
     "densenet": Study(
         name="densenet",
@@ -251,12 +332,37 @@ ABLATIONS = {
                     {"alpha": 1.0, "resolution": 20}, series="rho"),
         ),
         lr=0.1, weight_decay=5e-5,
-        epochs={"quick": 1, "demo": 6, "full": 60},
-        sizes=_SIZES,
-        threshold={"quick": 88.0, "demo": 50.0, "full": 10.0},
+        # record (results/mobilenet-cpu): 10 epochs on all 50k, the curves from final epochs
+        epochs={"quick": 1, "demo": 6, "record": 10, "full": 60},
+        sizes={**_SIZES, "record": (None, None)},
+        threshold={"quick": 88.0, "demo": 50.0, "record": None, "full": 10.0},
         paper="Tables 6-7 (ImageNet top-1): alpha 1.0/0.75/0.5/0.25: 70.6/68.4/63.7/50.6% at "
               "569/325/149/41M mult-adds; 224/192/160/128 px: 70.6/69.1/67.2/64.4% at "
               "569/418/290/186M",
+        tradeoff=True,
+    ),
+    # Tables 4 and 5 on CIFAR-10 (results/mobilenet-conv-cpu), from mobilenet_cifar at alpha 0.5:
+    # full 3x3 convolutions instead of depthwise separable ones (8.2x the multiply-adds), and
+    # at equal cost a thinner net (alpha 0.375) against a shallower one (no 5x 512-layers).
+    "mobilenet_conv": Study(
+        name="mobilenet_conv",
+        title="MobileNet (alpha 0.5) on CIFAR-10: separable vs full convolutions, thinner vs "
+              "shallower",
+        variants=(
+            Variant("separable", "alpha 0.5, depthwise separable", "mobilenet_cifar",
+                    {"alpha": 0.5}),
+            Variant("full", "alpha 0.5, full 3x3 convolutions", "mobilenet_cifar",
+                    {"alpha": 0.5, "conv": "full"}),
+            Variant("thin", "alpha 0.375 (thinner)", "mobilenet_cifar", {"alpha": 0.375}),
+            Variant("shallow", "alpha 0.5 without the 5x 512-layers (shallower)",
+                    "mobilenet_cifar", {"alpha": 0.5, "shallow": True}),
+        ),
+        lr=0.1, weight_decay=5e-5,
+        epochs={"quick": 1, "record": 15},
+        sizes={"quick": (256, 128), "record": (None, None)},
+        threshold={"quick": None, "record": None},
+        paper="Table 4: separable 70.6% vs full 71.7% top-1 at 569M vs 4866M mult-adds; "
+              "Table 5: 0.75 MobileNet 68.4% vs shallow 65.3% at 325M vs 307M",
         tradeoff=True,
     ),
     "efficientnet": Study(

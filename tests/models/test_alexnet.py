@@ -157,6 +157,23 @@ def test_groups_and_dropout_options_on_cifar():
     assert count_params(no_drop)["trainable"] == 4_450_634
 
 
+
+def test_width_option_on_cifar():
+    """width scales the convs' filters only: the FC top, where dropout acts, stays 1024-512."""
+    half = cnn_keras.alexnet_cifar(groups=1, lrn=False, width=0.5)
+    convs = _layers(half, keras.layers.Conv2D)
+    assert [c.filters for c in convs] == [32, 96, 192, 128, 128]
+    assert [d.units for d in _layers(half, keras.layers.Dense)] == [1024, 512, 10]
+    # conv 5*5*3*32+32 + 5*5*32*96+96 + 9*96*192+192 + 9*192*128+128 + 9*128*128+128,
+    # fc6 (3*3*128)*1024+1024, fc7 1024*512+512, predictions 512*10+10
+    assert count_params(half)["trainable"] == 2_324_906
+    assert count_params(cnn_keras.alexnet_cifar(width=1.0))["trainable"] == 4_450_634
+    with pytest.raises(ValueError, match=r"divisible by groups=2.*Received: width=0.3"):
+        cnn_keras.alexnet_cifar(width=0.3)  # 192 * 0.3 = 58 (odd) filters in grouped conv2
+    for bad in (0, -1, "0.5", True, float("nan")):
+        with pytest.raises(ValueError, match=r"Received: width="):
+            cnn_keras.alexnet_cifar(width=bad)
+
 # --- the shared arguments ------------------------------------------------------------------
 @pytest.mark.parametrize("name,size,channels", [("alexnet", 227, 256),
                                                 ("alexnet_cifar", 32, 256)])
