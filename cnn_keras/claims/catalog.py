@@ -16,6 +16,7 @@ from cnn_keras.claims.kinds import Compare, Count, Unmeasurable
 
 TRAIN, TEST, EPOCHS = "final_train_error", "final_test_error", "epochs_to_threshold"
 _FULL = "all 50k CIFAR-10 images"
+_FIG1_LRS = ("0.003", "0.01", "0.03", "0.1")  # the fig1_lr study's sweep, per activation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,10 +51,11 @@ CLAIMS = (
           "A four-layer CNN with ReLUs reaches 25 % training error much faster than with tanh "
           "(each net at its own best learning rate)",
           "6x fewer epochs",
-          Compare("alexnet-fig1-cpu", EPOCHS, ("relu_lr0.01", "relu_lr0.03", "relu_lr0.003"),
-                  ("tanh_lr0.01", "tanh_lr0.03", "tanh_lr0.003"),
-                  plan=f"not yet run: the Fig. 1 net, ReLU vs tanh, lr in {{0.003, 0.01, 0.03}} "
-                       f"each, {_FULL}, no regularisation, epochs to 25 % training error "
+          Compare("alexnet-fig1-cpu", EPOCHS, tuple(f"relu_lr{lr}" for lr in _FIG1_LRS),
+                  tuple(f"tanh_lr{lr}" for lr in _FIG1_LRS),
+                  plan=f"not yet run: the Fig. 1 net, ReLU vs tanh, lr in "
+                       f"{{{', '.join(_FIG1_LRS)}}} each, {_FULL}, no regularisation, epochs to "
+                       "25 % training error "
                        "(`cnn-keras ablation fig1_lr --mode record`; seed 1 repeats each "
                        "activation's fastest lr)")),
     Claim("alexnet.lrn", "01", PAPERS["01"], "Sec. 3.3",

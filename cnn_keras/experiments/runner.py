@@ -136,11 +136,13 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     shown = [v for v in study.variants if v.key in histories]
     rows = summary(study, mode, out_dir, [v.key for v in shown], histories)
     hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
-    rec = recipes[chosen[0].key]
-    caption = _caption(data.describe(), rows, rec, seed, engine, hw)
+    shown_recipes = [recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs,
+                            variant=v) for v in shown]
+    study_recipe = recipe(study, mode, epochs, model=chosen[0].model, warmup_epochs=warmup_epochs)
+    caption = _caption(data.describe(), rows, study_recipe, shown_recipes, seed, engine, hw)
     _figures(study, shown, histories, rows, out_dir, caption, study.threshold[mode])
     meta.update({"experiment": _kind(study), "mode": mode, "seed": seed,
-                 "dataset": data.describe(), "recipe": rec.to_dict(),
+                 "dataset": data.describe(), "recipe": study_recipe.to_dict(),
                  "dtype_policy": engine.dtype_policy, "training_hardware": hw,
                  "threshold_train_error": study.threshold[mode], "paper": study.paper,
                  "models": [v.model for v in chosen], "summary": rows,
@@ -178,12 +180,20 @@ def _finished_elsewhere(study: Study, out_dir: Path, histories: dict) -> dict:
     return found
 
 
-def _caption(ds: dict, rows, rec, seed, engine, hw) -> str:
+def _caption(ds: dict, rows, study_recipe, recipes, seed, engine, hw) -> str:
     precision = "" if engine.dtype_policy == "float32" else f", {engine.dtype_policy}"
+
+    def setting(name, values):  # one value, or each variant's where they differ (a sweep)
+        values = sorted(set(values))
+        return f"{name} {values[0]:g}" if len(values) == 1 else \
+            f"{name} {'/'.join(f'{v:g}' for v in values)} (per variant)"
+
     # the recipe's name, not the mode's: "full" would pass a 10-epoch run off as the paper's
     return (f"CIFAR-10 ({ds['num_train']} train / {ds['num_test']} test images), "
-            f"{rows[0]['epochs']} epochs ({rec.name}), lr {rec.lr:g}, weight decay "
-            f"{rec.weight_decay:g}, one seed ({seed}){precision}; {hw['device']}, {hw['cpu']}"
+            f"{rows[0]['epochs']} epochs ({study_recipe.name}), "
+            f"{setting('lr', [r.lr for r in recipes])}, "
+            f"{setting('weight decay', [r.weight_decay for r in recipes])}, "
+            f"one seed ({seed}){precision}; {hw['device']}, {hw['cpu']}"
             + (f" ({hw['cpu_simd']})" if hw.get("cpu_simd") else ""))
 
 

@@ -24,7 +24,7 @@ def test_fig1_sweep_gives_each_variant_its_learning_rate_and_no_augmentation():
         assert rec.augment is False and rec.weight_decay == 0 and rec.milestones == ()
         assert rec.epochs == 25 and rec.name.endswith(f"-no-augment-lr{rec.lr:g}")
         rates.setdefault(v.kwargs["activation"], []).append(rec.lr)
-    assert rates == {"relu": [0.003, 0.01, 0.03], "tanh": [0.003, 0.01, 0.03]}
+    assert rates == {"relu": [0.003, 0.01, 0.03, 0.1], "tanh": [0.003, 0.01, 0.03, 0.1]}
 
 
 def test_a_study_without_a_record_mode_says_which_modes_it_has(tmp_path):
@@ -69,3 +69,13 @@ def test_training_without_augmentation_sees_the_images_as_they_are(tmp_path):
     with pytest.raises(ValueError, match="augments inside the model"):
         training.train(SMALL, data, tmp_path / "layer", recipe=recipe, verbose=0,
                        engine=training.Engine(pipeline="layer"))
+
+
+def test_a_sweep_caption_names_each_variant_setting():
+    study = studies.get("fig1_lr")
+    recipes = [runner.recipe(study, "record", variant=v) for v in study.variants]
+    caption = runner._caption({"num_train": 50000, "num_test": 10000}, [{"epochs": 25}],
+                              runner.recipe(study, "record"), recipes, 0, training.Engine(),
+                              {"device": "CPU (2 cores)", "cpu": "Test CPU"})
+    assert "(scaled-25ep-constant-lr-no-augment)" in caption
+    assert "lr 0.003/0.01/0.03/0.1 (per variant), weight decay 0," in caption
