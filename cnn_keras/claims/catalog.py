@@ -44,6 +44,8 @@ PAPERS = {
 # scaled to 10 epochs (one-epoch warm-up, lr /10 at 50 % and 75 %); seed 1 of the 20-layer nets
 # measures the seed-to-seed spread.
 _FIG6 = "degradation-cpu-10ep"
+# DenseNet-BC at L=28 (ResNet-20's multiply-adds) against ResNet-20, k and theta switched
+_DENSE_REC = "densenet-cpu"
 
 CLAIMS = (
     # --- 01 AlexNet -------------------------------------------------------------------------------
@@ -177,25 +179,28 @@ CLAIMS = (
     Claim("densenet.efficiency", "05", PAPERS["05"], "Table 2",
           "At equal parameters DenseNet-BC has lower error than ResNet",
           "C10+ 4.51 % (BC-100, 0.8M) vs 6.41 % (ResNet-110, 1.7M)",
-          Compare("densenet-cpu", TEST, "k12", "resnet20",
+          Compare("densenet-eq", TEST, "k12", "resnet20",
                   plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
-                       f"{_FULL}, 3 seeds")),
+                       f"{_FULL} (`cnn-keras ablation densenet`; L=52 costs ~4x ResNet-20 per "
+                       "step on a CPU, so this is a GPU run)")),
     Claim("densenet.third", "05", PAPERS["05"], "Fig. 4 middle",
           "DenseNet-BC matches ResNet with about a third of its parameters",
           "a third of the parameters for the same error",
-          Compare("densenet-cpu", TEST, "k12", "resnet56", expect="no gain",
-                  plan="not yet run: in the DenseNet record, DenseNet-BC L=52 (0.27M) vs "
-                       "ResNet-56 (0.85M)")),
+          # "no gain": ResNet-20's 2.6x the parameters buy no lower error at the same cost
+          Compare(_DENSE_REC, TEST, "resnet20", "bc28_k12", expect="no gain",
+                  plan=f"not yet run: DenseNet-BC L=28 k=12 (0.11M) vs ResNet-20 (0.27M) at "
+                       f"equal multiply-adds, {_FULL}, 10 epochs "
+                       "(`cnn-keras ablation densenet_bc28 --mode record`)")),
     Claim("densenet.growth", "05", PAPERS["05"], "Table 2",
           "A larger growth rate lowers the error (k=12 vs k=6)",
           "C10+ L=100: 4.10 % (k=12) -> 3.74 % (k=24)",
-          Compare("densenet-cpu", TEST, "k12", "k6",
-                  plan="not yet run: in the DenseNet record, k=12 vs k=6")),
+          Compare(_DENSE_REC, TEST, "bc28_k12", "bc28_k6",
+                  plan="not yet run: in the DenseNet record, L=28 k=12 vs k=6")),
     Claim("densenet.compression", "05", PAPERS["05"], "Table 2",
           "Compression (theta = 0.5) costs no accuracy for fewer parameters",
           "no number for theta alone (BC-100: 0.8M, 4.51 %; DenseNet-100: 7.0M, 4.10 %)",
-          Compare("densenet-cpu", TEST, "theta1", "k12", expect="no gain",
-                  plan="not yet run: in the DenseNet record, theta 0.5 vs 1.0")),
+          Compare(_DENSE_REC, TEST, "b28_k12", "bc28_k12", expect="no gain",
+                  plan="not yet run: in the DenseNet record, L=28 theta 0.5 vs 1.0")),
     Claim("densenet.params", "05", PAPERS["05"], "Table 2",
           "DenseNet-BC with L=100, k=12 has 0.8M parameters", "0.8M",
           Count(counts.densenet_bc100_params)),

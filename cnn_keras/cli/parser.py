@@ -245,7 +245,8 @@ def _parser() -> argparse.ArgumentParser:
                    "pre-initialisation; vgg_depth: A, A-LRN, B, B-5x5, D, D from A at a quarter "
                    "width; googlenet: auxiliary heads; googlenet_aux: the same at a quarter "
                    "width; googlenet_naive: with vs without the 1x1 reductions; densenet: vs "
-                   "ResNet-20 at the same budget, growth rate, compression; mobilenet: width "
+                   "ResNet-20 at the same budget, growth rate, compression; densenet_bc28: the "
+                   "same at L=28 (ResNet-20's cost, 0.39x its parameters); mobilenet: width "
                    "and resolution multipliers; mobilenet_conv: separable vs full convs, "
                    "thinner vs shallower; efficientnet: depth, width, resolution or compound "
                    "scaling at ~3x FLOPs")
