@@ -3,7 +3,13 @@ SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 # pip prints a warning per package for this machine's optional local indexes; keep the log readable
 QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
-PYTHON ?= python3.11
+# The first Python 3.11-3.13 (the versions the stack supports) on PATH, unless PYTHON is given;
+# each candidate is asked for its version, since a pyenv shim can exist without its Python.
+SUPPORTED_PY := python3.11 python3.12 python3.13 python3
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for p in $(SUPPORTED_PY); do $$p -c 'import sys; sys.exit(not (3, 11) <= \
+	sys.version_info[:2] <= (3, 13))' >/dev/null 2>&1 && { echo $$p; break; }; done)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -21,6 +27,8 @@ export MPLBACKEND ?= Agg
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
+	@test -x $(PY) || test -n "$(PYTHON)" || { echo "make: no Python 3.11-3.13 found (tried" \
+		"$(SUPPORTED_PY)); name one with PYTHON=/path/to/python3.12" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
 	$(PY) -m pip install --quiet -e '.[dev]' $(QUIET_PIP)

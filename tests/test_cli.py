@@ -56,10 +56,14 @@ def test_errors_are_messages_not_tracebacks(capsys):
 
 
 def test_module_entry_point():
-    out = subprocess.run([sys.executable, "-m", "cnn_keras", "list", "resnet1"],
-                         capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["resnet18", "resnet101", "resnet101v2", "resnet110", "resnet152",
-                   "resnet152v2", "resnet1202"]
+    # TensorFlow's C++ start-up lines (twice, whatever TF_CPP_MIN_LOG_LEVEL says) do not reach
+    # the user: nothing but the answer is printed
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "cnn_keras", "list", "resnet1"], env=env,
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["resnet18", "resnet101", "resnet101v2", "resnet110",
+                                     "resnet152", "resnet152v2", "resnet1202"]
+    assert result.stderr == ""
 
 
 def _image_folder(root: Path, n_train=64, n_test=32):

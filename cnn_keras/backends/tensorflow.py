@@ -8,8 +8,11 @@ environment for the program that imports it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import re
 import sys
+import tempfile
 import warnings
 
 
@@ -29,6 +32,43 @@ def use_onednn_by_default() -> None:
                       stacklevel=2)
         return
     os.environ["TF_ENABLE_ONEDNN_OPTS"] = "1"
+
+
+# TensorFlow's start-up lines that TF_CPP_MIN_LOG_LEVEL cannot silence: INFO lines logged before
+# absl is initialised (once per TensorFlow library, so each twice) with absl's banner, and, on a
+# machine without a GPU driver, the CUDA wheel's failed cuInit.
+_STARTUP_NOISE = re.compile(r"(I\d{4} \S+ +\d+ \S+\] |WARNING: All log messages before "
+                            r"absl::InitializeLog\(\) is called|E\d{4} .*cuda_platform\.cc:\d+\] "
+                            r"failed call to cuInit)")
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and find its devices with its start-up noise (`_STARTUP_NOISE`) dropped
+    from stderr; every other line it writes there is passed on. For applications (the CLI) on
+    the TensorFlow backend; does nothing where TensorFlow is imported, absent or not the backend.
+    """
+    if (os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
+            or "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None):
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as log:
+        os.dup2(log.fileno(), 2)  # the C++ logging writes to file descriptor 2, not sys.stderr
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            log.seek(0)
+            sys.stderr.write(drop_startup_noise(log.read().decode(errors="replace")))
+
+
+def drop_startup_noise(text: str) -> str:
+    """`text` without the lines of `_STARTUP_NOISE`."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if not _STARTUP_NOISE.match(line))
 
 
 # --- Training on TensorFlow -----------------------------------------------------------------

@@ -32,11 +32,12 @@ def _one_line(exc: BaseException) -> str:
 def main(argv=None) -> int:
     # An application sets TensorFlow's environment (the library does not), before anything
     # imports Keras: oneDNN's CPU kernels on unless the user chose, and less start-up logging.
-    from cnn_keras.backends.tensorflow import use_onednn_by_default
+    from cnn_keras.backends.tensorflow import import_tensorflow_quietly, use_onednn_by_default
 
     use_onednn_by_default()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(argv)  # --help and usage errors need no TensorFlow
+    import_tensorflow_quietly()
     try:
         validate(args)
         return {"list": _list, "summary": _summary, "train": _train,

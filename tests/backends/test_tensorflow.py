@@ -75,3 +75,17 @@ def test_use_onednn_by_default_respects_the_user_and_an_imported_tensorflow():
     out = subprocess.run([sys.executable, "-c", late], env=env, text=True, capture_output=True,
                          check=True).stdout.split()
     assert out == ["1", "True"]
+
+
+def test_startup_noise_is_dropped_and_everything_else_kept():
+    from cnn_keras.backends.tensorflow import drop_startup_noise
+
+    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to "
+             "STDERR\n"
+             "I0000 00:00:1796227304.980324    4839 cudart_stub.cc:31] Could not find cuda "
+             "drivers on your machine, GPU will not be used.\n"
+             "E0000 00:00:1796227313.317654    4839 cuda_platform.cc:52] failed call to cuInit: "
+             "INTERNAL: CUDA error\n")
+    kept = ("E0000 00:00:1796227313.317654    4839 some_op.cc:7] a real error\n"
+            "Traceback (most recent call last):\n")
+    assert drop_startup_noise(noise + kept + noise) == kept
