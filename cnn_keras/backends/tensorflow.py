@@ -35,19 +35,23 @@ def use_onednn_by_default() -> None:
 
 
 # TensorFlow's start-up lines that TF_CPP_MIN_LOG_LEVEL cannot silence: INFO lines logged before
-# absl is initialised (once per TensorFlow library, so each twice) with absl's banner, and, on a
-# machine without a GPU driver, the CUDA wheel's failed cuInit.
+# absl is initialised (once per TensorFlow library, so each twice) with absl's banner, the hint
+# to rebuild TensorFlow for this CPU's instructions, and, on a machine without a GPU driver, the
+# CUDA wheel's failed cuInit.
 _STARTUP_NOISE = re.compile(r"(I\d{4} \S+ +\d+ \S+\] |WARNING: All log messages before "
-                            r"absl::InitializeLog\(\) is called|E\d{4} .*cuda_platform\.cc:\d+\] "
+                            r"absl::InitializeLog\(\) is called|To enable the following "
+                            r"instructions: .* rebuild TensorFlow|E\d{4} .*cuda_platform\.cc:\d+\] "
                             r"failed call to cuInit)")
 
 
 def import_tensorflow_quietly() -> None:
     """Import TensorFlow and find its devices with its start-up noise (`_STARTUP_NOISE`) dropped
     from stderr; every other line it writes there is passed on. For applications (the CLI) on
-    the TensorFlow backend; does nothing where TensorFlow is imported, absent or not the backend.
+    the TensorFlow backend; does nothing where TensorFlow is imported, absent or not the backend,
+    or where TF_CPP_MIN_LOG_LEVEL=0 asks for TensorFlow's INFO lines.
     """
     if (os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow"
+            or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
             or "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None):
         return
     sys.stderr.flush()

@@ -36,10 +36,10 @@ def main(argv=None) -> int:
 
     use_onednn_by_default()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    args = _parser().parse_args(argv)  # --help and usage errors need no TensorFlow
-    import_tensorflow_quietly()
+    args = _parser().parse_args(argv)
     try:
-        validate(args)
+        validate(args)  # --help and bad values need no TensorFlow: it is imported after them
+        import_tensorflow_quietly()
         return {"list": _list, "summary": _summary, "train": _train,
                 "degradation": _degradation, "ablation": _ablation,
                 "bench": _bench, "claims": _claims,

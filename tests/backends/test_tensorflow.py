@@ -85,7 +85,9 @@ def test_startup_noise_is_dropped_and_everything_else_kept():
              "I0000 00:00:1796227304.980324    4839 cudart_stub.cc:31] Could not find cuda "
              "drivers on your machine, GPU will not be used.\n"
              "E0000 00:00:1796227313.317654    4839 cuda_platform.cc:52] failed call to cuInit: "
-             "INTERNAL: CUDA error\n")
+             "INTERNAL: CUDA error\n"
+             "To enable the following instructions: AVX2 FMA, in other operations, rebuild "
+             "TensorFlow with the appropriate compiler flags.\n")
     kept = ("E0000 00:00:1796227313.317654    4839 some_op.cc:7] a real error\n"
             "Traceback (most recent call last):\n")
     assert drop_startup_noise(noise + kept + noise) == kept
