@@ -82,6 +82,20 @@ def test_a_sweep_counts_its_best_member(tmp_path):
     assert row["ours"].startswith("test error: x2 7.10% ± 0.14 (2 seeds)")
 
 
+def test_the_overfitting_gap_is_test_minus_training_error(tmp_path):
+    folder = tmp_path / "reg"
+    folder.mkdir()
+    (folder / "summary.csv").write_text("variant,final_train_error,final_test_error,epochs\n"
+                                        "drop,20.5,22.0,15\nno_drop,8.25,24.0,15\n")
+    _record(tmp_path / "other", 0, {"a": 1.0})  # borrow a run.json
+    (folder / "run.json").write_text((tmp_path / "other" / "run.json").read_text())
+    rec = load_record(tmp_path, "reg")
+    assert rec.values["generalisation_gap"] == {"drop": [1.5], "no_drop": [15.75]}
+    row = Compare("reg", "generalisation_gap", "drop", "no_drop", plan="").evaluate(tmp_path)
+    assert row["ours"].startswith("test minus training error: drop 1.50 points (1 seed) vs "
+                                  "no_drop 15.75 points (1 seed); gap +14.25 points")
+
+
 def test_a_missing_record_shows_its_plan(tmp_path):
     row = Compare("nothing", "final_test_error", "a", "b", plan="run this").evaluate(tmp_path)
     assert row["verdict"] == verdict.NOT_MEASURED and row["setup"] == "run this"
@@ -94,7 +108,7 @@ def test_every_claim_names_a_known_notebook_metric_and_unique_id():
     for c in claims.CLAIMS:
         if isinstance(c.evidence, Compare):
             assert c.evidence.metric in ("final_train_error", "final_test_error",
-                                         "epochs_to_threshold")
+                                         "epochs_to_threshold", "generalisation_gap")
             assert c.evidence.expect in ("lower", "no gain")
 
 

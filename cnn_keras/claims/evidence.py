@@ -15,8 +15,10 @@ from pathlib import Path
 
 from cnn_keras.claims import verdict
 
-# summary.csv columns a claim may compare (lower is better for each)
-METRICS = ("final_train_error", "final_test_error", "epochs_to_threshold")
+# What a claim may compare (lower is better for each): summary.csv's columns, and the
+# overfitting gap (final test minus final training error), which AlexNet's dropout claim is about
+GAP = "generalisation_gap"
+METRICS = ("final_train_error", "final_test_error", "epochs_to_threshold", GAP)
 
 
 @dataclasses.dataclass
@@ -49,6 +51,13 @@ def _rows(folder: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
+def _metric(row: dict, m: str):
+    if m != GAP:
+        return _number(row.get(m, ""))
+    test, train = (_number(row.get(c, "")) for c in ("final_test_error", "final_train_error"))
+    return None if test is None or train is None else round(test - train, 2)
+
+
 def load_record(results: Path, name: str) -> Record | None:
     """The record `name` under `results`, or None when no run of it has finished."""
     folders = record_folders(Path(results), name)
@@ -62,7 +71,7 @@ def load_record(results: Path, name: str) -> Record | None:
         for row in _rows(folder):
             key = row.get("variant") or row["model"]
             for m in METRICS:
-                v = _number(row.get(m, ""))
+                v = _metric(row, m)
                 if v is None and m == "epochs_to_threshold" and counted and row.get("epochs"):
                     # never reached: it would take more than the run's epochs (a lower bound)
                     v = int(row["epochs"]) + 1

@@ -18,7 +18,8 @@ from cnn_keras.claims.evidence import Record, load_record
 # how each metric reads in a row
 _UNITS = {"final_train_error": ("training error", "%"),
           "final_test_error": ("test error", "%"),
-          "epochs_to_threshold": ("epochs to the threshold", "")}
+          "epochs_to_threshold": ("epochs to the threshold", ""),
+          "generalisation_gap": ("test minus training error", " points")}
 
 
 @dataclasses.dataclass(frozen=True)
