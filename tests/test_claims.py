@@ -9,7 +9,7 @@ import pytest
 
 from cnn_keras import claims
 from cnn_keras.claims import verdict
-from cnn_keras.claims.evidence import load_record
+from cnn_keras.claims.evidence import METRICS, load_record
 from cnn_keras.claims.kinds import Compare, Count
 from cnn_keras.cli import main
 
@@ -85,8 +85,10 @@ def test_a_sweep_counts_its_best_member(tmp_path):
 def test_the_overfitting_gap_is_test_minus_training_error(tmp_path):
     folder = tmp_path / "reg"
     folder.mkdir()
-    (folder / "summary.csv").write_text("variant,final_train_error,final_test_error,epochs\n"
-                                        "drop,20.5,22.0,15\nno_drop,8.25,24.0,15\n")
+    # fit's training error (dropout active) is not what the gap uses: the clean one is
+    (folder / "summary.csv").write_text(
+        "variant,final_train_error,final_test_error,final_train_error_clean,epochs\n"
+        "drop,30.0,22.0,20.5,15\nno_drop,9.0,24.0,8.25,15\n")
     _record(tmp_path / "other", 0, {"a": 1.0})  # borrow a run.json
     (folder / "run.json").write_text((tmp_path / "other" / "run.json").read_text())
     rec = load_record(tmp_path, "reg")
@@ -94,6 +96,11 @@ def test_the_overfitting_gap_is_test_minus_training_error(tmp_path):
     row = Compare("reg", "generalisation_gap", "drop", "no_drop", plan="").evaluate(tmp_path)
     assert row["ours"].startswith("test minus training error: drop 1.50 points (1 seed) vs "
                                   "no_drop 15.75 points (1 seed); gap +14.25 points")
+
+
+def test_records_without_the_clean_training_error_have_no_gap(tmp_path):
+    _record(tmp_path / "old", 0, {"a": 10.0})
+    assert load_record(tmp_path, "old").values["generalisation_gap"] == {}
 
 
 def test_a_missing_record_shows_its_plan(tmp_path):
@@ -107,8 +114,7 @@ def test_every_claim_names_a_known_notebook_metric_and_unique_id():
     assert {c.notebook for c in claims.CLAIMS} == set(claims.PAPERS)
     for c in claims.CLAIMS:
         if isinstance(c.evidence, Compare):
-            assert c.evidence.metric in ("final_train_error", "final_test_error",
-                                         "epochs_to_threshold", "generalisation_gap")
+            assert c.evidence.metric in METRICS
             assert c.evidence.expect in ("lower", "no gain")
 
 

@@ -18,6 +18,7 @@ from cnn_keras.claims.evidence import Record, load_record
 # how each metric reads in a row
 _UNITS = {"final_train_error": ("training error", "%"),
           "final_test_error": ("test error", "%"),
+          "final_train_error_clean": ("training error (evaluated as the test set)", "%"),
           "epochs_to_threshold": ("epochs to the threshold", ""),
           "generalisation_gap": ("test minus training error", " points")}
 

@@ -21,8 +21,13 @@ from cnn_keras.experiments.studies import MODES, Study, Variant, get
 from cnn_keras.registry import model_info
 
 SUMMARY_FIELDS = ("variant", "label", "model", "series", "trainable_params", "macs", "epochs",
-                  "final_train_error", "final_test_error",
+                  "final_train_error", "final_test_error", "final_train_error_clean",
                   "epochs_to_threshold", "train_seconds")
+# The training error that fit reports is on augmented batches with dropout active, so it is
+# not the error a net overfits to: the decisive modes also evaluate the final model on this
+# many training images as the test images are evaluated (no augmentation, inference mode).
+CLEAN_TRAIN_IMAGES = 10_000
+CLEAN_MODES = ("record", "full")
 
 
 def check_mode(mode) -> None:
@@ -134,7 +139,9 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
             meta={"experiment": f"{_kind(study)}/{mode}", "variant": v.label})
     histories.update(_finished_elsewhere(study, out_dir, histories))
     shown = [v for v in study.variants if v.key in histories]
-    rows = summary(study, mode, out_dir, [v.key for v in shown], histories)
+    clean = ({v.key: clean_train_error(out_dir / v.key, data) for v in shown}
+             if mode in CLEAN_MODES else {})
+    rows = summary(study, mode, out_dir, [v.key for v in shown], histories, clean)
     hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
     shown_recipes = [recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs,
                             variant=v) for v in shown]
@@ -222,9 +229,35 @@ def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None
         plots.plt.close(fig)
 
 
-def summary(study: Study, mode: str, out_dir: Path, keys, histories) -> list[dict]:
+def clean_train_error(run_dir: Path, data) -> float | None:
+    """The error (%) of a finished variant's final model on the first `CLEAN_TRAIN_IMAGES`
+    training images, evaluated as the test images are; computed once, kept in its run.json."""
+    folder = training.RunFolder(run_dir)
+    info = folder.info()
+    if "clean_train_error" in info:
+        return info["clean_train_error"]["error"]
+    if info.get("status") != "finished":
+        return None
+    import numpy as np
+
+    from cnn_keras import data as data_lib
+
+    n = min(CLEAN_TRAIN_IMAGES, len(data.x_train))
+    x, y = data_lib.eval_arrays(data.x_train[:n], data.y_train[:n],
+                                mean=data_lib.per_pixel_mean(data.x_train))
+    probs = folder.load_model().predict(x, batch_size=256, verbose=0)
+    if isinstance(probs, (list, tuple)):  # auxiliary heads: the main output comes first
+        probs = probs[0]
+    error = round(100 * float(np.mean(np.argmax(probs, axis=-1) != y)), 2)
+    info["clean_train_error"] = {"error": error, "images": n}
+    folder.write_info(info)
+    return error
+
+
+def summary(study: Study, mode: str, out_dir: Path, keys, histories,
+            clean: dict | None = None) -> list[dict]:
     """One row per variant (final-epoch errors, epochs to the threshold, cost), also written
-    to out_dir/summary.csv."""
+    to out_dir/summary.csv. `clean`: variant -> `clean_train_error`, where it was measured."""
     rows = []
     for key in keys:
         v, history = study.variant(key), histories[key]
@@ -237,6 +270,7 @@ def summary(study: Study, mode: str, out_dir: Path, keys, histories) -> list[dic
             "epochs": len(history),
             "final_train_error": round(100 * (1 - last["accuracy"]), 2),
             "final_test_error": round(100 * (1 - last["val_accuracy"]), 2),
+            "final_train_error_clean": (clean or {}).get(key),
             "epochs_to_threshold": epochs_to_error(history, study.threshold[mode]),
             "train_seconds": round(sum(r["seconds"] for r in history), 1),
         })

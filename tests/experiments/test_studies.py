@@ -79,3 +79,22 @@ def test_a_sweep_caption_names_each_variant_setting():
                               {"device": "CPU (2 cores)", "cpu": "Test CPU"})
     assert "(scaled-25ep-constant-lr-no-augment)" in caption
     assert "lr 0.003/0.01/0.03/0.1 (per variant), weight decay 0," in caption
+
+
+def test_the_clean_training_error_is_the_final_model_on_training_images_as_tested(tmp_path):
+    """fit's training error has dropout and augmentation on; the decisive modes add the final
+    model's error on training images evaluated like the test set, once, kept in run.json."""
+    data = tiny_data(n_train=64)
+    recipe = training.Recipe(name="plain", epochs=1, batch_size=32, lr=0.01)
+    training.train(SMALL, data, tmp_path, recipe=recipe, verbose=0)
+    error = runner.clean_train_error(tmp_path, data)
+    x, y = data_lib.eval_arrays(data.x_train, data.y_train,
+                                mean=data_lib.per_pixel_mean(data.x_train))
+    predicted = np.argmax(training.RunFolder(tmp_path).load_model().predict(x, verbose=0), -1)
+    assert error == round(100 * float(np.mean(predicted != y)), 2)
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["clean_train_error"] == {"error": error, "images": 64}
+    info["clean_train_error"]["error"] = -1.0  # read back, not evaluated again
+    (tmp_path / "run.json").write_text(json.dumps(info))
+    assert runner.clean_train_error(tmp_path, data) == -1.0
+    assert runner.clean_train_error(tmp_path / "none", data) is None  # nothing finished there
