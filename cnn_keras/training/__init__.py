@@ -7,6 +7,7 @@ resumable `train` that records each run in a run folder.
     losses.py     SmoothedSparseCrossentropy
     surgery.py    augment_in_model, any_image_size
     folder.py     RunFolder (checkpoint, progress, history, lock), history files (Keras-free)
+    export.py     with_preprocessing: the finished model for raw [0, 255] images (model.keras)
     run.py        train, Engine
 
 The names are imported on first use, so `cnn_keras.training.recipes` (and this package) can be
@@ -27,6 +28,7 @@ _WHERE = {
     "surgery": ("any_image_size", "augment_in_model"),
     "folder": ("HISTORY_FIELDS", "PROGRESS", "RunFolder", "load_checkpoint_model",
                "read_history_csv", "write_history_csv"),
+    "export": ("MODEL_FILE", "save_with_preprocessing", "with_preprocessing"),
     "run": ("DTYPE_POLICIES", "PIPELINES", "Engine", "TrainingDiverged", "jit_compile_default",
             "train"),
 }

@@ -23,6 +23,7 @@ class RunFolder:
     * ``progress.json``: the commit point, written after the checkpoint: the last finished
       epoch, its checkpoint's name and the history rows;
     * ``history.csv``: the same rows for people and plots;
+    * ``model.keras``: when the run has finished, the model for raw images (`export`);
     * ``.train.lock``: held while a process trains here.
 
     Every file is written to a temporary name and renamed, so none is ever half-written.
@@ -63,7 +64,7 @@ class RunFolder:
 
     def discard(self) -> None:
         """Forget the run recorded here (``restart=True``)."""
-        for p in [self.progress_file, self.run_json, self.history_csv,
+        for p in [self.progress_file, self.run_json, self.history_csv, self.path / "model.keras",
                   *self.path.glob("checkpoint-*.keras")]:
             p.unlink(missing_ok=True)
 

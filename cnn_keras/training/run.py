@@ -27,6 +27,7 @@ from cnn_keras.backends.tensorflow import build_training_state, fuse_batch_norm
 from cnn_keras.checks import check_choice, check_low_res, fail, is_int
 from cnn_keras.registry import build, get_builder
 from cnn_keras.training import losses, surgery
+from cnn_keras.training.export import save_with_preprocessing
 from cnn_keras.training.folder import PROGRESS, RunFolder, write_history_csv
 from cnn_keras.training.recipes import Recipe
 
@@ -368,6 +369,10 @@ def _fit(job: _Job, state, history, initial_epoch, info):
             f"{record.diverged_at}; training stopped, and the {len(history)} epoch(s) finished "
             f"before it are kept in {folder.path}. Try a lower learning rate or a warm-up. "
             f"Received: lr={job.recipe.lr:g}")
+    # the model a user loads: raw images in, this run's preprocessing inside (export.py)
+    from cnn_keras import data as data_lib
+
+    save_with_preprocessing(model, data_lib.per_pixel_mean(job.data.x_train), folder.path)
     info["status"] = "finished"
     info["finished"] = runinfo.now()
     folder.write_info(info)

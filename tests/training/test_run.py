@@ -274,3 +274,18 @@ def test_recipe_and_engine_reject_bad_numbers_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="existing file.*Received: out_dir="):
         training.train(SMALL, tiny_data(), a_file, recipe=training.scaled_recipe(1))
     assert a_file.read_text() == "keep me"
+
+
+def test_a_finished_run_saves_a_model_for_raw_images(tmp_path):
+    """model.keras holds the per-pixel mean: keras.models.load_model + predict on uint8 images
+    gives what the checkpoint gives on the pipeline's preprocessed test images."""
+    data = tiny_data()
+    training.train("resnet20", data, tmp_path, recipe=training.scaled_recipe(1, batch_size=32),
+                   verbose=0)
+    loaded = keras.models.load_model(tmp_path / training.MODEL_FILE)  # the package is imported
+    x, _ = data_lib.eval_arrays(data.x_test, data.y_test,
+                                mean=data_lib.per_pixel_mean(data.x_train))
+    expected = training.RunFolder(tmp_path).load_model().predict(x, verbose=0)
+    np.testing.assert_allclose(loaded.predict(data.x_test, verbose=0), expected, atol=1e-5)
+    training.RunFolder(tmp_path).discard()
+    assert not (tmp_path / training.MODEL_FILE).exists()
