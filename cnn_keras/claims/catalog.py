@@ -254,8 +254,11 @@ CLAIMS = (
           "Compound scaling beats scaling depth, width or resolution alone at equal cost",
           "up to +2.5 points (Fig. 8, ImageNet)",
           Compare("efficientnet-cpu", TEST, "compound", ("depth", "width", "resolution"),
-                  plan=f"not yet run: B0 scaled to ~3x its multiply-adds four ways, {_FULL}, "
-                       "long enough to rank, 3 seeds")),
+                  plan=f"not yet run: B0 at half width (9.9M multiply-adds) scaled ~2.9x four "
+                       f"ways (28.1-30.2M each), {_FULL}, 10 epochs, 2-3 seeds "
+                       "(`cnn-keras ablation efficientnet_scaling --mode record`; about 2 h "
+                       "per seed on 2 CPU cores, so a seed may be split over sessions with "
+                       "`--variants`)")),
     Claim("efficientnet.saturate", "07", PAPERS["07"], "Fig. 3",
           "Scaling a single dimension saturates: the gain shrinks as the scale grows",
           "about 80 % top-1 for each dimension alone",
@@ -265,7 +268,9 @@ CLAIMS = (
           "Stochastic depth (drop-connect 0.2) lowers the test error",
           "no number (part of the recipe)",
           Compare("efficientnet-sd-cpu", TEST, "sd", "no_sd",
-                  plan=f"not yet run: B0 with drop-connect 0.2 vs 0, {_FULL}, 3 seeds")),
+                  plan=f"not yet run: B0 at half width with drop-connect 0.2 vs 0, {_FULL}, "
+                       "15 epochs, 3 seeds (`cnn-keras ablation efficientnet_sd --mode "
+                       "record`)")),
     Claim("efficientnet.constraint", "07", PAPERS["07"], "Sec. 3.3, Eq. 3",
           "alpha·beta²·gamma² ≈ 2, so each step of phi doubles the FLOPs", "≈ 2",
           Count(counts.efficientnet_constraint)),

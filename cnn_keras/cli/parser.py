@@ -249,7 +249,8 @@ def _parser() -> argparse.ArgumentParser:
                    "same at L=28 (ResNet-20's cost, 0.39x its parameters); mobilenet: width "
                    "and resolution multipliers; mobilenet_conv: separable vs full convs, "
                    "thinner vs shallower; efficientnet: depth, width, resolution or compound "
-                   "scaling at ~3x FLOPs")
+                   "scaling at ~3x FLOPs; efficientnet_scaling: the same from B0 at half "
+                   "width (the record); efficientnet_sd: stochastic depth on/off")
     s.add_argument("--mode", choices=MODES, default="demo")
     s.add_argument("--out", type=_out_dir, default=None,
                    help="output directory (default runs/ablation-NAME-MODE)")

@@ -195,6 +195,12 @@ def test_scaling_ablations_compare_what_they_say():
     assert 2.8 < budget / b0 < 3.1
     for key in ("depth", "width", "resolution"):
         assert 0.9 < cost("efficientnet", key)[0] / budget < 1.1, key
+    # the record's half-width B0 scaled four ways: each 28.1-30.2M multiply-adds (hand-run
+    # count), 2.8-3.1x the half-width base (9.9M)
+    half = quickly(cnn_keras.build, "efficientnet_cifar", width_coefficient=0.5)
+    for key in ("depth", "width", "resolution", "compound"):
+        macs = cost("efficientnet_scaling", key)[0]
+        assert 28.0e6 < macs < 30.3e6 and 2.8 < macs / count_macs(half) < 3.1, (key, macs)
     # MobileNet: rho changes the multiply-adds, not the parameters; alpha changes both
     full, r24 = cost("mobilenet", "a1.0"), cost("mobilenet", "r24")
     assert r24[1] == full[1] and r24[0] < 0.6 * full[0]
