@@ -200,3 +200,20 @@ def test_record_summary_gives_each_variant_mean_and_spread(tmp_path):
     assert rows["a"]["final_test_error"] == "10.50 ± 0.71" and rows["a"]["seeds"] == 2
     assert rows["b"]["final_test_error"] == "14.00" and rows["b"]["seeds"] == 1
     assert claims.record_summary(tmp_path, "missing") == []
+
+
+# --- a record as a notebook shows it ------------------------------------------------------------
+def test_a_record_table_gives_each_variant_its_seeds_and_spread(tmp_path):
+    _record(tmp_path / "study", 0, {"a": 10.0, "b": 14.0})
+    _record(tmp_path / "study-seed1", 1, {"a": 11.0})
+    lines = claims.record_table(tmp_path, "study").splitlines()
+    assert lines[0].split() == ["variant", "seeds", "final_test_error"]
+    assert lines[1].split() == ["a", "2", "10.50", "±", "0.71"]
+    assert lines[2].split() == ["b", "1", "14.00"]
+
+
+def test_a_missing_record_shows_the_run_that_makes_it(tmp_path, capsys):
+    claims.show_record(tmp_path, "vgg-cpu")
+    out = capsys.readouterr().out
+    assert out.startswith("results/vgg-cpu is not recorded yet")
+    assert "cnn-keras ablation vgg_depth --mode record" in out

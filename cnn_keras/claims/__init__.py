@@ -16,6 +16,8 @@ from cnn_keras.claims.board import (
 )
 from cnn_keras.claims.catalog import CLAIMS, PAPERS, Claim
 from cnn_keras.claims.evidence import record_summary
+from cnn_keras.claims.notebook import record_table, show_record
 
-__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "readme_block", "record_summary", "render",
-           "summary_line", "table", "with_readme_block", "write"]
+__all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "readme_block", "record_summary",
+           "record_table", "render", "show_record", "summary_line", "table",
+           "with_readme_block", "write"]
