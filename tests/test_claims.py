@@ -217,3 +217,14 @@ def test_a_missing_record_shows_the_run_that_makes_it(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("results/vgg-cpu is not recorded yet")
     assert "cnn-keras ablation vgg_depth --mode record" in out
+
+
+def test_no_gain_claims_put_the_idea_on_the_worse_side(tmp_path):
+    """A claim that an idea does not help fails when the net with the idea is clearly better:
+    DenseNet's 'a third of the parameters' is opposite when ResNet-20 is far lower."""
+    _record(tmp_path / "densenet-cpu", 0, {"resnet20": 10.0, "bc28_k12": 14.0, "b28_k12": 9.0})
+    _record(tmp_path / "densenet-cpu-seed1", 1, {"resnet20": 10.2, "bc28_k12": 14.2,
+                                                 "b28_k12": 9.2})
+    rows = {r["id"]: r for r in claims.evaluate(tmp_path, notebook="05")}
+    assert rows["densenet.third"]["verdict"] == verdict.OPPOSITE
+    assert rows["densenet.compression"]["verdict"] == verdict.OPPOSITE

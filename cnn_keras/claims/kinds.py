@@ -32,8 +32,9 @@ class Compare:
     better: str | tuple
     worse: str | tuple
     plan: str  # the decisive experiment: what to run to make (or repeat) the record
-    # "lower": `better` is lower than `worse`; "no gain": `worse` is *not* lower than `better`
-    # (the claim is that an idea does not help: within noise or worse counts as reproduced)
+    # "lower": `better` is lower than `worse`; "no gain": `worse` (the side with the idea whose
+    # gain the claim denies) is *not* lower than `better`: within noise, or higher, reproduces
+    # the claim; `worse` lower by 3 spreads is "opposite"
     expect: str = "lower"
 
     def evaluate(self, results) -> dict:
