@@ -283,14 +283,16 @@ def summary(study: Study, mode: str, out_dir: Path, keys, histories,
 
 def print_summary(rows: list[dict], threshold: float | None) -> None:
     reach = f"ep to {threshold:g}%" if threshold is not None else ""
-    print(f"{'variant':<48}{'params':>11}{'MMACs':>8}{'ep':>4}{'train err %':>12}{'test err %':>11}"
-          f"{reach:>10}{'s':>7}")
+    width = 14 if any(r.get("final_train_error_clean") is not None for r in rows) else 0
+    print(f"{'variant':<48}{'params':>11}{'MMACs':>8}{'ep':>4}{'train err %':>12}"
+          f"{'clean train %' if width else '':>{width}}{'test err %':>11}{reach:>10}{'s':>7}")
     for r in rows:
         reached = (r["epochs_to_threshold"] or "-") if threshold is not None else ""
         macs = f"{r['macs'] / 1e6:.1f}" if r.get("macs") else "-"
+        c = r.get("final_train_error_clean")
         print(f"{r['label']:<48}{r['trainable_params']:>11,}{macs:>8}{r['epochs']:>4}"
-              f"{r['final_train_error']:>12.2f}{r['final_test_error']:>11.2f}{reached:>10}"
-              f"{r['train_seconds']:>7.0f}")
+              f"{r['final_train_error']:>12.2f}{'' if c is None else f'{c:.2f}':>{width}}"
+              f"{r['final_test_error']:>11.2f}{reached:>10}{r['train_seconds']:>7.0f}")
 
 
 def degradation_shown(rows: list[dict]) -> bool | None:
