@@ -10,7 +10,7 @@ import pytest
 from cnn_keras import claims
 from cnn_keras.claims import verdict
 from cnn_keras.claims.evidence import METRICS, load_record
-from cnn_keras.claims.kinds import Compare, Count
+from cnn_keras.claims.kinds import Compare, Count, Reach
 from cnn_keras.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +36,16 @@ def test_no_gain_counts_noise_and_worse_as_reproduced():
     assert verdict.no_gain(verdict.REPRODUCED) == verdict.REPRODUCED
     assert verdict.no_gain(verdict.OPPOSITE) == verdict.OPPOSITE
     assert verdict.no_gain(verdict.UNDECIDED) == verdict.UNDECIDED
+
+
+@pytest.mark.parametrize("ours, spread, expected", [
+    (9.0, 0.1, verdict.REPRODUCED),  # 0.25 above the paper: within 3 spreads
+    (9.2, 0.1, verdict.SHORT),
+    (8.0, 0.1, verdict.REPRODUCED),  # better than the paper
+    (8.75, None, verdict.UNDECIDED),  # one seed: no spread to judge the distance by
+])
+def test_reach_rule(ours, spread, expected):
+    assert verdict.reach(ours, 8.75, spread) == expected
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -101,6 +111,16 @@ def test_the_overfitting_gap_is_test_minus_training_error(tmp_path):
 def test_records_without_the_clean_training_error_have_no_gap(tmp_path):
     _record(tmp_path / "old", 0, {"a": 10.0})
     assert load_record(tmp_path, "old").values["generalisation_gap"] == {}
+
+
+def test_reach_compares_the_mean_over_seeds_with_the_papers_number(tmp_path):
+    _record(tmp_path / "paper", 0, {"resnet20": 9.0})
+    _record(tmp_path / "paper-seed1", 1, {"resnet20": 9.2})
+    row = Reach("paper", "final_test_error", "resnet20", 8.75, plan="").evaluate(tmp_path)
+    assert row["verdict"] == verdict.REPRODUCED  # 0.35 above; 3 spreads are 0.42
+    assert "resnet20 9.10% ± 0.14 (2 seeds); +0.35% from the paper's 8.75%" in row["ours"]
+    missing = Reach("none", "final_test_error", "resnet20", 8.75, plan="run it")
+    assert missing.evaluate(tmp_path)["verdict"] == verdict.NOT_MEASURED
 
 
 def test_a_missing_record_shows_its_plan(tmp_path):

@@ -2,6 +2,7 @@
 
 * `Compare`: a measured comparison of two variants of a recorded study (`evidence.Record`):
   the gap in a metric against the seed-to-seed spread (`verdict.comparison`).
+* `Reach`: a recorded number against the paper's own (`verdict.reach`).
 * `Count`: a counting claim (parameters, multiply-adds, receptive fields) decided by computing
   it from the built nets.
 * `Unmeasurable`: a claim our scale cannot resolve, with the reason.
@@ -95,6 +96,29 @@ def _spread(rec: Record, metric: str, variants) -> tuple[float | None, str]:
         return None, ""
     worst = max(others, key=others.get)
     return others[worst], f" (of {', '.join(sorted(others))})"
+
+
+@dataclasses.dataclass(frozen=True)
+class Reach:
+    record: str
+    metric: str
+    variant: str
+    paper: float  # the paper's value of `metric`
+    plan: str
+
+    def evaluate(self, results) -> dict:
+        rec = load_record(results, self.record)
+        values = rec.values[self.metric].get(self.variant) if rec is not None else None
+        if not values:
+            return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}
+        what, unit = _UNITS[self.metric]
+        s, m = verdict.spread(values), verdict.mean(values)
+        spread_text = f" ± {s:.2f}" if s is not None else ""
+        ours = (f"{what}: {self.variant} {m:.2f}{unit}{spread_text} ({len(values)} seed"
+                f"{'s' * (len(values) > 1)}); {m - self.paper:+.2f}{unit} from the paper's "
+                f"{self.paper:g}{unit}")
+        return {"ours": ours, "setup": f"{rec.setup}; `results/{rec.name}`",
+                "verdict": verdict.reach(m, self.paper, s)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,6 +9,9 @@ seed-to-seed sample standard deviation. A gap counts only against the spread:
 * with three or more seeds, a gap between 1 and 3 spreads is **reproduced (weak)**, and a gap
   within one spread is **within noise** (the effect, if any, is below what our scale resolves);
 * otherwise (two seeds, gap under 3 spreads): **undecided** — more seeds are needed.
+
+A claim of the paper's own number (Table 6: ResNet-20 reaches 8.75 %) is **reproduced** when
+our mean is at most 3 spreads above it (or below it), and **short of the paper** otherwise.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ WEAK = "reproduced (weak)"
 OPPOSITE = "opposite"
 NOISE = "within noise"
 UNDECIDED = "undecided"
+SHORT = "short of the paper"
 NOT_MEASURED = "not yet measured"
 NOT_MEASURABLE = "not measurable here"
 HOLDS = "holds (computed)"
 DIFFERS = "differs (computed)"
 
-VERDICTS = (REPRODUCED, WEAK, OPPOSITE, NOISE, UNDECIDED, NOT_MEASURED, NOT_MEASURABLE, HOLDS,
+VERDICTS = (REPRODUCED, WEAK, OPPOSITE, NOISE, UNDECIDED, SHORT, NOT_MEASURED, NOT_MEASURABLE, HOLDS,
             DIFFERS)
 
 
@@ -64,3 +68,10 @@ def no_gain(decided: str) -> str:
     """The verdict of a claim that an idea does *not* help, from the comparison's verdict with
     the idea as the "worse" side: equal within noise, or worse, reproduces the claim."""
     return {REPRODUCED: REPRODUCED, WEAK: REPRODUCED, NOISE: REPRODUCED}.get(decided, decided)
+
+
+def reach(ours: float, paper: float, spread_: float | None) -> str:
+    """The verdict of our mean error `ours` against the paper's `paper` (lower is better)."""
+    if spread_ is None:
+        return UNDECIDED
+    return REPRODUCED if ours - paper <= DECISIVE * spread_ else SHORT

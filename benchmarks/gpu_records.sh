@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The claims' records that need a GPU, in one device call of under 10 minutes (Keras 3 on JAX,
+# no TensorFlow; float32 weights as on the CPU records):
+#   1. resnet20-paper-gpu: ResNet-20 with the paper's own recipe (64k iterations of batch 128,
+#      lr 0.1 /10 at 32k and 48k; Table 6: 8.75 %), seeds 0 and 1;
+#   2. densenet-eq: DenseNet-BC L=52 k=12 against ResNet-20 at equal parameters (~0.27M), the
+#      `densenet` study's full mode (60 epochs), seeds 0 and 1;
+#   3. efficientnet-scaling-gpu: the `efficientnet_scaling` record design (B0 at half width
+#      scaled ~2.9x four ways, 10 epochs), seeds 0 and 1;
+#   4. the record designs of mobilenet_conv, densenet_bc28 and mobilenet (the CPU records'
+#      settings, on the GPU), seeds 0 and 1: mobilenet-conv-gpu, densenet-bc28-gpu, mobilenet-gpu.
+# One process per net and seed in tiers 1-3 (a CIFAR net's step is bound by its process's
+# dispatch, so processes share the GPU well), one per study and seed in tier 4. Tier 1 has two
+# cores to itself; tiers 3 and 4 start only while tier 1 keeps the pace it needs to finish
+# before the deadline (the top priority); every job stops at the deadline, and only finished
+# runs are recorded (`cnn-keras record`, no checkpoints) into OUT/records.tar.gz.
+#
+#   KERAS_BACKEND=jax bash benchmarks/gpu_records.sh OUT [DEADLINE_S]
+#
+# Environment: CNN_KERAS_DATA (CIFAR-10 folder or zip); TIERS (default "1 2 3 4"); RUNS (the run folders, default
+# /tmp/gpu-records: checkpoints stay out of OUT); MODE=quick for a CPU smoke test of the whole
+# script (every study's quick mode; no pace check). Writes OUT/records.tar.gz (the records),
+# OUT/logs.tar.gz (one log per process) and OUT/summary.log.
+set -uo pipefail
+out=${1:?usage: gpu_records.sh OUT [DEADLINE_S]}
+deadline=$(( $(date +%s) + ${2:-520} ))  # training stops here
+quick=$([ "${MODE:-}" = quick ] && echo 1 || echo 0)
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
+export XLA_PYTHON_CLIENT_PREALLOCATE=false  # some 20 processes share the GPU's memory
+tiers=" ${TIERS:-1 2 3 4} "
+tier() { [[ "$tiers" == *" $1 "* ]]; }
+ncores=$(nproc)
+runs=${RUNS:-/tmp/gpu-records}
+logs=$runs/logs
+mkdir -p "$out" "$logs"
+python -c "from cnn_keras import data; data.load_cifar10()" || exit 1  # decode once, cached
+
+mode() { [ "$quick" = 1 ] && echo quick || echo "$1"; }
+record() { [ "$2" = 0 ] && echo "$1" || echo "$1-seed$2"; }
+
+pin() {  # pin CORES: tier 1's two processes get a core each, the rest share the others
+  if [ "$ncores" -ge 8 ] && command -v taskset > /dev/null; then echo "taskset -c $1"; fi
+}
+launch() {  # launch CORES LOG ARGS...: one training process, stopped at the deadline
+  local cores=$1 log=$2; shift 2
+  local left=$(( deadline - $(date +%s) ))
+  [ "$left" -gt 30 ] || { echo "no time left for $log"; return; }
+  timeout "$left" $(pin "$cores") python -m cnn_keras "$@" --dtype-policy float32 \
+    > "$logs/$log.log" 2>&1 &
+}
+others=2-$(( ncores - 1 ))
+
+records=$runs/records
+mkdir -p "$records"
+
+summarize() {  # summarize RECORD KIND NAME MODE SEED VARIANTS...: figure, summary and record
+  local rec=$1 kind=$2 name=$3 m=$4 seed=$5; shift 5
+  local dir=$runs/$rec v
+  for v in "$@"; do
+    if ! grep -qs '"status": "finished"' "$dir/$v/run.json"; then
+      echo "$rec: $v unfinished, not recorded; epochs done per variant:"
+      grep -H -c . "$dir"/*/history.csv; return
+    fi
+  done
+  local pick=--variants; [ "$kind" = degradation ] && pick=--models
+  python -m cnn_keras "$kind" $([ "$kind" = ablation ] && echo "$name") --mode "$m" \
+    --seed "$seed" --out "$dir" --dtype-policy float32 "$pick" "$@" 2>&1 | grep -v Warning | tail -n 6
+  python -m cnn_keras record "$dir" "$records/$rec" | tail -n 1
+}
+
+job() {  # job CORES RECORD KIND NAME MODE SEED VARIANTS...: a process per variant (a group
+  # "a b" in one process, one after the other), then the record
+  local cores=$1 rec=$2 kind=$3 name=$4 m=$5 seed=$6; shift 6
+  local pick=--variants; [ "$kind" = degradation ] && pick=--models
+  for group in "$@"; do
+    launch "$cores" "$rec-${group// /-}" "$kind" $([ "$kind" = ablation ] && echo "$name") \
+      --mode "$m" --seed "$seed" --out "$runs/$rec" "$pick" $group
+  done
+  wait
+  local all=(); for group in "$@"; do all+=($group); done
+  set -- "${all[@]}"
+  summarize "$rec" "$kind" "$name" "$m" "$seed" "$@" > "$logs/summary-$rec.txt" 2>&1
+}
+
+for seed in 0 1; do  # tiers 1 and 2
+  tier 1 && job "$seed" "$(record resnet20-paper-gpu "$seed")" degradation - "$(mode full)" \
+    "$seed" resnet20 &
+  tier 2 && job "$others" "$(record densenet-eq "$seed")" ablation densenet "$(mode full)" \
+    "$seed" k12 resnet20 &
+done
+
+pace_ok() {  # ResNet-20 seed 0 on course to finish its 164 epochs 40 s before the deadline
+  [ "$quick" = 1 ] && return 0
+  local h=$runs/resnet20-paper-gpu/resnet20/history.csv
+  [ -f "$h" ] || return 1
+  local done last
+  done=$(( $(wc -l < "$h") - 1 ))
+  [ "$done" -ge 3 ] || return 1
+  last=$(tail -n 1 "$h" | awk -F, '{print $NF}')  # the last epoch's seconds
+  awk -v d="$done" -v s="$last" -v left=$(( deadline - $(date +%s) - 40 )) \
+    'BEGIN { need = (164 - d) * s; print "tier 1 pace: " d " epochs, " s " s/epoch, needs " \
+             int(need) " s of " left; exit !(need < left) }'
+}
+
+paced() {  # paced SECONDS_LEFT_NEEDED: wait until tier 1 keeps its pace (false: never did)
+  while [ $(( deadline - $(date +%s) )) -gt "$1" ]; do
+    pace_ok && return 0
+    sleep 10
+  done
+  return 1
+}
+if tier 3 && paced 240; then
+  for seed in 0 1; do
+    job "$others" "$(record efficientnet-scaling-gpu "$seed")" ablation efficientnet_scaling \
+      "$(mode record)" "$seed" depth width resolution compound &
+  done
+  sleep 45
+fi
+if tier 4 && paced 300; then
+  for seed in 0 1; do
+    job "$others" "$(record mobilenet-conv-gpu "$seed")" ablation mobilenet_conv \
+      "$(mode record)" "$seed" "separable full thin shallow" &
+    job "$others" "$(record densenet-bc28-gpu "$seed")" ablation densenet_bc28 \
+      "$(mode record)" "$seed" "resnet20 bc28_k12 bc28_k6 b28_k12" &
+    job "$others" "$(record mobilenet-gpu "$seed")" ablation mobilenet "$(mode record)" "$seed" \
+      "a1.0 a0.75 a0.5 a0.25" "r28 r24 r20" &
+  done
+  sleep 60; pace_ok  # the pace with every process running, for the log
+fi
+wait
+echo "all done $(( $(date +%s) - deadline )) s after the training deadline"
+cat "$logs"/summary-*.txt | tee "$out/summary.log"
+tar -czf "$out/records.tar.gz" -C "$records" . && tar -czf "$out/logs.tar.gz" -C "$logs" .
+ls -la "$out"
