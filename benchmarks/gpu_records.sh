@@ -15,7 +15,12 @@
 # before the deadline (the top priority); every job stops at the deadline, and only finished
 # runs are recorded (`cnn-keras record`, no checkpoints) into OUT/records.tar.gz.
 #
-#   KERAS_BACKEND=jax bash benchmarks/gpu_records.sh OUT [DEADLINE_S]
+#   KERAS_BACKEND=jax timeout -k 10 570 bash benchmarks/gpu_records.sh OUT [DEADLINE_S]
+#
+# DEADLINE_S (default 480) is when training stops; summaries and records take up to a minute
+# more. Keep the whole call well inside the device's 10-minute limit: the first attempt (a
+# 480 s deadline in a 600 s call, with `nvidia-smi -l` writing under OUT in the background and
+# processes stopped by SIGTERM alone) ran into the limit, and nothing under OUT came back.
 #
 # Environment: CNN_KERAS_DATA (CIFAR-10 folder or zip); TIERS (default "1 2 3 4"); RUNS (the run folders, default
 # /tmp/gpu-records: checkpoints stay out of OUT); MODE=quick for a CPU smoke test of the whole
@@ -23,7 +28,7 @@
 # OUT/logs.tar.gz (one log per process) and OUT/summary.log.
 set -uo pipefail
 out=${1:?usage: gpu_records.sh OUT [DEADLINE_S]}
-deadline=$(( $(date +%s) + ${2:-520} ))  # training stops here
+deadline=$(( $(date +%s) + ${2:-480} ))  # training stops here
 quick=$([ "${MODE:-}" = quick ] && echo 1 || echo 0)
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # some 20 processes share the GPU's memory
@@ -45,7 +50,7 @@ launch() {  # launch CORES LOG ARGS...: one training process, stopped at the dea
   local cores=$1 log=$2; shift 2
   local left=$(( deadline - $(date +%s) ))
   [ "$left" -gt 30 ] || { echo "no time left for $log"; return; }
-  timeout "$left" $(pin "$cores") python -m cnn_keras "$@" --dtype-policy float32 \
+  timeout -k 10 "$left" $(pin "$cores") python -m cnn_keras "$@" --dtype-policy float32 \
     > "$logs/$log.log" 2>&1 &
 }
 others=2-$(( ncores - 1 ))
@@ -56,6 +61,7 @@ mkdir -p "$records"
 summarize() {  # summarize RECORD KIND NAME MODE SEED VARIANTS...: figure, summary and record
   local rec=$1 kind=$2 name=$3 m=$4 seed=$5; shift 5
   local dir=$runs/$rec v
+  if [ "$(date +%s)" -gt $(( deadline + 45 )) ]; then echo "$rec: no time left to record"; return; fi
   for v in "$@"; do
     if ! grep -qs '"status": "finished"' "$dir/$v/run.json"; then
       echo "$rec: $v unfinished, not recorded; epochs done per variant:"
@@ -63,9 +69,10 @@ summarize() {  # summarize RECORD KIND NAME MODE SEED VARIANTS...: figure, summa
     fi
   done
   local pick=--variants; [ "$kind" = degradation ] && pick=--models
-  python -m cnn_keras "$kind" $([ "$kind" = ablation ] && echo "$name") --mode "$m" \
-    --seed "$seed" --out "$dir" --dtype-policy float32 "$pick" "$@" 2>&1 | grep -v Warning | tail -n 6
-  python -m cnn_keras record "$dir" "$records/$rec" | tail -n 1
+  timeout -k 5 60 python -m cnn_keras "$kind" $([ "$kind" = ablation ] && echo "$name") \
+    --mode "$m" --seed "$seed" --out "$dir" --dtype-policy float32 "$pick" "$@" 2>&1 \
+    | grep -v Warning | tail -n 6
+  timeout -k 5 30 python -m cnn_keras record "$dir" "$records/$rec" | tail -n 1
 }
 
 job() {  # job CORES RECORD KIND NAME MODE SEED VARIANTS...: a process per variant (a group

@@ -72,6 +72,16 @@ def test_compare_uses_every_seed_and_the_larger_spread(tmp_path):
     assert "50000/10000 images, 5 epochs, seeds 0, 1, 2 cores Test CPU" in row["setup"]
 
 
+def test_the_setup_names_every_machine_the_seeds_ran_on(tmp_path):
+    _record(tmp_path / "mixed", 0, {"a": 10.0})
+    _record(tmp_path / "mixed-seed1", 1, {"a": 11.0})
+    info = json.loads((tmp_path / "mixed-seed1" / "run.json").read_text())
+    info["training_hardware"] = {"device": "GPU x1 (NVIDIA H200)"}
+    (tmp_path / "mixed-seed1" / "run.json").write_text(json.dumps(info))
+    assert load_record(tmp_path, "mixed").setup.endswith(
+        "seeds 0, 1, 2 cores Test CPU + GPU x1 (NVIDIA H200)")
+
+
 def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
     _record(tmp_path / "one", 0, {"a": 10.0, "b": 14.0})
     assert Compare("one", "final_test_error", "a", "b", plan="").evaluate(tmp_path)[

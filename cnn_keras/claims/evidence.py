@@ -92,17 +92,23 @@ def setup(infos: list[dict]) -> str:
     first = infos[0]
     ds = first.get("dataset", {})
     epochs = sorted({r["epochs"] for i in infos for r in i.get("summary", [])})
-    hw = first.get("training_hardware", first.get("hardware", {}))
+    # every machine the seeds ran on (a repeat may have run on another machine type)
+    devices = " + ".join(dict.fromkeys(_device(i) for i in infos))
+    seeds = sorted({i.get("seed", 0) for i in infos})
+    precision = first.get("dtype_policy", "float32")
+    return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
+            f"{'/'.join(map(str, epochs))} epochs, seeds {', '.join(map(str, seeds))}, "
+            f"{devices}" + ("" if precision == "float32" else f", {precision}"))
+
+
+def _device(info: dict) -> str:
+    hw = info.get("training_hardware", info.get("hardware", {}))
     device = hw.get("device", "?")
     if "CPU" in device:
         device = f"{hw.get('cores', '?')} cores {hw.get('cpu', '?')}"
         if hw.get("cpu_simd"):
             device += f" ({hw['cpu_simd']})"
-    seeds = sorted({i.get("seed", 0) for i in infos})
-    precision = first.get("dtype_policy", "float32")
-    return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
-            f"{'/'.join(map(str, epochs))} epochs, seeds {', '.join(map(str, seeds))}, "
-            f"{device}" + ("" if precision == "float32" else f", {precision}"))
+    return device
 
 
 def record_summary(results, name: str) -> list[dict]:
