@@ -22,6 +22,9 @@
 # 480 s deadline in a 600 s call, with `nvidia-smi -l` writing under OUT in the background and
 # processes stopped by SIGTERM alone) ran into the limit, and nothing under OUT came back.
 #
+# `python` must be the interpreter that has JAX: on the device machine that is the venv's
+# python3, so make `python` a wrapper script (`exec /path/to/venv/python3 "$@"`); a symlink to it
+# loses the venv.
 # Environment: CNN_KERAS_DATA (CIFAR-10 folder or zip); TIERS (default "1 2 3 4"); RUNS (the run folders, default
 # /tmp/gpu-records: checkpoints stay out of OUT); MODE=quick for a CPU smoke test of the whole
 # script (every study's quick mode; no pace check). Writes OUT/records.tar.gz (the records),
