@@ -22,16 +22,16 @@ endif
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint clean colab-check
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || test -n "$(PYTHON)" || { echo "make: no Python 3.11-3.13 found (tried" \
 		"$(SUPPORTED_PY)); name one with PYTHON=/path/to/python3.12" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip $(QUIET_PIP)
-	$(PY) -m pip install --quiet -e '.[dev]' $(QUIET_PIP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' $(QUIET_PIP)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -44,13 +44,20 @@ demo: setup
 # a test module's shared models in one process; notebooks go first, as the longest pieces.
 TEST_WORKERS ?= 2
 test: setup
-	$(VENV)/bin/ruff check cnn_keras tests
+	$(VENV)/bin/ruff check cnn_keras tests tools
 	CNN_KERAS_MODE=quick $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
 		--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 \
 		notebooks tests
 
+# A notebook as Colab runs it, on Colab's (and the lowest supported) TensorFlow, Keras and numpy,
+# in a venv of its own (.colab-venv; ~1 GB): see tools/colab_check.py. Not part of `make test`
+# (it adds several minutes of installing to the CI budget).
+COLAB_NOTEBOOK ?= notebooks/04_resnet.ipynb
+colab-check:
+	python3 tools/colab_check.py --notebook $(COLAB_NOTEBOOK)
+
 lint: setup
-	$(VENV)/bin/ruff check cnn_keras tests
+	$(VENV)/bin/ruff check cnn_keras tests tools
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .colab-venv build *.egg-info

@@ -116,7 +116,8 @@ def fuse_batch_norm(model) -> int:
     fused = 0
     for layer in iter_layers(model):
         if (type(layer) is keras.layers.BatchNormalization and layer.center and layer.scale
-                and not layer.renorm and not layer.synchronized and _rank(layer) == 4
+                and not getattr(layer, "renorm", False)  # Keras 3.14+ (3.13 has no renorm)
+                and not layer.synchronized and _rank(layer) == 4
                 and layer.axis in (-1, 3) and not getattr(layer, "_cnn_keras_fused", False)):
             layer.call = _fused_call(layer)
             layer._cnn_keras_fused = True

@@ -1,0 +1,60 @@
+"""The notebooks' Colab badges and setup cells, generated from pyproject.toml's URL."""
+
+import json
+import shutil
+
+import pytest
+
+from cnn_keras import course
+
+URL = "https://github.com/someone/cnn-keras"
+
+
+def test_notebooks_and_readme_are_current():
+    assert course.sync(write=False) == [], "run `python -m cnn_keras.course`"
+
+
+def test_colab_url_opens_the_notebook_from_github():
+    assert course.colab_url("notebooks/04_resnet.ipynb", URL) == (
+        "https://colab.research.google.com/github/someone/cnn-keras/blob/main/"
+        "notebooks/04_resnet.ipynb")
+
+
+def test_setup_cell_clones_installs_and_imports_in_the_same_kernel():
+    cell = course.SETUP_CELL.format(url=URL)
+    compile(cell, "setup", "exec")
+    for needed in (f'"CNN_KERAS_REPO_URL", "{URL}"', '"git", "clone"', '"pip", "install"',
+                   "sys.path.insert(0, str(REPO))", 'find_spec("cnn_keras") is None'):
+        assert needed in cell
+
+
+def _copy(tmp_path):
+    root = course.repo_root()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(root / name, tmp_path / name)
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(root / "notebooks" / "04_resnet.ipynb", tmp_path / "notebooks")
+    return tmp_path
+
+
+def test_a_new_url_rewrites_badges_and_setup_cells_once(tmp_path):
+    root = _copy(tmp_path)
+    py = root / "pyproject.toml"
+    py.write_text(py.read_text().replace(course.repository_url(root), URL))
+    assert sorted(p.name for p in course.sync(root, write=False)) == ["04_resnet.ipynb",
+                                                                     "README.md"]
+    assert len(course.sync(root)) == 2 and course.sync(root) == []  # idempotent
+    nb = json.loads((root / "notebooks" / "04_resnet.ipynb").read_text())
+    assert course.badge("notebooks/04_resnet.ipynb", URL) in "".join(nb["cells"][0]["source"])
+    setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert "".join(setup["source"]) == course.SETUP_CELL.format(url=URL)
+    readme = (root / "README.md").read_text()
+    assert readme.count(f"/github/{URL.removeprefix('https://github.com/')}/blob/main/") == 7
+    assert readme.count("colab-badge.svg") == 7  # one badge per notebook row, no doubles
+
+
+@pytest.mark.parametrize("bad", ["", "http://example.com/x", "https://gitlab.com/a/b"])
+def test_repository_url_must_be_a_github_url(tmp_path, bad):
+    (tmp_path / "pyproject.toml").write_text(f'[project.urls]\nRepository = "{bad}"\n')
+    with pytest.raises(ValueError, match=r"Repository must be a GitHub URL.*Received"):
+        course.repository_url(tmp_path)
