@@ -120,9 +120,10 @@ def _as_pair(v):
 def receptive_fields(model, *, through_global: bool = False) -> list[dict]:
     """Receptive field of every layer's output, in input pixels, input to output order.
 
-    Each row: ``{"layer", "rf": (h, w), "jump": (h, w)}`` where `jump` is the distance in input
-    pixels between two neighbouring outputs (the product of the strides so far). With kernel k,
-    dilation d and stride s: ``rf_out = rf_in + d·(k - 1)·jump_in`` and ``jump_out = jump_in·s``.
+    Each row: ``{"layer", "rf": (h, w), "jump": (h, w), "global"}`` where `jump` is the distance
+    in input pixels between two neighbouring outputs (the product of the strides so far), and
+    `global` says the output is past a global pooling. With kernel k, dilation d and stride s:
+    ``rf_out = rf_in + d·(k - 1)·jump_in`` and ``jump_out = jump_in·s``.
     Where paths merge (Add, Concatenate) the largest field counts; global pooling, Flatten and
     Dense see the whole input. Padding does not change the size of the field.
 
@@ -163,7 +164,7 @@ def receptive_fields(model, *, through_global: bool = False) -> list[dict]:
         outputs = layer.output if isinstance(layer.output, (list, tuple)) else [layer.output]
         for t in outputs:
             state[id(t)] = (rf, jump, is_global)
-        rows.append({"layer": layer.name, "rf": rf, "jump": jump})
+        rows.append({"layer": layer.name, "rf": rf, "jump": jump, "global": is_global})
     return rows
 
 
@@ -178,9 +179,11 @@ def receptive_field(model, layer_name: str | None = None) -> int:
         names = [r["layer"] for r in rows]
         raise ValueError(f"`layer_name` is not a layer of {model.name} (e.g. {names[-3:]}). "
                          f"Received: layer_name={layer_name!r}")
-    spatial = [r for r in rows if r["rf"][0] != float("inf")]
-    finite = [r for r in spatial if len(model.get_layer(r["layer"]).output.shape) == 4]
-    return finite[-1]["rf"][0]
+    # not past a global pooling: at a fixed input size its "field" is the input, and Keras'
+    # MobileNet reshapes the pooled vector back to a 1x1 map before its classifier
+    spatial = [r for r in rows if not r["global"]
+               and len(model.get_layer(r["layer"]).output.shape) == 4]
+    return spatial[-1]["rf"][0]
 
 
 def dense_connection_strength(model, stage: int = 2):

@@ -1,7 +1,9 @@
-"""Figures: training curves and the ResNet paper's Fig. 6 (degradation)."""
+"""Figures: training curves, the ResNet paper's Fig. 6 (degradation), accuracy against cost
+(EfficientNet's Fig. 1)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -172,6 +174,91 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"{error_key.replace('_', ' ')} (%)")
+    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
+    return _finish(fig, path)
+
+
+def _family(model: str) -> str:
+    """A net's family: its registry name without the depth (resnet20, resnet56 -> resnet)."""
+    return re.sub(r"\d+$", "", model)
+
+
+def accuracy_vs_macs_figure(rows: list[dict], path=None, *, title: str = "",
+                            caption: str = ""):
+    """EfficientNet's Fig. 1 for recorded CIFAR-10 runs: test accuracy against multiply-adds per
+    image (log scale), one labelled point per row, its error bar the seed-to-seed spread; one
+    colour per record, and the nets of one record and one family (resnet20, resnet56) joined
+    by a line, as the paper joins the EfficientNets (a record's second family dashed). A label
+    goes below its point where another net of the record is more accurate at the same cost.
+    Each row needs 'record', 'model',
+    'variant', 'macs', 'test_accuracy' and 'spread' (`comparison.recorded_accuracy`, or its
+    `headline` rows for one point per net and record)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    from cnn_keras.checks import fail
+
+    if not rows:
+        fail("`rows` must hold at least one recorded run (comparison.recorded_accuracy).",
+             rows=rows)
+    fig, ax = plt.subplots(figsize=(11, 5.8))
+    for i, record in enumerate(dict.fromkeys(r["record"] for r in rows)):
+        mine = [r for r in rows if r["record"] == record]
+        for j, family in enumerate(dict.fromkeys(_family(r["model"]) for r in mine)):
+            members = sorted((r for r in mine if _family(r["model"]) == family),
+                             key=lambda r: r["macs"])
+            x = [r["macs"] / 1e6 for r in members]
+            y = [r["test_accuracy"] for r in members]
+            ax.errorbar(x, y, yerr=[r["spread"] or 0 for r in members], fmt="o",
+                        linestyle="-" if j % 2 == 0 else "--", color=f"C{i}", markersize=6,
+                        linewidth=1.5, capsize=3, label=record if j == 0 else None)
+            for r, xi, yi in zip(members, x, y):
+                below = any(o["macs"] == r["macs"] and o["test_accuracy"] > yi for o in mine)
+                label = r["model"] + ("" if r["variant"] in (r["model"], "paper")
+                                      else f" ({r['variant']})")
+                ax.annotate(label, (xi, yi), fontsize=7, color=f"C{i}", textcoords="offset "
+                            "points", xytext=(5, -10) if below else (5, 3))
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    low, high = (f(r["macs"] / 1e6 for r in rows) for f in (min, max))
+    ax.set_xlim(low / 1.5, high * 2.5)  # room for the labels on the right
+    ax.set_xlabel("multiply-adds per 32x32 image (millions, log scale)")
+    ax.set_ylabel("CIFAR-10 test accuracy (%), final epoch")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="record under "
+              "results/", title_fontsize=8)  # outside: the points fill the axes
+    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
+    return _finish(fig, path)
+
+
+def latency_figure(rows: list[dict], path=None, *, title: str = "", caption: str = ""):
+    """Measured time per image against multiply-adds per image (log-log), one colour per batch
+    size (the second one's labels below its points), one labelled point per net: how far
+    multiply-adds predict latency. Each row needs 'model', 'batch_size', 'macs' and
+    'ms_per_image' (`comparison.latency_table` rows with the nets' multiply-adds added)."""
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(7, 4.3))
+    for i, batch in enumerate(dict.fromkeys(r["batch_size"] for r in rows)):
+        mine = [r for r in rows if r["batch_size"] == batch]
+        x = [r["macs"] / 1e9 for r in mine]
+        y = [r["ms_per_image"] for r in mine]
+        ax.loglog(x, y, "o", color=f"C{i}", label=f"batch {batch}")
+        for r, xi, yi in zip(mine, x, y):
+            ax.annotate(r["model"], (xi, yi), fontsize=7, color=f"C{i}",  # odd sizes below
+                        xytext=(4, 2) if i % 2 == 0 else (4, -9), textcoords="offset points")
+    # 0.2, 0.5, 1, 2, 5, 10 ... written out, rather than powers of ten
+    plain = FuncFormatter(lambda v, _: f"{v:g}" if f"{v:e}"[0] in "125" else "")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(plain)
+        axis.set_minor_formatter(plain)
+    ax.tick_params(which="both", labelsize=8)
+    low, high = (f(r["macs"] / 1e9 for r in rows) for f in (min, max))
+    ax.set_xlim(low / 1.5, high * 2.5)  # room for the labels on the right
+    ax.set_xlabel("multiply-adds per image (billions)")
+    ax.set_ylabel("ms per image (median)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
     _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
     return _finish(fig, path)
 

@@ -155,3 +155,11 @@ def test_iter_layers_on_keras_applications(app):
     model = getattr(keras.applications, app)(weights=None, input_shape=(128, 128, 3), **kwargs)
     assert list(iter_layers(model)) == _flatten(model)
     assert list(iter_layers(model)) == model.layers  # nothing nested
+
+
+def test_receptive_field_stops_before_global_pooling_at_a_fixed_input_size():
+    # Keras' MobileNet reshapes its pooled vector to a 1x1 map: that map's "field" is the
+    # whole 224-px input, not the convolutions' field (conv_pw_13: 315 px)
+    model = cnn_keras.mobilenet()
+    conv = {r["layer"]: r["rf"][0] for r in receptive_fields(model)}
+    assert receptive_field(model) == conv["conv_pw_13_relu"] == 315

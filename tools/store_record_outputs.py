@@ -26,7 +26,8 @@ def execute_quick(path: Path) -> dict:
     import nbformat
     from nbclient import NotebookClient
 
-    os.environ.update(CNN_KERAS_MODE="quick", MPLBACKEND="Agg")
+    os.environ["CNN_KERAS_MODE"] = "quick"
+    os.environ.pop("MPLBACKEND", None)  # Agg would drop the figures of plt.show()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=900, kernel_name="python3",

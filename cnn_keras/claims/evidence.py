@@ -93,7 +93,7 @@ def setup(infos: list[dict]) -> str:
     ds = first.get("dataset", {})
     epochs = sorted({r["epochs"] for i in infos for r in i.get("summary", [])})
     # every machine the seeds ran on (a repeat may have run on another machine type)
-    devices = " + ".join(dict.fromkeys(_device(i) for i in infos))
+    devices = " + ".join(dict.fromkeys(device(i) for i in infos))
     seeds = sorted({i.get("seed", 0) for i in infos})
     precision = first.get("dtype_policy", "float32")
     return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
@@ -101,7 +101,7 @@ def setup(infos: list[dict]) -> str:
             f"{devices}" + ("" if precision == "float32" else f", {precision}"))
 
 
-def _device(info: dict) -> str:
+def device(info: dict) -> str:
     hw = info.get("training_hardware", info.get("hardware", {}))
     device = hw.get("device", "?")
     if "CPU" in device:
