@@ -4,7 +4,9 @@ A builder calls `resolve_inputs(...)` before it builds any layer (all argument e
 there, as `ValueError`s that end in ``Received: arg=value``, by the checkers of
 `cnn_keras.checks`), builds its body on the returned input, then calls `finish_model(...)` for
 the classifier / pooling head and the weights. `args_doc` appends the shared Args section
-(`COMMON_ARGS_DOC`) to a builder's docstring.
+(`COMMON_ARGS_DOC`) to a builder's docstring; `imagenet_input_doc`, `plain_input_doc` and
+`CIFAR_INPUT_DOC` are its "Input:" paragraph (what pixels the net expects), and
+`imagenet_preprocess` the body of the families' `preprocess_input`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import textwrap
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 
 from cnn_keras.checks import check_int, fail
 
@@ -36,6 +39,89 @@ COMMON_ARGS_DOC = """
             `None` for logits. With `weights="imagenet"` only `"softmax"` or `None`.
         name: model name; defaults to the registry name.
 """
+
+
+# --- What a builder expects as input: the "Input:" paragraph of its docstring (via args_doc) --
+# How `cnn_keras.training.train` feeds every net (cnn_keras.data: tf_pipeline, numpy_pipeline).
+PIPELINE_INPUT = (
+    "Trained here (`cnn_keras.training.train`), a net gets [0, 1] images minus the per-pixel "
+    "mean of its training images (`cnn_keras.data`); the run's `model.keras` has that step in "
+    "front and takes 0..255 pixels."
+)
+
+
+def _paragraph(text: str) -> str:
+    return textwrap.fill(text, width=88, break_on_hyphens=False)
+
+
+def imagenet_input_doc(steps: str, models: str = "") -> str:
+    """The "Input:" paragraph of a family with keras.applications' ImageNet weights: with
+    `weights="imagenet"` (for `models`, where not every variant has them) do `steps` first."""
+    which = f" ({models})" if models else ""
+    return _paragraph(
+        f"Input: RGB images, channels last; nothing is normalised in the graph. With "
+        f'`weights="imagenet"`{which}, {steps}, as for the keras.applications model the '
+        f"weights come from. {PIPELINE_INPUT}"
+    )
+
+
+def plain_input_doc(note: str = "") -> str:
+    """The "Input:" paragraph of an ImageNet-size net without ImageNet weights; `note`: what
+    the paper did."""
+    return _paragraph(
+        "Input: RGB images, channels last; nothing is normalised in the graph, and there are "
+        "no ImageNet weights (so no `preprocess_input`): the net expects what it was trained "
+        f"on. {note + ' ' if note else ''}{PIPELINE_INPUT}"
+    )
+
+
+CIFAR_INPUT_DOC = _paragraph(
+    "Input: images as the CIFAR pipelines of `cnn_keras.data` give them (`train_dataset`, "
+    "`eval_arrays`): float, scaled to [0, 1], minus the per-pixel mean of the training images "
+    "(`per_pixel_mean`); nothing is normalised in the graph. There are no ImageNet weights, so "
+    "there is no `preprocess_input`. A finished run's `model.keras` puts that preprocessing in "
+    "front of the net and takes 0..255 pixels (`cnn_keras.training.export`)."
+)
+
+
+PREPROCESS_ARGS_DOC = """
+    Args:
+        x: 0..255 RGB pixels as a numpy array or a tensor, a batch (batch, height, width, 3)
+            or one image (height, width, 3); channels first with
+            `data_format="channels_first"`. Float (an integer numpy array is cast to Keras'
+            floatx; an integer tensor is not).
+        data_format: None (`keras.config.image_data_format()`), "channels_last" or
+            "channels_first".
+
+    Returns:
+        The preprocessed pixels: a numpy array for a numpy `x` (a float array keeps its dtype
+        and is not modified), else a tensor.
+
+    Raises:
+        ValueError: `data_format` is none of the above.
+"""
+
+
+def preprocess_doc(fn):
+    """Decorator: append the shared Args / Returns of a family's `preprocess_input`."""
+    fn.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + PREPROCESS_ARGS_DOC
+    return fn
+
+
+def imagenet_preprocess(x, data_format, mode):
+    """keras.applications' `preprocess_input` in `mode` ("caffe", "tf" or "torch") for a batch
+    (or one image) of 0..255 RGB pixels, a numpy array or a backend tensor; `data_format` None
+    (Keras' setting), "channels_last" or "channels_first". A float numpy array is copied first,
+    not overwritten."""
+    # Delegated to Keras' own function rather than rewritten: keras.applications' weights
+    # expect exactly its arithmetic (constants, channel order, dtype rules, numpy and tensor
+    # paths), and calling it keeps the two equal on every backend and Keras version.
+    # Keras writes the result over a float numpy input; the copy keeps the caller's array.
+    if isinstance(x, np.ndarray) and np.issubdtype(x.dtype, np.floating):
+        x = x.copy()
+    return keras.applications.imagenet_utils.preprocess_input(
+        x, data_format=data_format, mode=mode
+    )
 
 
 @dataclass(frozen=True)

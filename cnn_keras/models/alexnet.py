@@ -28,7 +28,14 @@ import keras
 
 from cnn_keras.checks import check_choice, check_number, check_rate
 from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
-from cnn_keras.models._common import args_doc, check_name, finish_model, resolve_inputs
+from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
+    args_doc,
+    check_name,
+    finish_model,
+    plain_input_doc,
+    resolve_inputs,
+)
 from cnn_keras.models.vgg import scaled_filters
 from cnn_keras.registry import register_model
 
@@ -232,8 +239,15 @@ _OPTIONS_DOC = """
 """
 
 
+# Sec. 2: "We did not pre-process the images in any other way, except for subtracting the mean
+# activity over the training set from each pixel."
+_IMAGENET_INPUT = plain_input_doc(
+    "The paper trains on the raw RGB values minus the mean over the training set of each pixel "
+    "(Sec. 2).")
+
+
 @register_model
-@args_doc(_OPTIONS_DOC)
+@args_doc(_IMAGENET_INPUT, _OPTIONS_DOC)
 def alexnet(
     include_top=True,
     weights=None,
@@ -273,7 +287,7 @@ def alexnet(
 
 
 @register_model
-@args_doc(_OPTIONS_DOC)
+@args_doc(CIFAR_INPUT_DOC, _OPTIONS_DOC)
 def alexnet_cifar(
     include_top=True,
     weights=None,
@@ -332,7 +346,7 @@ def alexnet_cifar(
 
 
 @register_model
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def alexnet_fig1(
     include_top=True,
     weights=None,

@@ -18,6 +18,8 @@ passes its row to `densenet_imagenet` or `densenet_cifar`, registered under its 
   blocks on 32x32 / 16x16 / 8x8 maps, BN-ReLU, global average pooling, dense classifier.
   Convs have no bias, He-normal init; BN momentum 0.9 and epsilon 1e-5 (the Torch code).
   The paper's dropout (0.2, only for runs without data augmentation) is not included.
+* Input: nothing is normalised in the graph. With ``weights="imagenet"`` call `preprocess_input`
+  first (keras.applications.densenet's "torch" mode: [0, 1], then the ImageNet mean and std).
 """
 
 from __future__ import annotations
@@ -26,10 +28,15 @@ import keras
 
 from cnn_keras.checks import check_choice, check_int, fail
 from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
     args_doc,
     check_name,
     finish_model,
+    imagenet_input_doc,
+    imagenet_preprocess,
     keras_application,
+    plain_input_doc,
+    preprocess_doc,
     resolve_inputs,
 )
 from cnn_keras.registry import register_model
@@ -53,6 +60,26 @@ PAPER_CIFAR = {
     ("densenet_bc", 250, 24): ("15.3M", 3.62),
     ("densenet_bc", 190, 40): ("25.6M", 3.46),
 }
+
+
+# --- Input ----------------------------------------------------------------------------------
+@preprocess_doc
+def preprocess_input(x, data_format=None):
+    """What `densenet121` / `densenet169` / `densenet201` with `weights="imagenet"` expect, from
+    0..255 RGB pixels: keras.applications.densenet's `preprocess_input`, "torch" mode.
+
+    x / 255, then per RGB channel minus the ImageNet mean (0.485, 0.456, 0.406) and divided by
+    the ImageNet std (0.229, 0.224, 0.225) (Torch's convention, which the weights were trained
+    with). Values from about -2.1 to 2.6.
+    """
+    return imagenet_preprocess(x, data_format, "torch")
+
+
+_MODELS = "densenet121, densenet169 and densenet201"
+_STEPS = ("call `cnn_keras.models.densenet.preprocess_input` on the 0..255 pixels first "
+          "(keras.applications' \"torch\" preprocessing: x / 255, then minus the ImageNet mean "
+          "and divided by its std per channel)")
+_IMAGENET_INPUT = imagenet_input_doc(_STEPS, models=_MODELS)
 
 
 # --- Layers ---------------------------------------------------------------------------------
@@ -85,7 +112,7 @@ def transition(x, compression, name, *, bn):
 
 
 # --- The generic builder --------------------------------------------------------------------
-@args_doc()
+@args_doc(_IMAGENET_INPUT)
 def densenet(
     include_top=True,
     weights=None,
@@ -182,7 +209,7 @@ def densenet(
     )
 
 
-@args_doc()
+@args_doc(_IMAGENET_INPUT)
 def densenet_imagenet(
     include_top=True,
     weights=None,
@@ -213,7 +240,7 @@ def densenet_imagenet(
     )
 
 
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def densenet_cifar(
     include_top=True,
     weights=None,
@@ -288,14 +315,16 @@ _IMAGENET_COUNTS = {
 
 def _imagenet_doc(depth):
     k, blocks = IMAGENET_DEPTHS[depth]
+    weights = f"densenet{depth}" in _KERAS_APPLICATIONS
     return args_doc(_PAPER, f"Growth rate k={k}, dense blocks of {blocks} layers, bottleneck "
-                            f"and theta = 0.5;\n{_IMAGENET_COUNTS[depth]} parameters.")
+                            f"and theta = 0.5;\n{_IMAGENET_COUNTS[depth]} parameters.",
+                    _IMAGENET_INPUT if weights else plain_input_doc())
 
 
-_bc_doc = args_doc(_PAPER, """\
+_bc_doc = args_doc(_PAPER, CIFAR_INPUT_DOC, """\
     Defaults L=100, k=12: 769,162 trainable parameters at 32x32x3, 10 classes (paper: 0.8M).
     `depth` must be 4 + 6n, `growth_rate` is k, `compression` is theta (default 0.5).""")
-_densenet40_doc = args_doc(_PAPER, """\
+_densenet40_doc = args_doc(_PAPER, CIFAR_INPUT_DOC, """\
     16 initial filters, 3 blocks of 12 3x3 layers, k=12 by default: 1,019,722 trainable
     parameters at 32x32x3, 10 classes (paper: 1.0M). `growth_rate` is k, `compression` is
     theta (default 1.0).""")

@@ -37,7 +37,8 @@ stride-1 stem for 32x32 images.
   weights file or `adapt()` set it; with weights="imagenet" a third layer, `rescaling_1`,
   undoes the checkpoint's std-for-variance quirk. TF "same" padding for the strided convs
   (`*_pad` ZeroPadding2D layers); BN momentum 0.99, epsilon 1e-3 (the Keras defaults); dropout
-  `top_dropout` before the classifier.
+  `top_dropout` before the classifier. So, as in keras.applications, `preprocess_input` is a
+  pass-through: give the net 0..255 pixels, with or without ImageNet weights.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ import keras
 
 from cnn_keras.checks import check_choice, check_int, check_rate, fail
 from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
     args_doc,
     check_name,
     finish_model,
@@ -216,6 +218,36 @@ def _correct_pad(x, kernel_size):
     return ((half - adjust[0], half), (half - adjust[1], half))
 
 
+# --- Input ----------------------------------------------------------------------------------
+def preprocess_input(x, data_format=None):
+    """A pass-through, as keras.applications.efficientnet's `preprocess_input`: B0-B7 take
+    0..255 RGB pixels and normalise them in the graph (`rescaling`, `normalization` and, with
+    `weights="imagenet"`, `rescaling_1`), so there is nothing to do before the net. It is here
+    so that code written for the other families (`cnn_keras.models.<family>.preprocess_input`)
+    works unchanged.
+
+    Args:
+        x: 0..255 RGB pixels, a numpy array or a tensor.
+        data_format: not used (the common signature of `preprocess_input`).
+
+    Returns:
+        `x`, unchanged (the same object).
+    """
+    del data_format  # nothing to reorder: the net normalises its input itself
+    return x
+
+
+_VARIANT_INPUT = """\
+Input: RGB images of 0..255 pixels, channels last. The net rescales them (1/255) and
+normalises them itself (`rescaling`, `normalization`: the ImageNet mean and std with
+`weights="imagenet"`, the identity on a fresh net until `adapt()` or a weights file sets
+it), so `cnn_keras.models.efficientnet.preprocess_input` is a pass-through, as
+keras.applications'."""
+_FAMILY_INPUT = _VARIANT_INPUT + """
+That is stem="imagenet"; with stem="cifar" the input is normalised before the net (see
+`efficientnet_cifar`)."""
+
+
 # --- Layers ---------------------------------------------------------------------------------
 def _bn_act(x, name, activation="swish", momentum=0.99):
     x = keras.layers.BatchNormalization(axis=CHANNEL_AXIS, momentum=momentum, name=f"{name}bn")(x)
@@ -292,7 +324,7 @@ def _check_stages(stages):
 
 # --- The builders ---------------------------------------------------------------------------
 @register_model
-@args_doc()
+@args_doc(_FAMILY_INPUT)
 def efficientnet(
     include_top=True,
     weights=None,
@@ -467,7 +499,7 @@ def efficientnet(
     )
 
 
-@args_doc()
+@args_doc(_VARIANT_INPUT)
 def efficientnet_imagenet(
     include_top=True,
     weights=None,
@@ -504,7 +536,7 @@ def efficientnet_imagenet(
 
 
 @register_model
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def efficientnet_cifar(
     include_top=True,
     weights=None,
@@ -529,9 +561,9 @@ def efficientnet_cifar(
     Reference: https://arxiv.org/abs/1905.11946
 
     The 4 strided stages take 32x32 inputs to 2x2 final maps (7x7 from 224 on ImageNet). The
-    inputs are what the CIFAR pipeline here gives every model (cnn_keras.data: [0, 1] minus
-    the per-pixel training mean), so there is no in-graph Rescaling / Normalization; the layer
-    names are keras.applications' (stem_conv, block1a_dwconv, ..., top_conv, predictions).
+    inputs are normalised before the net (see Input below), so there is no in-graph
+    Rescaling / Normalization; the layer names are keras.applications' (stem_conv,
+    block1a_dwconv, ..., top_conv, predictions).
     Defaults (B0 widths and depths, 32x32x3, 10 classes): 4,020,358 trainable / 4,062,374
     total parameters, 32.0M multiply-adds.
 
@@ -588,8 +620,8 @@ def _variant_doc(variant):
 Width {width}, depth {depth}, {size}x{size} input, dropout {dropout}.
 {trainable:,} trainable / {total:,} total parameters, {macs / 1e9:.3f}G multiply-adds
 (= {keras_name}: same layers, names and weights; `weights='imagenet'` copies its
-weights). Paper (Table 2): {params} parameters, {flops} FLOPs, {top1}% top-1. Inputs are 0..255
-pixels (normalized in the graph).""", """\
+weights). Paper (Table 2): {params} parameters, {flops} FLOPs, {top1}% top-1.""",
+                    _VARIANT_INPUT, """\
 Architecture options (keyword-only):
     dropout: rate before the classifier, in [0, 1) (default above).
     drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) (paper: 0.2).""")

@@ -26,7 +26,14 @@ import keras
 
 from cnn_keras.checks import check_choice, check_int, check_number, check_rate, fail
 from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
-from cnn_keras.models._common import args_doc, check_name, finish_model, resolve_inputs
+from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
+    args_doc,
+    check_name,
+    finish_model,
+    plain_input_doc,
+    resolve_inputs,
+)
 # vgg.py's width multiplier rounding, reused (vgg imports nothing of the models, so no cycle).
 from cnn_keras.models.vgg import scaled_filters
 from cnn_keras.registry import register_model
@@ -191,7 +198,7 @@ def _check_bool(arg, value):
 
 
 # --- The family builder ---------------------------------------------------------------------
-@args_doc()
+@args_doc(plain_input_doc())
 def inception_v1(
     include_top=True,
     weights=None,
@@ -349,7 +356,7 @@ def strip_aux(train_model):
 
 
 # --- The registered variants ----------------------------------------------------------------
-_googlenet_doc = args_doc("Reference: https://arxiv.org/abs/1409.4842", """\
+_googlenet_doc = args_doc("Reference: https://arxiv.org/abs/1409.4842", plain_input_doc(), """\
     The paper's network at 224x224x3: 22 weight layers, nine inception modules with true
     5x5 branches, conv biases + ReLU, no BN, LRN in the stem, 7x7 average pool, dropout 0.4
     and a linear classifier. 6,998,552 trainable parameters (13,378,280 with the auxiliary
@@ -375,7 +382,7 @@ def googlenet(include_top=True, weights=None, input_tensor=None, input_shape=Non
 
 
 @register_model
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def googlenet_cifar(
     include_top=True,
     weights=None,

@@ -26,6 +26,8 @@ is the same net with a stride-1 stem for 32x32 images.
   (equal to a dense layer) after a dropout of 1e-3. Convs have no bias (BN follows), Glorot
   init; BN momentum 0.99, epsilon 1e-3 (the Keras defaults keras.applications uses; 0.9 for
   the CIFAR net).
+* Input: nothing is normalised in the graph. With ``weights="imagenet"`` call `preprocess_input`
+  first (keras.applications.mobilenet's "tf" mode: x / 127.5 - 1, into [-1, 1]).
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ import keras
 
 from cnn_keras.checks import check_choice, check_int, check_rate, fail
 from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
     args_doc,
     check_name,
     finish_model,
+    imagenet_input_doc,
+    imagenet_preprocess,
+    preprocess_doc,
     resize_input,
     resolve_inputs,
 )
@@ -79,6 +85,24 @@ CONVS = ("separable", "full")
 # What keras.applications.MobileNet has ImageNet weights for.
 IMAGENET_ALPHAS = (0.25, 0.5, 0.75, 1.0)
 IMAGENET_SIZES = (128, 160, 192, 224)
+
+
+# --- Input ----------------------------------------------------------------------------------
+@preprocess_doc
+def preprocess_input(x, data_format=None):
+    """What `mobilenet` with `weights="imagenet"` expects, from 0..255 RGB pixels:
+    keras.applications.mobilenet's `preprocess_input`, "tf" mode.
+
+    x / 127.5 - 1: RGB values in [-1, 1] (the same for every channel, no mean image), the
+    input of Google's released TF-slim models, which the weights come from.
+    """
+    return imagenet_preprocess(x, data_format, "tf")
+
+
+_IMAGENET_INPUT = imagenet_input_doc(
+    "call `cnn_keras.models.mobilenet.preprocess_input` on the 0..255 pixels first "
+    "(keras.applications' \"tf\" preprocessing: x / 127.5 - 1, into [-1, 1])",
+    models="the alphas and input sizes listed above")
 
 
 # --- Layers ---------------------------------------------------------------------------------
@@ -138,7 +162,7 @@ def _square_size(input_shape, input_tensor):
 
 # --- The builders ---------------------------------------------------------------------------
 @register_model
-@args_doc()
+@args_doc(_IMAGENET_INPUT)
 def mobilenet(
     include_top=True,
     weights=None,
@@ -285,7 +309,7 @@ def mobilenet(
 
 
 @register_model
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def mobilenet_cifar(
     include_top=True,
     weights=None,

@@ -22,6 +22,9 @@ those two, registered under its name.
   layout of keras.applications: stride on the first 1x1, conv biases) and the pre-activation v2
   nets `resnet50v2/101v2/152v2` (keras.applications' layout). Names, counts and weights match
   keras.applications where the model exists there.
+* Input: nothing is normalised in the graph. With ``weights="imagenet"`` call `preprocess_input`
+  first for v1 (keras.applications.resnet's "caffe" mode: RGB -> BGR minus the ImageNet mean
+  pixel) and `preprocess_input_v2` for v2 (keras.applications.resnet_v2's "tf" mode: [-1, 1]).
 """
 
 from __future__ import annotations
@@ -31,10 +34,15 @@ import keras
 from cnn_keras.checks import check_choice, check_int
 from cnn_keras.layers import ZeroPadShortcut
 from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
     args_doc,
     check_name,
     finish_model,
+    imagenet_input_doc,
+    imagenet_preprocess,
     keras_application,
+    plain_input_doc,
+    preprocess_doc,
     resolve_inputs,
 )
 from cnn_keras.registry import register_model
@@ -60,6 +68,46 @@ PAPER_CIFAR10_ERRORS = {20: ("0.27M", 8.75), 32: ("0.46M", 7.51), 44: ("0.66M", 
 PAPER_IMAGENET_FLOPS = {18: 1.8e9, 34: 3.6e9, 50: 3.8e9, 101: 7.6e9, 152: 11.3e9}
 BLOCKS = ("basic", "bottleneck", "preact")
 SHORTCUTS = ("A", "B", "C")
+
+
+# --- Input ----------------------------------------------------------------------------------
+@preprocess_doc
+def preprocess_input(x, data_format=None):
+    """What `resnet50` / `resnet101` / `resnet152` (v1) with `weights="imagenet"` expect, from
+    0..255 RGB pixels: keras.applications.resnet's `preprocess_input`, "caffe" mode.
+
+    RGB -> BGR, then minus the ImageNet mean pixel (B, G, R) = (103.939, 116.779, 123.68), no
+    scaling (Caffe's convention, which the weights were trained with). Values from about -124
+    to 152. For the v2 nets use `preprocess_input_v2`.
+    """
+    return imagenet_preprocess(x, data_format, "caffe")
+
+
+@preprocess_doc
+def preprocess_input_v2(x, data_format=None):
+    """What `resnet50v2` / `resnet101v2` / `resnet152v2` with `weights="imagenet"` expect, from
+    0..255 RGB pixels: keras.applications.resnet_v2's `preprocess_input`, "tf" mode.
+
+    x / 127.5 - 1: RGB values in [-1, 1] (the same for every channel, no mean image). For the
+    v1 nets use `preprocess_input`.
+    """
+    return imagenet_preprocess(x, data_format, "tf")
+
+
+_V1_STEPS = ("call `cnn_keras.models.resnet.preprocess_input` on the 0..255 pixels first "
+             "(keras.applications' \"caffe\" preprocessing: RGB -> BGR, minus the ImageNet mean "
+             "pixel, no scaling)")
+_V2_STEPS = ("call `cnn_keras.models.resnet.preprocess_input_v2` on the 0..255 pixels first "
+             "(keras.applications' \"tf\" preprocessing: x / 127.5 - 1, into [-1, 1])")
+_V1_INPUT = imagenet_input_doc(
+    _V1_STEPS, models="resnet50, resnet101 and resnet152 with residual=True, shortcut='B'")
+_V2_INPUT = imagenet_input_doc(_V2_STEPS, models="resnet50v2, resnet101v2 and resnet152v2")
+_ANY_INPUT = imagenet_input_doc(
+    "call on the 0..255 pixels first `cnn_keras.models.resnet.preprocess_input` for v1 "
+    "(resnet50, resnet101, resnet152; keras.applications' \"caffe\" preprocessing: RGB -> "
+    "BGR, minus the ImageNet mean pixel, no scaling) or "
+    "`cnn_keras.models.resnet.preprocess_input_v2` for v2 (resnet50v2, resnet101v2, "
+    "resnet152v2; its \"tf\" preprocessing: x / 127.5 - 1, into [-1, 1])")
 
 
 # --- Layers ---------------------------------------------------------------------------------
@@ -152,7 +200,7 @@ def preact_block(x, filters, stride, name, *, first, bn, **_):
 
 
 # --- The generic builder --------------------------------------------------------------------
-@args_doc()
+@args_doc(_ANY_INPUT)
 def resnet(
     include_top=True,
     weights=None,
@@ -274,7 +322,7 @@ def resnet(
     )
 
 
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def resnet_cifar(
     include_top=True,
     weights=None,
@@ -317,7 +365,7 @@ def resnet_cifar(
     )
 
 
-@args_doc()
+@args_doc(_ANY_INPUT)
 def resnet_imagenet(
     include_top=True,
     weights=None,
@@ -372,10 +420,10 @@ _KERAS_APPLICATIONS = {  # the variants keras.applications has, with ImageNet we
 # Each passes its row (a depth of CIFAR_DEPTHS or IMAGENET_DEPTHS) to its family builder and
 # takes the family's other keyword arguments; `model_info(name)` has the depth.
 _PAPER = "Reference: https://arxiv.org/abs/1512.03385"
-_cifar_doc = args_doc(_PAPER, """\
+_cifar_doc = args_doc(_PAPER, CIFAR_INPUT_DOC, """\
     Architecture options (keyword-only):
         shortcut: "A" (default: identity with zero-padding), "B" or "C".""")
-_plain_doc = args_doc(_PAPER, """\
+_plain_doc = args_doc(_PAPER, CIFAR_INPUT_DOC, """\
     Architecture options (keyword-only):
         shortcut: must stay None (a plain net has no shortcuts); kept for `resnet_cifar`'s
             signature.""")
@@ -384,8 +432,9 @@ _IMAGENET_OPTIONS = """\
         residual: False builds the plain counterpart (no shortcuts).
         shortcut: "A" (identity + zero padding), "B" (projection where the shape changes, the
             paper's ImageNet default) or "C" (projection everywhere)."""
-_imagenet_doc = args_doc(_PAPER, _IMAGENET_OPTIONS)
-_v2_doc = args_doc("Reference: https://arxiv.org/abs/1603.05027", """\
+_imagenet_doc = args_doc(_PAPER, _V1_INPUT, _IMAGENET_OPTIONS)
+_basic_doc = args_doc(_PAPER, plain_input_doc(), _IMAGENET_OPTIONS)  # ResNet-18/34: no weights
+_v2_doc = args_doc("Reference: https://arxiv.org/abs/1603.05027", _V2_INPUT, """\
     Architecture options (keyword-only):
         residual, shortcut: only the defaults (True, "B"): the pre-activation block has
             keras.applications' layout.""")
@@ -491,7 +540,7 @@ def plain110(include_top=True, weights=None, input_tensor=None, input_shape=None
 
 
 @register_model(depth=18)
-@_imagenet_doc
+@_basic_doc
 def resnet18(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
              classes=1000, classifier_activation="softmax", name=None, *,
              residual=True, shortcut="B"):
@@ -502,7 +551,7 @@ def resnet18(include_top=True, weights=None, input_tensor=None, input_shape=None
 
 
 @register_model(depth=34)
-@_imagenet_doc
+@_basic_doc
 def resnet34(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
              classes=1000, classifier_activation="softmax", name=None, *,
              residual=True, shortcut="B"):

@@ -25,6 +25,9 @@ module that passes its configuration to `vgg`, registered under its name. B-5x5 
 * ``batch_norm=True`` (not in the paper, which predates BN) adds BatchNormalization between each
   conv and its ReLU, keeping the conv biases, as torchvision's ``vgg*_bn``; the trainable counts
   then equal torchvision's.
+* Input: nothing is normalised in the graph. With ``weights="imagenet"`` call `preprocess_input`
+  first (keras.applications' "caffe" mode, the paper's preprocessing, Sec. 2.1: "subtracting
+  the mean RGB value, computed on the training set, from each pixel", plus RGB -> BGR).
 """
 
 from __future__ import annotations
@@ -36,10 +39,15 @@ import keras
 from cnn_keras.checks import check_choice, check_number, check_rate
 from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
 from cnn_keras.models._common import (
+    CIFAR_INPUT_DOC,
     args_doc,
     check_name,
     finish_model,
+    imagenet_input_doc,
+    imagenet_preprocess,
     keras_application,
+    plain_input_doc,
+    preprocess_doc,
     resolve_inputs,
 )
 from cnn_keras.registry import register_model
@@ -127,6 +135,32 @@ def layer_names(config: str) -> list[str]:
     return names
 
 
+# --- Input ----------------------------------------------------------------------------------
+@preprocess_doc
+def preprocess_input(x, data_format=None):
+    """What `vgg16` / `vgg19` with `weights="imagenet"` expect, from 0..255 RGB pixels:
+    keras.applications.vgg16 (and vgg19) `preprocess_input`, "caffe" mode.
+
+    RGB -> BGR, then minus the ImageNet mean pixel (B, G, R) = (103.939, 116.779, 123.68), no
+    scaling: the paper's "subtracting the mean RGB value, computed on the training set, from each
+    pixel" (Sec. 2.1), in the channel order of the Caffe model the weights come from.
+    Values from about -124 to 152.
+    """
+    return imagenet_preprocess(x, data_format, "caffe")
+
+
+_IMAGENET_INPUT = imagenet_input_doc(
+    "call `cnn_keras.models.vgg.preprocess_input` on the 0..255 pixels first (keras."
+    "applications' \"caffe\" preprocessing: RGB -> BGR, minus the ImageNet mean pixel, no "
+    "scaling; the paper's mean-RGB subtraction, Sec. 2.1)",
+    models="configurations D and E, vgg16 and vgg19, without batch norm",
+)
+_PLAIN_INPUT = plain_input_doc(
+    "The paper subtracts the mean RGB value of the training set from each pixel (Sec. 2.1), "
+    "as `cnn_keras.models.vgg.preprocess_input` does with the ImageNet mean."
+)
+
+
 # --- The generic builder --------------------------------------------------------------------
 # Kernel initialisers of the ReLU layers: Keras' default, He-normal (the scale derived for
 # ReLUs), or the paper's N(0, 0.01) (Sec. 3.1: "zero mean and 10^-2 variance"; biases zero).
@@ -176,7 +210,7 @@ def _conv_block(x, block, b, *, batch_norm, init="glorot", width=1.0):
     return keras.layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
 
 
-@args_doc()
+@args_doc(_IMAGENET_INPUT)
 def vgg(
     include_top=True,
     weights=None,
@@ -279,7 +313,7 @@ CIFAR_FC_UNITS = (512,)
 
 
 @register_model
-@args_doc()
+@args_doc(CIFAR_INPUT_DOC)
 def vgg_cifar(
     include_top=True,
     weights=None,
@@ -402,7 +436,7 @@ def preinitialize(deep_model, shallow_model):
 # --- The registered variants: rows of Table 1 ----------------------------------------------
 # Each passes its configuration (a row of VARIANTS) to `vgg` and takes vgg's other keyword
 # arguments; `model_info(name)` has the depth (weight layers).
-_variant_doc = args_doc("Reference: https://arxiv.org/abs/1409.1556", """\
+_VARIANT_OPTIONS = """\
     Architecture options (keyword-only):
         batch_norm: BatchNormalization after each conv (torchvision's _bn layout).
         dropout: dropout rate after fc1 and fc2 (the paper: 0.5).
@@ -410,7 +444,11 @@ _variant_doc = args_doc("Reference: https://arxiv.org/abs/1409.1556", """\
         init: kernel initialiser: "glorot" (Keras' default), "he" or "paper" (N(0, 10^-2
             variance)).
         With `include_top=True` the top is Table 1's classifier (flatten, fc1, fc2 with
-            dropout, `predictions`), not a global-average-pool.""")
+            dropout, `predictions`), not a global-average-pool."""
+_variant_doc = args_doc("Reference: https://arxiv.org/abs/1409.1556", _PLAIN_INPUT,
+                        _VARIANT_OPTIONS)
+_imagenet_variant_doc = args_doc("Reference: https://arxiv.org/abs/1409.1556", _IMAGENET_INPUT,
+                                 _VARIANT_OPTIONS)
 
 
 @register_model(depth=11)
@@ -458,7 +496,7 @@ def vgg16_c(include_top=True, weights=None, input_tensor=None, input_shape=None,
 
 
 @register_model(depth=16)
-@_variant_doc
+@_imagenet_variant_doc
 def vgg16(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
           classes=1000, classifier_activation="softmax", name=None, *,
           batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
@@ -469,7 +507,7 @@ def vgg16(include_top=True, weights=None, input_tensor=None, input_shape=None, p
 
 
 @register_model(depth=19)
-@_variant_doc
+@_imagenet_variant_doc
 def vgg19(include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None,
           classes=1000, classifier_activation="softmax", name=None, *,
           batch_norm=False, dropout=0.5, fc_units=FC_UNITS, init="glorot"):
