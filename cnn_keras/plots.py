@@ -1,5 +1,5 @@
 """Figures: training curves, the ResNet paper's Fig. 6 (degradation), accuracy against cost
-(EfficientNet's Fig. 1)."""
+(EfficientNet's Fig. 1), grids of images (filters, feature maps, Grad-CAM, neighbours)."""
 
 from __future__ import annotations
 
@@ -306,3 +306,47 @@ def connection_heatmap(matrix, path=None, *, title: str = "", caption: str = "")
     if caption:
         fig.text(0.5, 0.005, caption, fontsize=7, ha="center", va="bottom")
     return _finish(fig, path)
+
+
+def image_grid(rows, path=None, *, titles=None, row_labels=None, cmap=None, title: str = "",
+               caption: str = "", cell: float = 1.1):
+    """Images in a grid, one list of images per row (rows may differ in length), drawn pixel by
+    pixel (no smoothing), without axes: first-layer filters (AlexNet's Fig. 3), feature maps,
+    Grad-CAM overlays, nearest neighbours (AlexNet's Fig. 4). An image is (H, W, 3) uint8 or
+    float in [0, 1], or (H, W) drawn with `cmap` (scaled to its own range). `titles`: a list
+    of strings per row (or None); `row_labels`: one string per row, left of it."""
+    from cnn_keras.checks import fail
+
+    n_rows, n_cols = len(rows), max((len(r) for r in rows), default=0)
+    if not n_cols:
+        fail("`rows` must hold at least one image.", rows=rows)
+    width = cell * n_cols + (1.2 if row_labels else 0)  # room for the row labels
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(width, cell * n_rows), squeeze=False)
+    for i, row in enumerate(rows):
+        for j, ax in enumerate(axes[i]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j >= len(row):
+                ax.axis("off")
+                continue
+            ax.imshow(row[j], cmap=cmap, interpolation="nearest")
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if titles and titles[i] and j < len(titles[i]):
+                ax.set_title(titles[i][j], fontsize=7)
+        if row_labels:
+            axes[i][0].set_ylabel(row_labels[i], fontsize=8, rotation=0, ha="right",
+                                  va="center")
+    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
+    return _finish(fig, path)
+
+
+def heatmap_overlay(image, heatmap, *, alpha: float = 0.45, cmap: str = "jet"):
+    """`image` (H, W, 3; uint8 or [0, 1]) with `heatmap` (H, W, in [0, 1], e.g. a Grad-CAM map)
+    blended over it in colour `cmap`: an (H, W, 3) float array in [0, 1] for `image_grid`."""
+    import numpy as np
+
+    img = np.asarray(image, dtype=np.float32)
+    img = img / 255.0 if img.max() > 1 else img
+    colours = plt.get_cmap(cmap)(np.clip(np.asarray(heatmap), 0, 1))[..., :3]
+    return np.clip((1 - alpha) * img + alpha * colours, 0, 1)
