@@ -280,15 +280,19 @@ def _zip_listing(zf: zipfile.ZipFile, zip_path: Path) -> tuple[dict, dict]:
 
 
 def _cifar10_host_reachable(timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the CIFAR-10 download host opens within ``timeout`` seconds.
+    """Whether the CIFAR-10 download host answers (`host_reachable`); tests monkeypatch this."""
+    return host_reachable(CIFAR10_HOST, timeout)
 
-    Tests monkeypatch this function; it bounds name resolution too by running in a thread.
-    """
+
+def host_reachable(host: tuple[str, int], timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to ``(name, port)`` opens within ``timeout`` seconds, name
+    resolution included (it runs in a thread, which a slow resolver cannot hold up longer), so
+    that a download can be skipped offline instead of retried for minutes."""
     result: list[bool] = []
 
     def attempt():
         try:
-            with socket.create_connection(CIFAR10_HOST, timeout=timeout):
+            with socket.create_connection(host, timeout=timeout):
                 result.append(True)
         except Exception:  # noqa: BLE001 - any failure means "not reachable"
             result.append(False)

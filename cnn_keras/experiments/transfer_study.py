@@ -36,9 +36,7 @@ import logging
 import math
 import os
 import shutil
-import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -580,22 +578,11 @@ IMAGENET_WEIGHTS_HOST = ("storage.googleapis.com", 443)
 
 
 def imagenet_weights_reachable(timeout: float = 3.0) -> bool:
-    """Whether a connection to the host of keras.applications' weights opens within `timeout`
-    seconds (name resolution included: it runs in a thread), so that a notebook can skip the
-    download offline instead of waiting for it to fail."""
-    result: list[bool] = []
+    """Whether the host of keras.applications' weights answers within `timeout` seconds, so
+    that a notebook can skip the download offline instead of waiting for it to fail."""
+    from cnn_keras.data.cifar10 import host_reachable
 
-    def attempt():
-        try:
-            with socket.create_connection(IMAGENET_WEIGHTS_HOST, timeout=timeout):
-                result.append(True)
-        except Exception:  # noqa: BLE001 - any failure means "not reachable"
-            result.append(False)
-
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    thread.join(timeout)
-    return bool(result and result[0])
+    return host_reachable(IMAGENET_WEIGHTS_HOST, timeout)
 
 
 # --- python -m cnn_keras.experiments.transfer_study -------------------------------------------
