@@ -251,6 +251,8 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (["ablation", "vgg", "--variants", "A", "E"], "--variants", "'E'"),
     (["ablation", "vgg", "--epochs", "-1"], "--epochs", "'-1'"),
     (["ablation", "vgg", "--out", "{file}"], "--out", "{file}"),
+    (["ablation", "vgg", "--steps-per-execution", "0"], "--steps-per-execution", "'0'"),
+    (["degradation", "--steps-per-execution", "fast"], "--steps-per-execution", "'fast'"),
     (["bench", "resnet20", "--steps", "0"], "--steps", "'0'"),
     (["bench", "resnet20", "--warmup", "-1"], "--warmup", "'-1'"),
     (["bench", "resnet20", "--batch-size", "0"], "--batch-size", "'0'"),
@@ -333,6 +335,18 @@ def test_out_that_is_a_file(tmp_path, no_data, capsys):
     code, err = _run(["ablation", "fig1", "--variants", "tanh", "--out", str(out)], capsys)
     assert code == 2 and "--out" in err and str(out / "tanh") in err, err
     assert file.read_text() == "mine" and (out / "tanh").is_file()
+
+
+@pytest.mark.parametrize("command", [["degradation"], ["ablation", "vgg"]])
+@pytest.mark.parametrize("value, expected", [("auto", "auto"), ("3", 3)])
+def test_experiments_pass_steps_per_execution_on(command, value, expected, monkeypatch):
+    from cnn_keras.experiments import ablation, degradation
+
+    seen = {}
+    for module in (ablation, degradation):
+        monkeypatch.setattr(module, "run", lambda *a, **kw: seen.update(kw))
+    assert main([*command, "--mode", "quick", "--steps-per-execution", value]) == 0
+    assert seen["steps_per_execution"] == expected
 
 
 def test_ablation_names_are_the_studies():

@@ -142,6 +142,7 @@ def _degradation(args) -> int:
     degradation.run(args.mode, _experiment_out(args), data_dir=args.data_dir, seed=args.seed,
                     epochs=args.epochs, warmup_epochs=args.warmup_epochs,
                     dtype_policy=args.dtype_policy, pipeline=args.pipeline,
+                    steps_per_execution=args.steps_per_execution,
                     models=tuple(args.models or degradation.MODELS),
                     verbose=0 if args.quiet else "auto")
     return 0
@@ -152,6 +153,7 @@ def _ablation(args) -> int:
 
     ablation.run(args.name, args.mode, args.out, data_dir=args.data_dir, seed=args.seed,
                  epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
+                 steps_per_execution=args.steps_per_execution,
                  verbose=0 if args.quiet else "auto")
     return 0
 

@@ -54,6 +54,17 @@ def _number_type(**bounds):
 
 
 _positive_int = _int_type(1)
+
+
+def _steps_per_execution(text):
+    """`type=` of an experiment's --steps-per-execution: "auto" or a positive integer."""
+    if text == "auto":
+        return text
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be 'auto' or a positive integer. Received: {text!r}") from None
 _seed = _int_type(0)
 _positive_number = _number_type(low=0, low_open=True)
 _non_negative_number = _number_type(low=0)
@@ -136,6 +147,13 @@ def _add_dtype_policy(parser):
     parser.add_argument("--dtype-policy", default="float32",
                         choices=("float32", "mixed_bfloat16", "mixed_float16"),
                         help="float32 (default, as the papers) or mixed precision (GPUs)")
+
+
+def _add_steps_per_execution(parser):
+    parser.add_argument("--steps-per-execution", type=_steps_per_execution, default=1,
+                        metavar="N|auto", help="training steps per call from Python (default "
+                        "1); auto: the largest divisor of an epoch's steps up to 8 (on a GPU, "
+                        "fewer calls; the same math)")
 
 
 def _add_train_pipeline(parser):
@@ -226,6 +244,7 @@ def _parser() -> argparse.ArgumentParser:
                    "plain56 resnet20 resnet56 (e.g. one per process on a GPU)")
     _add_dtype_policy(s)
     _add_train_pipeline(s)
+    _add_steps_per_execution(s)
     s.add_argument("--seed", type=_seed, default=0)
     s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
     s.add_argument("--quiet", action="store_true")
@@ -258,6 +277,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--variants", nargs="+", metavar="KEY",
                    help="train only these variants (e.g. relu tanh; one per process on a GPU)")
     _add_dtype_policy(s)
+    _add_steps_per_execution(s)
     s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
     s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")

@@ -25,10 +25,11 @@ def get(name: str) -> Ablation:
 
 def run(name: str | Ablation, mode: str = "demo", out_dir=None, *, data_dir=None, seed: int = 0,
         epochs: int | None = None, variants=None, dtype_policy: str = "float32",
-        verbose="auto", data=None) -> list[dict]:
+        steps_per_execution: int | str = 1, verbose="auto", data=None) -> list[dict]:
     """Train the variants of an ablation (`runner.run`); default out_dir
-    runs/ablation-NAME-MODE. Returns the summary rows."""
+    runs/ablation-NAME-MODE. Returns the summary rows. `steps_per_execution`: see
+    `training.Engine`."""
     study = name if isinstance(name, Ablation) else get(name)
+    engine = training.Engine(dtype_policy=dtype_policy, steps_per_execution=steps_per_execution)
     return _run(study, mode, out_dir, data_dir=data_dir, seed=seed, epochs=epochs,
-                variants=variants, engine=training.Engine(dtype_policy=dtype_policy),
-                verbose=verbose, data=data)
+                variants=variants, engine=engine, verbose=verbose, data=data)

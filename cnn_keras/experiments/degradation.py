@@ -38,15 +38,16 @@ def recipe_for(mode: str, model: str, epochs: int | None = None,
 
 def run(mode: str = "demo", out_dir=None, *, data_dir=None, seed: int = 0, models=MODELS,
         epochs: int | None = None, warmup_epochs: float | None = None,
-        dtype_policy: str = "float32", pipeline: str = "auto", verbose="auto",
-        data=None) -> list[dict]:
+        dtype_policy: str = "float32", pipeline: str = "auto",
+        steps_per_execution: int | str = 1, verbose="auto", data=None) -> list[dict]:
     """Train `models` (a selection of `MODELS`) and write out_dir/<model>/, summary.csv,
     degradation.png and run.json. Returns the summary rows; resumes an interrupted run."""
     unknown = [m for m in models if m not in MODELS]
     if unknown or not models:
         raise ValueError(f"`models` must be a non-empty selection of {list(MODELS)}. "
                          f"Received: models={list(models)}")
-    engine = training.Engine(pipeline=pipeline, dtype_policy=dtype_policy)
+    engine = training.Engine(pipeline=pipeline, dtype_policy=dtype_policy,
+                             steps_per_execution=steps_per_execution)
     return runner.run(DEGRADATION, mode, out_dir, data_dir=data_dir, seed=seed, epochs=epochs,
                       warmup_epochs=warmup_epochs, variants=list(models), engine=engine,
                       verbose=verbose, data=data)
