@@ -252,6 +252,9 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (["ablation", "vgg", "--epochs", "-1"], "--epochs", "'-1'"),
     (["ablation", "vgg", "--out", "{file}"], "--out", "{file}"),
     (["ablation", "vgg", "--steps-per-execution", "0"], "--steps-per-execution", "'0'"),
+    (["transfer", "--shots", "0"], "--shots", "'0'"),
+    (["transfer", "--seeds", "-1"], "--seeds", "'-1'"),
+    (["transfer", "--mode", "full"], "--mode", "'full'"),
     (["degradation", "--steps-per-execution", "fast"], "--steps-per-execution", "'fast'"),
     (["bench", "resnet20", "--steps", "0"], "--steps", "'0'"),
     (["bench", "resnet20", "--warmup", "-1"], "--warmup", "'-1'"),
@@ -347,6 +350,35 @@ def test_experiments_pass_steps_per_execution_on(command, value, expected, monke
         monkeypatch.setattr(module, "run", lambda *a, **kw: seen.update(kw))
     assert main([*command, "--mode", "quick", "--steps-per-execution", value]) == 0
     assert seen["steps_per_execution"] == expected
+
+
+def test_transfer_runs_the_study_with_the_options(monkeypatch):
+    from cnn_keras.cli.parser import TRANSFER_MODES
+    from cnn_keras.experiments import transfer_study
+
+    assert TRANSFER_MODES == tuple(transfer_study.MODES)
+    seen = {}
+    monkeypatch.setattr(transfer_study, "run", lambda *a, **kw: seen.update(args=a, **kw))
+    assert main(["transfer", "--mode", "quick", "--shots", "5", "10", "--seeds", "0", "1",
+                 "--quiet"]) == 0
+    assert seen["args"] == ("quick", "runs/transfer-quick")
+    assert (seen["shots"], seen["seeds"], seen["verbose"]) == ([5, 10], [0, 1], 0)
+
+
+def test_record_copies_a_transfer_run_with_its_own_files(tmp_path, capsys):
+    from cnn_keras.experiments import transfer_results
+
+    run = tmp_path / "run"
+    for name in transfer_results.RECORD_FILES:
+        (run / name).parent.mkdir(parents=True, exist_ok=True)
+        (run / name).write_text("x")
+    (run / "run.json").write_text(json.dumps({"experiment": "transfer", "status": "finished"}))
+    (run / "source" / "weights.keras").write_text("checkpoint")  # left behind
+    assert main(["record", str(run), str(tmp_path / "rec")]) == 0
+    assert "5 files" in capsys.readouterr().out
+    copied = sorted(p.relative_to(tmp_path / "rec").as_posix()
+                    for p in (tmp_path / "rec").rglob("*") if p.is_file())
+    assert copied == sorted(transfer_results.RECORD_FILES)
 
 
 def test_ablation_names_are_the_studies():

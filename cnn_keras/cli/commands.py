@@ -41,7 +41,7 @@ def main(argv=None) -> int:
         validate(args)  # --help and bad values need no TensorFlow: it is imported after them
         import_tensorflow_quietly()
         return {"list": _list, "summary": _summary, "train": _train,
-                "degradation": _degradation, "ablation": _ablation,
+                "degradation": _degradation, "ablation": _ablation, "transfer": _transfer,
                 "bench": _bench, "claims": _claims,
                 "record": _record}[args.command](args)
     except (ValueError, OSError) as exc:  # OSError: data not found, an unwritable --out, ...
@@ -155,6 +155,15 @@ def _ablation(args) -> int:
                  epochs=args.epochs, variants=args.variants, dtype_policy=args.dtype_policy,
                  steps_per_execution=args.steps_per_execution,
                  verbose=0 if args.quiet else "auto")
+    return 0
+
+
+def _transfer(args) -> int:
+    from cnn_keras.experiments import transfer_study
+
+    out = args.out or f"runs/transfer-{args.mode}"
+    transfer_study.run(args.mode, out, shots=args.shots, seeds=args.seeds,
+                       data_dir=args.data_dir, verbose=0 if args.quiet else 2)
     return 0
 
 

@@ -12,6 +12,8 @@ from cnn_keras.experiments.studies import ABLATIONS, MODES
 PROG = "cnn-keras"
 CIFAR10_SIZE = 32  # the images of `cnn-keras train` without --image-folder
 ABLATION_NAMES = tuple(ABLATIONS)  # the studies are Keras-free data
+# transfer_study.MODES' keys (that module imports TensorFlow; a test keeps the two equal)
+TRANSFER_MODES = ("quick", "demo", "record")
 SCALED_EPOCHS = 10  # `--recipe scaled` without --epochs
 PAPER_BATCH_SIZE = 128  # `training.paper_recipe`'s batch size; --batch-size 128 is the default
 
@@ -308,8 +310,26 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
 
     s = sub.add_parser(
+        "transfer", help="fine-tune vs linear probe vs scratch on a CIFAR-10 class split "
+        "(notebook 10)",
+        description="Train ResNet-20 on five CIFAR-10 classes, then learn the other five from a "
+        "few images per class three ways (from scratch, linear probe, fine-tuning) with the "
+        "same batches, over seeds. quick: seconds (CI); demo: minutes on 2 CPU cores; record: "
+        "the decisive run (about 25 minutes on 2 CPU cores). Resumes if interrupted, cell by "
+        "cell; `cnn-keras record OUT results/transfer-cpu` keeps the finished run.")
+    s.add_argument("--mode", choices=TRANSFER_MODES, default="demo")
+    s.add_argument("--out", type=_out_dir, default=None,
+                   help="output directory (default runs/transfer-MODE)")
+    s.add_argument("--shots", type=_positive_int, nargs="+", metavar="N",
+                   help="training images per target class (the mode's)")
+    s.add_argument("--seeds", type=_seed, nargs="+", metavar="S", help="seeds (the mode's)")
+    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
+
+    s = sub.add_parser(
         "record", help="copy a finished study run under results/ (without its checkpoints)",
-        description="Copy what a record needs from a finished `degradation` or `ablation` run "
+        description="Copy what a record needs from a finished `degradation`, `ablation` or "
+        "`transfer` run "
         "(summary.csv, run.json, the figures, and each variant's history.csv and run.json) to "
         "DEST, leaving out the checkpoints, progress and lock files. For a repeat with another "
         "seed, name DEST RECORD-seed<N>: the claims read both.")

@@ -173,6 +173,7 @@ _CHECKS = {
     "degradation": (_check_experiment_warmup, _check_experiment_selection, _check_experiment_out),
     "ablation": (_check_experiment_selection, _check_experiment_out),
     "bench": (_check_bench_backend,),
+    "transfer": (),
     "claims": (_check_claims_out,),
     "record": (),
 }

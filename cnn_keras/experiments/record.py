@@ -18,10 +18,19 @@ def _finished_variants(run_dir: Path) -> list[str]:
     return [r.get("variant") or r["model"] for r in summary]
 
 
+def _experiment(run_dir: Path) -> str | None:
+    path = run_dir / "run.json"
+    return json.loads(path.read_text()).get("experiment") if path.is_file() else None
+
+
 def copy_record(run_dir, dest) -> list[Path]:
     """Copy the record of the finished study run `run_dir` to `dest` (created, or updated in
     place). Returns the files written. ValueError when `run_dir` has not finished."""
     run_dir, dest = Path(run_dir), Path(dest)
+    if _experiment(run_dir) == "transfer":  # cells, not variants: its own list of files
+        from cnn_keras.experiments import transfer_results
+
+        return transfer_results.copy_record(run_dir, dest)
     if not (run_dir / "run.json").is_file() or not (run_dir / "summary.csv").is_file():
         raise ValueError("`run_dir` must be a finished study run (its run.json and summary.csv "
                          f"are written when every variant has finished). Received: {run_dir}")

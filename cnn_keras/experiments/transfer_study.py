@@ -29,13 +29,11 @@ features in deep neural networks?")
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import json
 import logging
 import math
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -45,20 +43,31 @@ import numpy as np
 from cnn_keras import runinfo
 from cnn_keras.checks import check_choice, check_int, fail, is_int
 from cnn_keras.data.dataset import ImageData
+from cnn_keras.experiments.transfer_results import (  # noqa: F401  (re-exported)
+    FIGURE,
+    RECORD_FILES,
+    REGIME_LABELS,
+    REGIMES,
+    SUMMARY_FIELDS,
+    aggregate,
+    copy_record,
+    figure,
+    figure_caption,
+    load,
+    ordered_rows,
+    plural,
+    print_summary,
+    read_summary,
+    write_json,
+    write_summary,
+)
 
-REGIMES = ("scratch", "probe", "finetune")
-REGIME_LABELS = {"scratch": "from scratch", "probe": "linear probe (frozen net, new head)",
-                 "finetune": "fine-tune all layers (new head)"}
 # The first five of CIFAR-10 (two vehicles, three animals); the target is the other five (dog,
 # frog, horse, ship, truck), each with a relative among the source classes.
 SOURCE_CLASSES = ("airplane", "automobile", "bird", "cat", "deer")
 MODEL = "resnet20"
 LR = {"scratch": 0.05, "probe": 0.05, "finetune": 0.01}  # peak of the one-cycle schedule
 WEIGHT_DECAY = 5e-4
-SUMMARY_FIELDS = ("shots", "regime", "seed", "images", "batch_size", "epochs", "steps", "lr",
-                  "trainable_params", "train_accuracy", "test_accuracy", "test_images",
-                  "seconds")
-FIGURE = "transfer.png"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -345,7 +354,7 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
     info = _start(out_dir, config)
 
     say(f"Source: {model} on {', '.join(source.class_names)} ({len(source.x_train):,} images, "
-        f"{_count(s.source_epochs, 'epoch')})", flush=True)
+        f"{plural(s.source_epochs, 'epoch')})", flush=True)
     history = training.train(model, source, out_dir / "source", recipe=recipe, seed=0,
                              verbose=verbose, meta={"experiment": f"transfer/{mode}/source"})
     backbone = load_backbone(out_dir)
@@ -372,9 +381,9 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
         say(f"[{i}/{len(todo)}] {n:>4} shots, {regime:<8} seed {seed}: test accuracy "
             f"{100 * row['test_accuracy']:5.1f} % ({row['epochs']} epochs, {row['steps']} "
             f"steps, {row['seconds']:.0f} s)", flush=True)
-    rows = _ordered(rows)
+    rows = ordered_rows(rows)
     write_summary(out_dir, rows)
-    caption = _caption(info, source, target, history, rows)
+    caption = figure_caption(info, source, target, history, rows)
     from cnn_keras import plots
 
     plots.plt.close(figure(rows, out_dir / FIGURE, caption=caption,
@@ -388,7 +397,7 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
                     target.class_names, np.bincount(target.y_train))},
                     "test_images": len(target.x_test)},
                 wall_seconds_this_session=round(time.time() - started, 1), rows=rows)
-    _write_json(out_dir / "run.json", info)
+    write_json(out_dir / "run.json", info)
     if verbose:
         print_summary(rows)
         print(f"Figure: {out_dir / FIGURE}")
@@ -427,148 +436,8 @@ def _start(out_dir: Path, config: dict) -> dict:
         info = {**runinfo.run_metadata(), "experiment": "transfer", "config": config,
                 "status": "running"}
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(path, info)
+    write_json(path, info)
     return info
-
-
-def _write_json(path: Path, value) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    tmp.write_text(json.dumps(value, indent=1) + "\n")
-    os.replace(tmp, path)
-
-
-def _ordered(rows: list[dict]) -> list[dict]:
-    order = {r: i for i, r in enumerate(REGIMES)}
-    return sorted(rows, key=lambda r: (r["shots"], order[r["regime"]], r["seed"]))
-
-
-def write_summary(out_dir, rows: list[dict]) -> Path:
-    """``out_dir/summary.csv``: one row per cell (`SUMMARY_FIELDS`), written atomically."""
-    path = Path(out_dir) / "summary.csv"
-    tmp = path.with_name(".summary.csv.partial")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
-        w.writeheader()
-        w.writerows({k: r.get(k) for k in SUMMARY_FIELDS} for r in rows)
-    os.replace(tmp, path)
-    return path
-
-
-_INTS = ("shots", "seed", "images", "batch_size", "epochs", "steps", "trainable_params",
-         "test_images")
-
-
-def read_summary(out_dir) -> list[dict]:
-    """The rows of ``out_dir/summary.csv`` (none where it does not exist), typed."""
-    path = Path(out_dir) / "summary.csv"
-    if not path.is_file():
-        return []
-    with open(path, newline="") as f:
-        return [{k: (v if k == "regime" else int(v) if k in _INTS else float(v))
-                 for k, v in row.items()} for row in csv.DictReader(f)]
-
-
-def load(out_dir) -> dict:
-    """A finished run (or a record under results/): its run.json, with ``rows`` read from
-    summary.csv."""
-    out_dir = Path(out_dir)
-    if not (out_dir / "run.json").is_file():
-        fail("`out_dir` must be a transfer run with run.json.", out_dir=str(out_dir))
-    info = json.loads((out_dir / "run.json").read_text())
-    info["rows"] = read_summary(out_dir)
-    return info
-
-
-def aggregate(rows: list[dict]) -> list[dict]:
-    """One row per (shots, regime): the test accuracy's mean, lowest and highest over the
-    seeds (%), and how many seeds."""
-    out = []
-    for n in sorted({r["shots"] for r in rows}):
-        for regime in REGIMES:
-            acc = [100 * r["test_accuracy"] for r in rows
-                   if r["shots"] == n and r["regime"] == regime]
-            if acc:
-                out.append({"shots": n, "regime": regime, "seeds": len(acc),
-                            "mean": round(float(np.mean(acc)), 2), "min": round(min(acc), 2),
-                            "max": round(max(acc), 2)})
-    return out
-
-
-def print_summary(rows: list[dict]) -> None:
-    print(f"{'shots':>5}  {'regime':<9}{'seeds':>6}{'test acc % (mean)':>19}{'min-max':>15}")
-    for a in aggregate(rows):
-        print(f"{a['shots']:>5}  {a['regime']:<9}{a['seeds']:>6}{a['mean']:>19.1f}"
-              f"{a['min']:>8.1f}-{a['max']:.1f}")
-
-
-def _caption(info: dict, source, target, history, rows) -> str:
-    hw = info.get("hardware", {})
-    return (f"Source: {len(source.x_train):,} images of {', '.join(source.class_names)}, "
-            f"{_count(len(history), 'epoch')} ({100 * history[-1]['val_accuracy']:.1f} % on "
-            f"{len(source.x_test):,} test images). Target: {', '.join(target.class_names)}, "
-            f"scored on {len(target.x_test):,} test images after the last epoch; "
-            f"{_count(len({r['seed'] for r in rows}), 'seed')} "
-            f"(range shaded). {hw.get('device', '?')}, {hw.get('cpu', '?')}")
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
-
-
-def figure(rows: list[dict], path=None, *, caption: str = "", chance: float | None = None):
-    """Test accuracy against training images per class (log axis), one line per regime through
-    the seeds' mean, their range shaded and each seed a dot; `chance` (a share) drawn."""
-    from cnn_keras import plots
-
-    fig, ax = plots.plt.subplots(figsize=(7.5, 4.6))
-    for i, regime in enumerate(REGIMES):
-        mine = [a for a in aggregate(rows) if a["regime"] == regime]
-        if not mine:
-            continue
-        x = [a["shots"] for a in mine]
-        ax.plot(x, [a["mean"] for a in mine], "-o", color=f"C{i}", label=REGIME_LABELS[regime])
-        ax.fill_between(x, [a["min"] for a in mine], [a["max"] for a in mine], color=f"C{i}",
-                        alpha=0.2, linewidth=0)
-        dots = [r for r in rows if r["regime"] == regime]
-        ax.plot([r["shots"] for r in dots], [100 * r["test_accuracy"] for r in dots], ".",
-                color=f"C{i}", alpha=0.5, markersize=5)
-    if chance:
-        ax.axhline(100 * chance, color="gray", linestyle=":", linewidth=1)
-        ax.annotate(f"chance ({round(1 / chance)} classes)", (0.01, 100 * chance),
-                    xycoords=("axes fraction", "data"), fontsize=7, color="gray", va="top")
-    shots = sorted({r["shots"] for r in rows})
-    ax.set_xscale("log")
-    ax.set_xticks(shots, [str(n) for n in shots])
-    ax.minorticks_off()
-    ax.set_ylim(0, 100)
-    ax.set_xlabel("training images per target class")
-    ax.set_ylabel("target test accuracy (%)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    plots._caption(fig, caption, 7.5, y=0.995)
-    return plots._finish(fig, path)
-
-
-# --- A record under results/ ------------------------------------------------------------------
-
-RECORD_FILES = ("summary.csv", "run.json", FIGURE, "source/history.csv", "source/run.json")
-
-
-def copy_record(run_dir, dest) -> list[Path]:
-    """Copy what a record needs of the finished run `run_dir` (its summary, run.json, figure
-    and the source net's history and run.json; no checkpoints) to `dest`, e.g.
-    results/transfer-cpu. Returns the files written."""
-    run_dir, dest = Path(run_dir), Path(dest)
-    status = load(run_dir).get("status")
-    if status != "finished":
-        fail("`run_dir` must be a finished transfer run.", run_dir=f"{run_dir} ({status})")
-    if dest.resolve() == run_dir.resolve():
-        fail("`dest` must differ from `run_dir`.", dest=str(dest))
-    written = []
-    for name in RECORD_FILES:
-        (dest / name).parent.mkdir(parents=True, exist_ok=True)
-        written.append(Path(shutil.copyfile(run_dir / name, dest / name)))
-    return written
 
 
 # --- ImageNet weights --------------------------------------------------------------------------
