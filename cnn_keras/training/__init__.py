@@ -2,8 +2,9 @@
 resumable `train` that records each run in a run folder.
 
     recipes.py    Recipe, paper_recipe, scaled_recipe, fast_recipe, with_low_res (Keras-free)
-    optim.py      L2SGD (coupled weight decay), weight_decay_paths
-    schedules.py  StepSchedule, OneCycleSchedule
+    imagenet_recipes.py  the papers' ImageNet recipes, every value sourced (Keras-free)
+    optim.py      L2SGD, L2RMSprop (coupled weight decay), weight_decay_paths
+    schedules.py  StepSchedule, OneCycleSchedule, EpochSchedule
     losses.py     SmoothedSparseCrossentropy
     surgery.py    augment_in_model, any_image_size
     folder.py     RunFolder (checkpoint, progress, history, lock), history files (Keras-free)
@@ -22,8 +23,9 @@ from typing import TYPE_CHECKING
 _WHERE = {
     "recipes": ("FAST_EPOCHS", "LR_SCHEDULES", "Recipe", "fast_recipe", "low_res_epochs",
                 "paper_recipe", "scaled_recipe", "with_low_res"),
-    "optim": ("L2SGD", "weight_decay_paths"),
-    "schedules": ("OneCycleSchedule", "StepSchedule"),
+    "imagenet_recipes": ("ImageNetRecipe", "IMAGENET_RECIPES"),
+    "optim": ("L2RMSprop", "L2SGD", "weight_decay_paths"),
+    "schedules": ("EpochSchedule", "OneCycleSchedule", "StepSchedule"),
     "losses": ("SmoothedSparseCrossentropy",),
     "surgery": ("any_image_size", "augment_in_model"),
     "folder": ("HISTORY_FIELDS", "PROGRESS", "RunFolder", "load_checkpoint_model",
@@ -59,11 +61,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         HISTORY_FIELDS, PROGRESS, RunFolder, load_checkpoint_model, read_history_csv,
         write_history_csv)
     from cnn_keras.training.losses import SmoothedSparseCrossentropy  # noqa: F401
-    from cnn_keras.training.optim import L2SGD, weight_decay_paths  # noqa: F401
+    from cnn_keras.training.imagenet_recipes import (  # noqa: F401
+        IMAGENET_RECIPES, ImageNetRecipe)
+    from cnn_keras.training.optim import L2RMSprop, L2SGD, weight_decay_paths  # noqa: F401
     from cnn_keras.training.recipes import (  # noqa: F401
         FAST_EPOCHS, LR_SCHEDULES, Recipe, fast_recipe, low_res_epochs, paper_recipe,
         scaled_recipe, with_low_res)
     from cnn_keras.training.run import (  # noqa: F401
         DTYPE_POLICIES, PIPELINES, Engine, TrainingDiverged, jit_compile_default, train)
-    from cnn_keras.training.schedules import OneCycleSchedule, StepSchedule  # noqa: F401
+    from cnn_keras.training.schedules import (  # noqa: F401
+        EpochSchedule, OneCycleSchedule, StepSchedule)
     from cnn_keras.training.surgery import any_image_size, augment_in_model  # noqa: F401

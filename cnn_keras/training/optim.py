@@ -1,4 +1,4 @@
-"""The papers' optimizer: SGD with momentum and *coupled* L2 weight decay.
+"""The papers' optimizers: SGD with momentum (and RMSprop) with *coupled* L2 weight decay.
 
 Weight decay "applied correctly": the paper's (Caffe/Torch) weight decay adds ``λ·w`` to each
 weight's gradient *before* momentum — the gradient of the penalty ``λ/2·Σw²``. Keras'
@@ -18,19 +18,10 @@ from keras import ops
 from cnn_keras.checks import check_number
 
 
-@keras.saving.register_keras_serializable(package="cnn_keras")
-class L2SGD(keras.optimizers.SGD):
-    """SGD (+ momentum) with coupled L2 weight decay: each kernel's gradient gets ``+ l2 · w``.
-
-    This is the weight decay of the ResNet/VGG/AlexNet papers (Caffe, Torch): the update is
-    ``v = m·v - lr·(g + λ·w); w += v``. Equivalent to adding ``keras.regularizers.l2(λ / 2)``
-    to every kernel; different from Keras' decoupled ``weight_decay`` argument.
-    """
-
-    def __init__(self, learning_rate=0.1, momentum=0.9, l2=1e-4, nesterov=False, **kwargs):
-        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
-                         **kwargs)
-        self.l2 = check_number("l2", l2, low=0)
+class _CoupledL2:
+    """Coupled L2 weight decay for a Keras optimizer: each conv or dense kernel's gradient gets
+    ``+ l2 · w`` before the optimizer's own update (momentum, RMSprop's scaling); biases and BN
+    parameters are not decayed."""
 
     @staticmethod
     def decays(variable) -> bool:
@@ -51,6 +42,34 @@ class L2SGD(keras.optimizers.SGD):
 
     def get_config(self):
         return {**super().get_config(), "l2": self.l2}
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class L2SGD(_CoupledL2, keras.optimizers.SGD):
+    """SGD (+ momentum) with coupled L2 weight decay: each kernel's gradient gets ``+ l2 · w``.
+
+    This is the weight decay of the ResNet/VGG/AlexNet papers (Caffe, Torch): the update is
+    ``v = m·v - lr·(g + λ·w); w += v``. Equivalent to adding ``keras.regularizers.l2(λ / 2)``
+    to every kernel; different from Keras' decoupled ``weight_decay`` argument.
+    """
+
+    def __init__(self, learning_rate=0.1, momentum=0.9, l2=1e-4, nesterov=False, **kwargs):
+        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
+                         **kwargs)
+        self.l2 = check_number("l2", l2, low=0)
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class L2RMSprop(_CoupledL2, keras.optimizers.RMSprop):
+    """RMSprop with coupled L2 weight decay, as TensorFlow's L2 regularisers gave the MobileNet
+    and EfficientNet papers: ``g + λ·w`` goes through RMSprop's scaling. Equivalent to
+    ``keras.regularizers.l2(λ / 2)`` on every kernel."""
+
+    def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, l2=0.0,
+                 **kwargs):
+        super().__init__(learning_rate=learning_rate, rho=rho, momentum=momentum,
+                         epsilon=epsilon, **kwargs)
+        self.l2 = check_number("l2", l2, low=0)
 
 
 def weight_decay_paths(steps: int = 30, lr: float = 0.1, momentum: float = 0.9,

@@ -75,6 +75,47 @@ class OneCycleSchedule(keras.optimizers.schedules.LearningRateSchedule):
                 "warmup_steps": self.warmup_steps, "div": self.div}
 
 
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class EpochSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """The ImageNet recipes' learning rate (`imagenet_recipes`) as a function of the iteration:
+    a linear warm-up over `warmup_epochs` (from lr / warmup steps up to `lr`), then either
+    ``step`` (divided by 10 at each epoch in `milestones`) or ``exponential`` (times
+    `decay_rate` every `decay_epochs`, counted from the first step, staircase)."""
+
+    def __init__(self, lr, steps_per_epoch, kind="step", milestones=(), decay_rate=1.0,
+                 decay_epochs=1.0, warmup_epochs=0.0):
+        check_choice("kind", kind, ("step", "exponential"))
+        check_int("steps_per_epoch", steps_per_epoch)
+        self.lr, self.steps_per_epoch, self.kind = float(lr), int(steps_per_epoch), kind
+        self.milestones = [float(m) for m in milestones]
+        self.decay_rate, self.decay_epochs = float(decay_rate), float(decay_epochs)
+        self.warmup_epochs = float(warmup_epochs)
+
+    @classmethod
+    def from_recipe(cls, recipe, steps_per_epoch: int) -> EpochSchedule:
+        return cls(recipe.lr, steps_per_epoch, recipe.schedule, recipe.milestones,
+                   recipe.decay_rate, recipe.decay_epochs, recipe.warmup_epochs)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        epoch = step / self.steps_per_epoch
+        if self.kind == "step":
+            lr = ops.convert_to_tensor(self.lr, "float32")
+            for m in self.milestones:
+                lr = ops.where(epoch >= m, lr * 0.1, lr)
+        else:
+            lr = self.lr * ops.power(self.decay_rate, ops.floor(epoch / self.decay_epochs))
+        warmup_steps = self.warmup_epochs * self.steps_per_epoch
+        if warmup_steps:
+            lr = ops.where(step < warmup_steps, self.lr * (step + 1.0) / warmup_steps, lr)
+        return lr
+
+    def get_config(self):
+        return {"lr": self.lr, "steps_per_epoch": self.steps_per_epoch, "kind": self.kind,
+                "milestones": self.milestones, "decay_rate": self.decay_rate,
+                "decay_epochs": self.decay_epochs, "warmup_epochs": self.warmup_epochs}
+
+
 def schedule_for(recipe, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
     """`recipe`'s learning rate (a `recipes.Recipe`) for an epoch of `steps_per_epoch`."""
     warmup = recipe.warmup_iterations(steps_per_epoch)
