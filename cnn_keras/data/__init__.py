@@ -8,6 +8,8 @@
     arrays.py          what both pipelines share: per_pixel_mean, steps_per_epoch, input checks
     tf_pipeline.py     train_dataset, eval_dataset (tf.data)
     numpy_pipeline.py  NumpyTrainBatches, eval_arrays (numpy, for backends without TensorFlow)
+    streaming.py       image folders of any size streamed from their files with the papers'
+                       ImageNet augmentations (tf.data): list_folder, train_dataset, ...
 
 The augmentation itself (`pad_crop_flip`, `pad_crop_flip_numpy`, `PadCropFlip`) lives in
 `cnn_keras.augment.cifar` and is re-exported here. Importing this package does not need
