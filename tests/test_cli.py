@@ -196,7 +196,9 @@ def _run(argv, capsys):
 
 
 T = ["train", "resnet20", "--out", "{out}"]
-BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty folder), and
+IMAGENET = T + ["--recipe", "imagenet-paper"]
+BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty folder,
+    # {images}: a folder with an empty train/), and
     # what the message must contain: the option (or the name) and the received value
     (T + ["--lr", "nan"], "--lr", "'nan'"),
     (T + ["--lr", "inf"], "--lr", "'inf'"),
@@ -231,6 +233,13 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (T + ["--image-folder", "{tmp}"], "--image-folder", "no train/ folder"),
     (T + ["--dtype-policy", "float16"], "--dtype-policy", "'float16'"),
     (T + ["--pipeline", "gpu"], "--pipeline", "'gpu'"),
+    (T + ["--image-size", "64"], "--image-size", "64"),
+    (IMAGENET, "--image-folder", "None"),
+    (IMAGENET + ["--image-size", "16"], "--image-size", "'16'"),
+    (IMAGENET + ["--image-folder", "{images}", "--lr", "0.1"], "--lr", "0.1"),
+    (IMAGENET + ["--image-folder", "{images}", "--subset", "100"], "--subset", "100"),
+    (IMAGENET + ["--image-folder", "{images}", "--pipeline", "numpy"], "--pipeline", "'numpy'"),
+    (IMAGENET + ["--image-folder", "{images}"], "has no class folders", "{images}"),
     (["train", "resnet20", "--out", "{file}"], "--out", "{file}"),
     (["train", "resnet20", "--out", "{file}/run"], "--out", "{file}/run"),
     (["train", "resnet21", "--out", "{out}"], "Did you mean", "'resnet21'"),
@@ -271,7 +280,9 @@ def test_bad_argument_is_one_line_and_exit_2(argv, option, received, tmp_path, n
                                              capsys):
     file = tmp_path / "a-file.txt"
     file.write_text("not a folder")
-    names = {"out": str(tmp_path / "run"), "file": str(file), "tmp": str(tmp_path)}
+    (tmp_path / "images" / "train").mkdir(parents=True)
+    names = {"out": str(tmp_path / "run"), "file": str(file), "tmp": str(tmp_path),
+             "images": str(tmp_path / "images")}
     argv = [a.format(**names) for a in argv]
     code, err = _run(argv, capsys)
     assert code == 2, err
@@ -350,6 +361,31 @@ def test_experiments_pass_steps_per_execution_on(command, value, expected, monke
         monkeypatch.setattr(module, "run", lambda *a, **kw: seen.update(kw))
     assert main([*command, "--mode", "quick", "--steps-per-execution", value]) == 0
     assert seen["steps_per_execution"] == expected
+
+
+@pytest.mark.slow
+def test_train_imagenet_paper_streams_a_folder_with_the_papers_recipe(tmp_path, capsys):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 8), ("val", 2)):
+        for c in range(2):
+            for i in range(n):
+                path = tmp_path / "images" / split / f"c{c}" / f"{i}.jpg"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                image = rng.integers(0, 256, (40, 36, 3), dtype=np.uint8)
+                path.write_bytes(tf.io.encode_jpeg(image).numpy())
+    out = tmp_path / "run"
+    assert main(["train", "mobilenet", "--recipe", "imagenet-paper", "--image-folder",
+                 str(tmp_path / "images"), "--image-size", "32", "--batch-size", "8",
+                 "--epochs", "1", "--out", str(out), "--quiet"]) == 0
+    info = json.loads((out / "run.json").read_text())
+    recipe = info["config"]["recipe"]
+    assert (recipe["name"], recipe["optimizer_name"], recipe["batch_size"]) == (
+        "mobilenet-batch8-1ep", "rmsprop", 8)
+    assert recipe["lr"] == pytest.approx(0.045 * 8 / 32)  # the linear scaling rule
+    assert info["config"]["dataset"]["image_shape"] == [32, 32, 3]
+    assert "1 epochs" in capsys.readouterr().out
 
 
 def test_transfer_runs_the_study_with_the_options(monkeypatch):

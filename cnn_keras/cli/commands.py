@@ -97,6 +97,12 @@ def _recipe(args, depth: int | None):
     """The training.Recipe of `cnn-keras train` (Keras-free)."""
     from cnn_keras import training
 
+    if args.recipe == "imagenet-paper":
+        from cnn_keras.registry import model_info
+        from cnn_keras.training import imagenet_recipes
+
+        paper = imagenet_recipes.get(model_info(args.model)["family"])
+        return imagenet_recipes.rescaled(paper, batch_size=args.batch_size, epochs=args.epochs)
     if args.recipe == "paper":
         recipe = training.paper_recipe(depth)
     elif args.recipe == "fast":
@@ -121,7 +127,11 @@ def _train(args) -> int:
     engine = training.Engine(pipeline=args.pipeline, dtype_policy=args.dtype_policy,
                              steps_per_execution=args.steps_per_execution,
                              fused_bn=not args.unfused_bn)
-    if args.image_folder:
+    if args.recipe == "imagenet-paper":
+        from cnn_keras.data import streaming
+
+        data = streaming.open_folder(args.image_folder, size=args.image_size or 224)
+    elif args.image_folder:
         data = data_lib.load_image_folder(args.image_folder, seed=args.seed)
     else:
         data = data_lib.load_cifar10(args.data_dir)

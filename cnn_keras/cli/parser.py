@@ -199,11 +199,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--lr", type=_positive_number,
                    help="initial (fast: peak) learning rate (0.1; fast 0.2; not with the paper "
                    "recipe)")
-    s.add_argument("--recipe", choices=("scaled", "paper", "fast"), default="scaled",
+    s.add_argument("--recipe", choices=("scaled", "paper", "fast", "imagenet-paper"),
+                   default="scaled",
                    help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
                    "/10 at 32k and 48k (ignores --epochs); fast: one-cycle lr, Nesterov, label "
                    "smoothing 0.1, weight decay 5e-4 (ResNet-20: 87.4%% in 27 min on 2 AVX-512 "
-                   "CPU cores)")
+                   "CPU cores); imagenet-paper: the model's paper's ImageNet recipe "
+                   "(docs/imagenet-recipes.md) on --image-folder, streamed from its files "
+                   "(--batch-size scales the lr linearly, --epochs the schedule)")
+    s.add_argument("--image-size", type=_int_type(32), metavar="SIZE",
+                   help="imagenet-paper: the side of the training crops (default 224; the "
+                   "evaluation resize scales with it)")
     s.add_argument("--warmup-epochs", type=_non_negative_number, default=None,
                    help="linear learning-rate warm-up over the first N epochs (scaled recipe; "
                    "0, fewer than --epochs)")

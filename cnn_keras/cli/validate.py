@@ -19,6 +19,8 @@ def _train_epochs(args) -> int | None:
     """The epochs `train` will run (None: the paper recipe, counted in iterations)."""
     if args.recipe == "paper":
         return None
+    if args.recipe == "imagenet-paper":
+        return args.epochs
     if args.recipe == "fast":
         from cnn_keras.training.recipes import FAST_EPOCHS  # Keras-free
 
@@ -32,6 +34,11 @@ def _train_batch_size(args) -> int:
 
 def _check_recipe_options(args) -> None:
     """Options a recipe does not use are an error, not silently ignored."""
+    if args.recipe == "imagenet-paper":
+        _check_imagenet_options(args)
+    elif args.image_size is not None:
+        _reject("`--image-size` is only used by --recipe imagenet-paper (streamed image "
+                "folders).", "--image-size", args.image_size, f"--recipe {args.recipe}")
     if args.recipe == "paper":
         for option, value in (("--lr", args.lr), ("--batch-size", args.batch_size)):
             if value is not None:
@@ -42,6 +49,24 @@ def _check_recipe_options(args) -> None:
         _reject("`--warmup-epochs` is only used by --recipe scaled (the fast recipe warms up "
                 "over 15% of its epochs, the paper's by its own rule).", "--warmup-epochs",
                 args.warmup_epochs, f"--recipe {args.recipe}")
+
+
+def _check_imagenet_options(args) -> None:
+    """--recipe imagenet-paper streams --image-folder with the paper's own settings."""
+    if not args.image_folder:
+        _reject("--recipe imagenet-paper trains on an image folder: give --image-folder ROOT "
+                "(ROOT/train/<class>/* and ROOT/val/<class>/*).", "--image-folder", None,
+                "--recipe imagenet-paper")
+    for option, value in (("--lr", args.lr), ("--warmup-epochs", args.warmup_epochs),
+                          ("--low-res", args.low_res), ("--subset", args.subset),
+                          ("--test-subset", args.test_subset), ("--data-dir", args.data_dir)):
+        if value is not None:
+            _reject(f"`{option}` is not used by --recipe imagenet-paper (the paper's settings, "
+                    "scaled by --batch-size and --epochs).", option, value,
+                    "--recipe imagenet-paper")
+    if args.pipeline not in ("auto", "tf.data"):
+        _reject("--recipe imagenet-paper streams the images with tf.data.", "--pipeline",
+                args.pipeline, "--recipe imagenet-paper")
 
 
 def _check_train_warmup(args) -> None:

@@ -40,6 +40,19 @@ class ImageData:
     source: str
     name: str = "images"
 
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The shape a model takes these images in: (H, W, C)."""
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+    @property
+    def num_train(self) -> int:
+        return len(self.x_train)
+
+    def sample(self):
+        """(images, labels) of one training example, to build a model's training state."""
+        return self.x_train[:1], self.y_train[:1]
+
     def describe(self) -> dict:
         """A JSON-able summary: name, source, num_train, num_test, image_shape and classes."""
         return {

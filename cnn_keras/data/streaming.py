@@ -44,7 +44,8 @@ except ImportError:  # pragma: no cover - exercised on machines without TensorFl
     tf = None
 
 __all__ = ["AUGMENTATIONS", "COLOURS", "FileList", "IMAGENET_MEAN", "IMAGENET_STD",
-           "channel_stats", "eval_dataset", "list_folder", "train_dataset"]
+           "StreamingData", "channel_stats", "eval_dataset", "list_folder", "open_folder",
+           "train_dataset"]
 
 AUGMENTATIONS = ("alexnet_crop", "scale_jitter", "inception_crop")
 COLOURS = ("none", "pca", "jitter_pca", "photometric")
@@ -75,6 +76,55 @@ class FileList:
 
     def __len__(self) -> int:
         return len(self.paths)
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamingData:
+    """An image folder to stream for `training.train`: its training and evaluation file lists,
+    the image size the model takes, and the per-channel normalisation."""
+
+    train: FileList
+    test: FileList
+    size: int = 224
+    mean: tuple = IMAGENET_MEAN
+    std: tuple = IMAGENET_STD
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.train.class_names
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (self.size, self.size, 3)
+
+    @property
+    def num_train(self) -> int:
+        return len(self.train)
+
+    def sample(self):
+        """(images, labels) of one example's shape, to build a model's training state."""
+        return np.zeros((1, *self.input_shape), np.float32), np.zeros((1,), np.int32)
+
+    def describe(self) -> dict:
+        return {"name": "image folder (streamed)", "source": self.train.root,
+                "num_train": len(self.train), "num_test": len(self.test),
+                "test_split": self.test.split, "image_shape": list(self.input_shape),
+                "classes": list(self.class_names), "mean": list(self.mean),
+                "std": list(self.std)}
+
+
+def open_folder(root, *, size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
+                verify: bool = True) -> StreamingData:
+    """`StreamingData` of ``root/train/<class>/*`` and ``root/val/`` (or ``root/test/``)."""
+    root = Path(root).expanduser()
+    train = list_folder(root, "train", verify=verify)
+    split = next((s for s in ("val", "test") if (root / s).is_dir()), None)
+    if split is None:
+        raise DataNotFoundError(f"{root} has no val/ (or test/) folder to evaluate on; "
+                                f"expected the layout {_LAYOUT}. Received: root={root}")
+    test = list_folder(root, split, class_names=train.class_names, verify=verify)
+    check_int("size", size)
+    return StreamingData(train, test, int(size), tuple(mean), tuple(std))
 
 
 def _require_tensorflow():

@@ -7,7 +7,9 @@ a well-known reproduction's code (named), or "ours" with the reason, so a reader
 paper's numbers from the gaps we filled. `ImageNetRecipe.check` fails on a field without a
 source.
 
-Keras-free, like `recipes`: `schedule` and `optimizer` build the Keras objects when asked.
+Keras-free, like `recipes`: `schedule`, `optimizer` and `loss` build the Keras objects when
+asked, so that `training.train` takes an `ImageNetRecipe` where it takes a `recipes.Recipe`
+(with streamed data, `data.streaming.StreamingData`).
 
 Schedules: ``step`` divides the learning rate by 10 at the epochs in ``milestones`` (DenseNet
 states them; AlexNet, VGG and ResNet divided "when the validation error stopped improving",
@@ -39,11 +41,11 @@ class ImageNetRecipe:
 
     name: str
     title: str
-    optimizer: str
+    optimizer_name: str
     batch_size: int
     epochs: int
     lr: float
-    schedule: str
+    lr_schedule: str
     sources: dict
     milestones: tuple[int, ...] = ()  # step: epochs where the lr is divided by 10
     plateau: bool = False  # the paper divided on a plateau of the validation error instead
@@ -67,8 +69,8 @@ class ImageNetRecipe:
     not_implemented: str = ""  # what the paper used that this package does not have
 
     def check(self) -> ImageNetRecipe:
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("optimizer_name", self.optimizer_name, OPTIMIZERS)
+        check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
         check_choice("augmentation", self.augmentation, AUGMENTATIONS)
         check_choice("colour", self.colour, COLOUR)
         for arg in ("batch_size", "epochs", "train_size", "eval_resize"):
@@ -77,7 +79,7 @@ class ImageNetRecipe:
         check_number("decay_rate", self.decay_rate, low=0, high=1, low_open=True)
         check_number("weight_decay", self.weight_decay, low=0)
         check_number("ema_decay", self.ema_decay, low=0, high=1, high_open=True)
-        if self.schedule == "step" and not self.milestones:
+        if self.lr_schedule == "step" and not self.milestones:
             fail("A step schedule needs `milestones` (epochs).", milestones=self.milestones)
         if any(not 0 < m < self.epochs for m in self.milestones):
             fail(f"`milestones` must lie inside the {self.epochs} epochs.",
@@ -88,20 +90,40 @@ class ImageNetRecipe:
                  sources=sorted(self.sources))
         return self
 
-    def schedule_keras(self, steps_per_epoch: int):
+    # --- what `training.train` asks of a recipe (as of `recipes.Recipe`) ---------------------
+    augment = True  # the streamed pipeline always augments as `augmentation` says
+    low_res_size = 0
+    low_res_epochs = 0
+
+    def num_epochs(self, steps_per_epoch: int) -> int:
+        return self.epochs
+
+    def to_dict(self, steps_per_epoch: int | None = None) -> dict:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if k != "sources"}
+        if steps_per_epoch:
+            d["steps_per_epoch"] = steps_per_epoch
+            d["total_steps"] = self.epochs * steps_per_epoch
+        return d
+
+    def loss(self, from_logits: bool = False):
+        from cnn_keras.training.losses import loss_for
+
+        return loss_for(self, from_logits=from_logits)
+
+    def schedule(self, steps_per_epoch: int):
         """The learning rate as a Keras schedule of the iteration number."""
         from cnn_keras.training.schedules import EpochSchedule
 
         return EpochSchedule.from_recipe(self, steps_per_epoch)
 
-    def optimizer_keras(self, steps_per_epoch: int):
-        """The paper's optimizer on `schedule_keras`, with coupled L2 weight decay and, where
+    def optimizer(self, steps_per_epoch: int):
+        """The paper's optimizer on `schedule`, with coupled L2 weight decay and, where
         the recipe has one, Keras' moving average of the weights (``use_ema``)."""
         from cnn_keras.training.optim import L2RMSprop, L2SGD
 
         ema = {"use_ema": True, "ema_momentum": self.ema_decay} if self.ema_decay else {}
-        lr = self.schedule_keras(steps_per_epoch)
-        if self.optimizer == "sgd":
+        lr = self.schedule(steps_per_epoch)
+        if self.optimizer_name == "sgd":
             return L2SGD(lr, momentum=self.momentum, l2=self.weight_decay,
                          nesterov=self.nesterov, **ema)
         return L2RMSprop(lr, rho=self.rmsprop_rho, momentum=self.momentum,
@@ -113,8 +135,9 @@ class ImageNetRecipe:
                 if f in self.sources]
 
 
-_SOURCED = ("optimizer", "batch_size", "epochs", "lr", "schedule", "momentum", "weight_decay",
-            "label_smoothing", "ema_decay", "augmentation", "colour", "eval_resize")
+_SOURCED = ("optimizer_name", "batch_size", "epochs", "lr", "lr_schedule", "momentum",
+            "weight_decay", "label_smoothing", "ema_decay", "augmentation", "colour",
+            "eval_resize")
 
 
 def _show(value) -> str:
@@ -129,13 +152,13 @@ _TORCHVISION = "ours: every 30 epochs, as torchvision's reference recipe"
 
 RECIPES: dict[str, ImageNetRecipe] = {r.name: r for r in (
     _recipe(
-        name="alexnet", title="Krizhevsky et al. 2012", optimizer="sgd", batch_size=128,
-        epochs=90, lr=0.01, schedule="step", milestones=(30, 60, 80), plateau=True,
+        name="alexnet", title="Krizhevsky et al. 2012", optimizer_name="sgd", batch_size=128,
+        epochs=90, lr=0.01, lr_schedule="step", milestones=(30, 60, 80), plateau=True,
         weight_decay=5e-4, augmentation="alexnet_crop", scale_range=(256, 256), colour="pca",
         paper_test="10 patches (4 corners and centre, and their flips), softmax averaged",
-        sources={"optimizer": "Sec. 5 (momentum 0.9)", "batch_size": "Sec. 5",
+        sources={"optimizer_name": "Sec. 5 (momentum 0.9)", "batch_size": "Sec. 5",
                  "epochs": "Sec. 5 ('roughly 90 cycles')", "lr": "Sec. 5",
-                 "schedule": "Sec. 5: /10 when the validation error stopped improving, three "
+                 "lr_schedule": "Sec. 5: /10 when the validation error stopped improving, three "
                              "times; milestones: ours, three drops in the 90 epochs",
                  "momentum": "Sec. 5", "weight_decay": "Sec. 5",
                  "label_smoothing": "none in the paper", "ema_decay": "none in the paper",
@@ -143,13 +166,13 @@ RECIPES: dict[str, ImageNetRecipe] = {r.name: r for r in (
                  "colour": "Sec. 4.1: PCA colour shift, alpha ~ N(0, 0.1)",
                  "eval_resize": "Sec. 2 (256x256 images); one centre crop is ours"}),
     _recipe(
-        name="vgg", title="Simonyan & Zisserman 2014", optimizer="sgd", batch_size=256,
-        epochs=74, lr=0.01, schedule="step", milestones=(30, 50, 65), plateau=True,
+        name="vgg", title="Simonyan & Zisserman 2014", optimizer_name="sgd", batch_size=256,
+        epochs=74, lr=0.01, lr_schedule="step", milestones=(30, 50, 65), plateau=True,
         weight_decay=5e-4, augmentation="scale_jitter", scale_range=(256, 512), colour="pca",
         paper_test="dense evaluation over the whole image at several scales, with flips",
-        sources={"optimizer": "Sec. 3.1 (momentum 0.9)", "batch_size": "Sec. 3.1",
+        sources={"optimizer_name": "Sec. 3.1 (momentum 0.9)", "batch_size": "Sec. 3.1",
                  "epochs": "Sec. 3.1 (370K iterations, 74 epochs)", "lr": "Sec. 3.1",
-                 "schedule": "Sec. 3.1: /10 when the validation accuracy stopped improving, "
+                 "lr_schedule": "Sec. 3.1: /10 when the validation accuracy stopped improving, "
                              "three times; milestones: ours, spread over the 74 epochs",
                  "momentum": "Sec. 3.1", "weight_decay": "Sec. 3.1",
                  "label_smoothing": "none in the paper", "ema_decay": "none in the paper",
@@ -158,18 +181,18 @@ RECIPES: dict[str, ImageNetRecipe] = {r.name: r for r in (
                  "colour": "Sec. 3.1: AlexNet's random RGB colour shift",
                  "eval_resize": "ours: one centre crop at Q = 256 (the paper's Q = S)"}),
     _recipe(
-        name="googlenet", title="Szegedy et al. 2014", optimizer="sgd", batch_size=32,
-        epochs=250, lr=0.01, schedule="exponential", decay_rate=0.96, decay_epochs=8,
+        name="googlenet", title="Szegedy et al. 2014", optimizer_name="sgd", batch_size=32,
+        epochs=250, lr=0.01, lr_schedule="exponential", decay_rate=0.96, decay_epochs=8,
         weight_decay=2e-4, ema_decay=0.9999, augmentation="inception_crop",
         area_range=(0.08, 1.0), colour="photometric",
         paper_test="144 crops per image (4 scales, 3 squares, 6 crops, flips)",
         not_implemented="asynchronous SGD on many machines (one synchronous SGD here)",
-        sources={"optimizer": "Sec. 6: asynchronous SGD, momentum 0.9",
+        sources={"optimizer_name": "Sec. 6: asynchronous SGD, momentum 0.9",
                  "batch_size": "unstated; the BVLC Caffe reproduction's solver",
                  "epochs": "unstated; the BVLC Caffe reproduction's solver (10M iterations of "
                            "32, whose step schedule is the paper's)",
                  "lr": "unstated; the BVLC Caffe reproduction",
-                 "schedule": "Sec. 6: 4 % lower every 8 epochs", "momentum": "Sec. 6",
+                 "lr_schedule": "Sec. 6: 4 % lower every 8 epochs", "momentum": "Sec. 6",
                  "weight_decay": "unstated; the BVLC Caffe reproduction",
                  "label_smoothing": "none in the paper",
                  "ema_decay": "Sec. 6: Polyak averaging of the final model; 0.9999 is ours",
@@ -177,14 +200,14 @@ RECIPES: dict[str, ImageNetRecipe] = {r.name: r for r in (
                  "colour": "Sec. 6: Howard's photometric distortions",
                  "eval_resize": "ours: one centre crop"}),
     _recipe(
-        name="resnet", title="He et al. 2015", optimizer="sgd", batch_size=256, epochs=120,
-        lr=0.1, schedule="step", milestones=(30, 60, 90), plateau=True, weight_decay=1e-4,
+        name="resnet", title="He et al. 2015", optimizer_name="sgd", batch_size=256, epochs=120,
+        lr=0.1, lr_schedule="step", milestones=(30, 60, 90), plateau=True, weight_decay=1e-4,
         augmentation="scale_jitter", scale_range=(256, 480), colour="pca",
         paper_test="10-crop; the best results fully convolutional at several scales",
-        sources={"optimizer": "Sec. 3.4 (momentum 0.9)", "batch_size": "Sec. 3.4",
+        sources={"optimizer_name": "Sec. 3.4 (momentum 0.9)", "batch_size": "Sec. 3.4",
                  "epochs": "Sec. 3.4: up to 60x10^4 iterations of 256 (~120 epochs)",
                  "lr": "Sec. 3.4",
-                 "schedule": "Sec. 3.4: /10 when the error plateaus; milestones: "
+                 "lr_schedule": "Sec. 3.4: /10 when the error plateaus; milestones: "
                              + _TORCHVISION,
                  "momentum": "Sec. 3.4", "weight_decay": "Sec. 3.4",
                  "label_smoothing": "none in the paper", "ema_decay": "none in the paper",
@@ -193,28 +216,28 @@ RECIPES: dict[str, ImageNetRecipe] = {r.name: r for r in (
                  "eval_resize": "ours: one centre crop (the paper's 10-crop is "
                                 "`evaluation.predict_tta`)"}),
     _recipe(
-        name="densenet", title="Huang et al. 2017", optimizer="sgd", batch_size=256, epochs=90,
-        lr=0.1, schedule="step", milestones=(30, 60), nesterov=True, weight_decay=1e-4,
+        name="densenet", title="Huang et al. 2017", optimizer_name="sgd", batch_size=256, epochs=90,
+        lr=0.1, lr_schedule="step", milestones=(30, 60), nesterov=True, weight_decay=1e-4,
         augmentation="inception_crop", area_range=(0.08, 1.0), colour="jitter_pca",
         paper_test="single crop or 10-crop of 224",
-        sources={"optimizer": "Sec. 4.2: Nesterov momentum 0.9 without dampening",
+        sources={"optimizer_name": "Sec. 4.2: Nesterov momentum 0.9 without dampening",
                  "batch_size": "Sec. 4.2", "epochs": "Sec. 4.2", "lr": "Sec. 4.2",
-                 "schedule": "Sec. 4.2: /10 at epochs 30 and 60", "momentum": "Sec. 4.2",
+                 "lr_schedule": "Sec. 4.2: /10 at epochs 30 and 60", "momentum": "Sec. 4.2",
                  "weight_decay": "Sec. 4.2", "label_smoothing": "none in the paper",
                  "ema_decay": "none in the paper",
                  "augmentation": "Sec. 4.1: fb.resnet.torch's (random-resized crop, flips)",
                  "colour": "Sec. 4.1 via fb.resnet.torch: colour jitter and PCA lighting",
                  "eval_resize": "Sec. 4.1 via fb.resnet.torch: shorter side 256, centre 224"}),
     _recipe(
-        name="mobilenet", title="Howard et al. 2017", optimizer="rmsprop", batch_size=32,
-        epochs=100, lr=0.045, schedule="exponential", decay_rate=0.94, decay_epochs=2,
+        name="mobilenet", title="Howard et al. 2017", optimizer_name="rmsprop", batch_size=32,
+        epochs=100, lr=0.045, lr_schedule="exponential", decay_rate=0.94, decay_epochs=2,
         rmsprop_epsilon=1.0, weight_decay=4e-5, augmentation="inception_crop",
         area_range=(0.25, 1.0), colour="none",
         not_implemented="no weight decay on the depthwise filters (every kernel decays here)",
-        sources={"optimizer": "Sec. 3.2: RMSprop, 'similar to Inception V3'",
+        sources={"optimizer_name": "Sec. 3.2: RMSprop, 'similar to Inception V3'",
                  "batch_size": "Inception V3 (Szegedy et al. 2016, Sec. 8): 32 per replica",
                  "epochs": "Inception V3, Sec. 8", "lr": "Inception V3, Sec. 8",
-                 "schedule": "Inception V3, Sec. 8: x0.94 every 2 epochs",
+                 "lr_schedule": "Inception V3, Sec. 8: x0.94 every 2 epochs",
                  "momentum": "Inception V3's RMSProp (decay 0.9, epsilon 1.0); momentum 0.9 is "
                              "TF-Slim's",
                  "weight_decay": "TF-Slim's mobilenet_v1 (4e-5); Sec. 3.2: 'very little or no' "
@@ -226,18 +249,18 @@ RECIPES: dict[str, ImageNetRecipe] = {r.name: r for r in (
                  "colour": "Sec. 3.2: less distortion than Inception; none is ours",
                  "eval_resize": "ours: one centre crop"}),
     _recipe(
-        name="efficientnet", title="Tan & Le 2019", optimizer="rmsprop", batch_size=4096,
-        epochs=350, lr=0.256, schedule="exponential", decay_rate=0.97, decay_epochs=2.4,
+        name="efficientnet", title="Tan & Le 2019", optimizer_name="rmsprop", batch_size=4096,
+        epochs=350, lr=0.256, lr_schedule="exponential", decay_rate=0.97, decay_epochs=2.4,
         warmup_epochs=5, rmsprop_epsilon=1e-3, weight_decay=1e-5, label_smoothing=0.1,
         ema_decay=0.9999, augmentation="inception_crop", area_range=(0.08, 1.0),
         colour="none", paper_test="one centre crop (the image resized to the net's resolution)",
         not_implemented="AutoAugment (Sec. 5.2); stochastic depth and dropout are the model's",
-        sources={"optimizer": "Sec. 5.2: RMSProp, decay 0.9, momentum 0.9",
+        sources={"optimizer_name": "Sec. 5.2: RMSProp, decay 0.9, momentum 0.9",
                  "batch_size": "unstated; 4096 is what lr 0.256 means under the official "
                                "code's 0.016 per 256 images",
                  "epochs": "unstated; the official code (350)",
                  "lr": "Sec. 5.2 (0.256 at batch 4096)",
-                 "schedule": "Sec. 5.2: x0.97 every 2.4 epochs; the 5-epoch warm-up is the "
+                 "lr_schedule": "Sec. 5.2: x0.97 every 2.4 epochs; the 5-epoch warm-up is the "
                              "official code's",
                  "momentum": "Sec. 5.2", "weight_decay": "Sec. 5.2 (1e-5)",
                  "label_smoothing": "unstated; the official code (0.1)",
@@ -272,7 +295,9 @@ def markdown() -> str:
            "`cnn_keras/training/imagenet_recipes.py` (a test keeps this page current). Each "
            "value says where it comes from: the paper's section, a named reproduction's code, "
            "or ours with the reason. Weight decay is coupled L2 (`training.L2SGD`, "
-           "`training.L2RMSprop`).", ""]
+           "`training.L2RMSprop`). Train with one: `cnn-keras train MODEL --recipe "
+           "imagenet-paper --image-folder ROOT` (the recipe of MODEL's paper; see "
+           "[cli.md](cli.md)).", ""]
     for r in RECIPES.values():
         out += [f"## {r.name} ({r.title})", "", "| setting | value | source |", "|---|---|---|"]
         out += [f"| {field} | {value} | {source} |" for field, value, source in r.rows()]
@@ -291,3 +316,23 @@ if __name__ == "__main__":
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("docs/imagenet-recipes.md")
     target.write_text(markdown())
     print(f"wrote {target}")
+
+
+def rescaled(recipe: ImageNetRecipe, *, batch_size: int | None = None,
+             epochs: int | None = None) -> ImageNetRecipe:
+    """`recipe` at another global batch (its learning rate by `scaled_lr`, the linear scaling
+    rule) and/or shortened or lengthened to `epochs` (milestones, decay period and warm-up in
+    proportion, so the schedule keeps its shape). The name records what changed."""
+    changes, name = {}, recipe.name
+    if batch_size is not None and batch_size != recipe.batch_size:
+        changes.update(batch_size=check_int("batch_size", batch_size),
+                       lr=scaled_lr(recipe, batch_size))
+        name += f"-batch{batch_size}"
+    if epochs is not None and epochs != recipe.epochs:
+        f = check_int("epochs", epochs) / recipe.epochs
+        milestones = tuple(sorted({max(1, round(m * f)) for m in recipe.milestones}))
+        changes.update(epochs=epochs, milestones=tuple(m for m in milestones if m < epochs),
+                       decay_epochs=recipe.decay_epochs * f,
+                       warmup_epochs=recipe.warmup_epochs * f)
+        name += f"-{epochs}ep"
+    return dataclasses.replace(recipe, name=name, **changes).check() if changes else recipe

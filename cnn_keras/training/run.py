@@ -211,15 +211,16 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
              verbose, callbacks) -> _Job:
     """Check every argument before any work, and derive the run's numbers."""
     get_builder(model_name)  # ValueError for unknown names
-    if not isinstance(recipe, Recipe):
-        fail("`recipe` must be a training.Recipe (e.g. training.scaled_recipe(10)).",
-             recipe=recipe)
+    _check_recipe_for(recipe, data)
     if not isinstance(engine, Engine):
         fail("`engine` must be a training.Engine.", engine=engine)
     if not is_int(seed):
         fail("`seed` must be an integer.", seed=seed)
     engine = engine.resolved()
-    check_low_res(recipe.low_res_size, recipe.low_res_epochs, data.x_train.shape[1:3])
+    if type(data).__name__ == "StreamingData" and engine.pipeline != "tf.data":
+        fail("Streamed image folders are read by tf.data: `pipeline` must be 'tf.data' (or "
+             "'auto' with TensorFlow installed).", pipeline=engine.pipeline)
+    check_low_res(recipe.low_res_size, recipe.low_res_epochs, data.input_shape[:2])
     if not recipe.augment and engine.pipeline == "layer":
         raise ValueError(f"Recipe {recipe.name!r} trains without augmentation, but the 'layer' "
                          "pipeline augments inside the model: use pipeline 'tf.data' or "
@@ -235,7 +236,7 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
              init_from=str(init_from))
     from cnn_keras.data import steps_per_epoch
 
-    steps = steps_per_epoch(len(data.x_train), recipe.batch_size)
+    steps = steps_per_epoch(data.num_train, recipe.batch_size)
     return _Job(model_name=model_name, model_kwargs=dict(model_kwargs or {}),
                 init_from=None if init_from is None else Path(init_from), data=data,
                 recipe=recipe, seed=int(seed), engine=engine, folder=folder, steps=steps,
@@ -243,6 +244,20 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
                 steps_per_execution=engine.steps_per_execution_for(steps),
                 verbose=_verbose_default() if verbose == "auto" else verbose,
                 callbacks=tuple(callbacks))
+
+
+def _check_recipe_for(recipe, data) -> None:
+    """In-memory data trains on a `Recipe`; streamed image folders on an `ImageNetRecipe`."""
+    from cnn_keras.data.streaming import StreamingData
+    from cnn_keras.training.imagenet_recipes import ImageNetRecipe
+
+    if isinstance(data, StreamingData):
+        if not isinstance(recipe, ImageNetRecipe):
+            fail("Streamed image folders train on a paper's ImageNet recipe "
+                 "(training.imagenet_recipes.get('resnet')).", recipe=recipe)
+    elif not isinstance(recipe, Recipe):
+        fail("`recipe` must be a training.Recipe (e.g. training.scaled_recipe(10)).",
+             recipe=recipe)
 
 
 def _config(job: _Job) -> dict:
@@ -275,7 +290,7 @@ def _dtype_policy(policy: str):
 def _new_model(job: _Job, info: dict):
     """Build, adapt (augmentation layer, any image size, pre-initialisation) and compile."""
     data, recipe = job.data, job.recipe
-    model = build(job.model_name, input_shape=data.x_train.shape[1:],
+    model = build(job.model_name, input_shape=data.input_shape,
                   classes=len(data.class_names), **job.model_kwargs)
     info["macs"] = count_macs(model)  # counted at the data's size, before `any_image_size`
     if job.engine.pipeline == "layer":
@@ -312,8 +327,11 @@ def jit_compile_default():
 def _input_data(job: _Job, initial_epoch: int, outputs: int):
     """(training batches, validation data, extra `fit` arguments) for the engine's pipeline."""
     from cnn_keras import data as data_lib
+    from cnn_keras.data.streaming import StreamingData
 
     data, recipe = job.data, job.recipe
+    if isinstance(data, StreamingData):
+        return _streamed_input(job, initial_epoch, outputs)
     mean = data_lib.per_pixel_mean(data.x_train)
     if job.engine.pipeline == "tf.data":
         train_ds = data_lib.train_dataset(data.x_train, data.y_train, mean=mean, seed=job.seed,
@@ -337,6 +355,43 @@ def _input_data(job: _Job, initial_epoch: int, outputs: int):
         "validation_batch_size": 256}
 
 
+def _streamed_input(job: _Job, initial_epoch: int, outputs: int):
+    """`_input_data` for an image folder streamed with the recipe's augmentation."""
+    from cnn_keras.data import streaming
+
+    data, r = job.data, job.recipe
+    train_ds = streaming.train_dataset(
+        data.train, batch_size=r.batch_size, seed=job.seed, epochs=job.epochs,
+        initial_epoch=initial_epoch, size=data.size, augmentation=r.augmentation,
+        scale_range=_scaled(r.scale_range, data.size / r.train_size), area_range=r.area_range,
+        colour=r.colour, mean=data.mean, std=data.std)
+    val_ds = streaming.eval_dataset(
+        data.test, batch_size=min(256, r.batch_size), size=data.size,
+        resize=round(r.eval_resize * data.size / r.train_size), mean=data.mean, std=data.std)
+    if outputs > 1:  # the same labels for every head
+        train_ds, val_ds = (ds.map(lambda x, y: (x, (y,) * outputs)) for ds in (train_ds, val_ds))
+    return train_ds, val_ds, {"steps_per_epoch": job.steps}
+
+
+def _scaled(scale_range, factor: float) -> tuple[int, int]:
+    """The recipe's shorter-side range for images of another size than its 224 (a small-image
+    run of the same recipe)."""
+    return tuple(round(v * factor) for v in scale_range)
+
+
+def _export(job: _Job, model, info: dict) -> None:
+    """The model a user loads: raw images in, this run's preprocessing inside (export.py).
+    A streamed run normalises per channel (run.json's dataset holds mean and std) and keeps
+    its last checkpoint only."""
+    from cnn_keras import data as data_lib
+    from cnn_keras.data.streaming import StreamingData
+
+    if isinstance(job.data, StreamingData):
+        info["export"] = "none: streamed images are normalised per channel (config.dataset)"
+        return
+    save_with_preprocessing(model, data_lib.per_pixel_mean(job.data.x_train), job.folder.path)
+
+
 def _fit(job: _Job, state, history, initial_epoch, info):
     folder = job.folder
     if state is not None:
@@ -353,7 +408,7 @@ def _fit(job: _Job, state, history, initial_epoch, info):
     folder.write_info(info)
 
     train_ds, val_data, fit_kw = _input_data(job, initial_epoch, outputs)
-    build_training_state(model, job.data.x_train[:1], job.data.y_train[:1], outputs)
+    build_training_state(model, *job.data.sample(), outputs)
     record = _RecordEpochs(folder, history, job.recipe.schedule(job.steps))
     t0 = time.time()
     model.fit(train_ds, epochs=job.epochs, initial_epoch=initial_epoch,
@@ -369,10 +424,7 @@ def _fit(job: _Job, state, history, initial_epoch, info):
             f"{record.diverged_at}; training stopped, and the {len(history)} epoch(s) finished "
             f"before it are kept in {folder.path}. Try a lower learning rate or a warm-up. "
             f"Received: lr={job.recipe.lr:g}")
-    # the model a user loads: raw images in, this run's preprocessing inside (export.py)
-    from cnn_keras import data as data_lib
-
-    save_with_preprocessing(model, data_lib.per_pixel_mean(job.data.x_train), folder.path)
+    _export(job, model, info)
     info["status"] = "finished"
     info["finished"] = runinfo.now()
     folder.write_info(info)

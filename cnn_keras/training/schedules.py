@@ -93,7 +93,7 @@ class EpochSchedule(keras.optimizers.schedules.LearningRateSchedule):
 
     @classmethod
     def from_recipe(cls, recipe, steps_per_epoch: int) -> EpochSchedule:
-        return cls(recipe.lr, steps_per_epoch, recipe.schedule, recipe.milestones,
+        return cls(recipe.lr, steps_per_epoch, recipe.lr_schedule, recipe.milestones,
                    recipe.decay_rate, recipe.decay_epochs, recipe.warmup_epochs)
 
     def __call__(self, step):

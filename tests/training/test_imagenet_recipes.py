@@ -27,7 +27,7 @@ def test_there_is_one_recipe_per_paper_and_every_field_has_a_source():
 ])
 def test_the_papers_stated_numbers(name, stated):
     r = ir.get(name)
-    got = (r.optimizer, r.batch_size, r.epochs, r.lr, r.weight_decay)
+    got = (r.optimizer_name, r.batch_size, r.epochs, r.lr, r.weight_decay)
     for want, have in zip(stated, got):
         if want is not None:
             assert have == want
@@ -36,7 +36,7 @@ def test_the_papers_stated_numbers(name, stated):
 def test_the_schedules_the_papers_state():
     assert ir.get("densenet").milestones == (30, 60) and ir.get("densenet").nesterov
     g = ir.get("googlenet")  # "decreasing the learning rate by 4% every 8 epochs"
-    assert (g.schedule, g.decay_rate, g.decay_epochs) == ("exponential", 0.96, 8)
+    assert (g.lr_schedule, g.decay_rate, g.decay_epochs) == ("exponential", 0.96, 8)
     e = ir.get("efficientnet")  # "decays by 0.97 every 2.4 epochs"
     assert (e.decay_rate, e.decay_epochs, e.rmsprop_rho, e.momentum) == (0.97, 2.4, 0.9, 0.9)
     assert ir.get("resnet").scale_range == (256, 480) and ir.get("vgg").scale_range == (256, 512)
@@ -65,13 +65,13 @@ def _lr(schedule, step):
 
 
 def test_step_schedule_divides_at_the_milestone_epochs():
-    s = ir.get("densenet").schedule_keras(steps_per_epoch=100)
+    s = ir.get("densenet").schedule(steps_per_epoch=100)
     assert [_lr(s, k) for k in (0, 2999, 3000, 5999, 6000, 8999)] == pytest.approx(
         [0.1, 0.1, 0.01, 0.01, 0.001, 0.001])
 
 
 def test_exponential_schedule_with_warmup():
-    s = ir.get("efficientnet").schedule_keras(steps_per_epoch=10)
+    s = ir.get("efficientnet").schedule(steps_per_epoch=10)
     assert _lr(s, 0) == pytest.approx(0.256 / 50)  # step 1 of a 50-step linear warm-up
     assert _lr(s, 49) == pytest.approx(0.256)
     # after the warm-up, 0.97 per 2.4 epochs counted from the first step (staircase)
@@ -82,9 +82,9 @@ def test_exponential_schedule_with_warmup():
 def test_the_optimizers_the_recipes_build():
     from cnn_keras.training.optim import L2RMSprop, L2SGD
 
-    sgd = ir.get("densenet").optimizer_keras(100)
+    sgd = ir.get("densenet").optimizer(100)
     assert isinstance(sgd, L2SGD) and sgd.nesterov and sgd.l2 == 1e-4 and not sgd.use_ema
-    rms = ir.get("efficientnet").optimizer_keras(100)
+    rms = ir.get("efficientnet").optimizer(100)
     assert isinstance(rms, L2RMSprop) and (rms.rho, rms.momentum, rms.epsilon) == (0.9, 0.9, 1e-3)
     assert rms.l2 == 1e-5 and rms.use_ema and rms.ema_momentum == 0.9999
 
@@ -116,3 +116,12 @@ def test_the_docs_page_is_current():
     assert page.read_text() == ir.markdown(), (
         "docs/imagenet-recipes.md is out of date: "
         "run python -m cnn_keras.training.imagenet_recipes")
+
+
+def test_rescaled_keeps_the_schedules_shape():
+    r = ir.rescaled(ir.get("resnet"), batch_size=64, epochs=12)
+    assert (r.name, r.batch_size, r.lr, r.epochs) == ("resnet-batch64-12ep", 64, 0.025, 12)
+    assert r.milestones == (3, 6, 9)
+    e = ir.rescaled(ir.get("efficientnet"), epochs=35)
+    assert e.decay_epochs == pytest.approx(0.24) and e.warmup_epochs == pytest.approx(0.5)
+    assert ir.rescaled(ir.get("vgg")) is ir.get("vgg")

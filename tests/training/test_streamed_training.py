@@ -1,0 +1,58 @@
+"""`training.train` on a streamed image folder with a paper's ImageNet recipe: it trains,
+records, resumes and repeats itself like the in-memory CIFAR path."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cnn_keras import training
+from cnn_keras.data import streaming
+from cnn_keras.training import imagenet_recipes
+
+
+def _folder(root):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 8), ("val", 2)):
+        for c, colour in enumerate(((200, 30, 30), (30, 200, 30), (30, 30, 200))):
+            for i in range(n):
+                image = np.clip(rng.normal(colour, 40, (40, 48, 3)), 0, 255).astype(np.uint8)
+                path = root / split / f"class{c}" / f"{i}.jpg"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(tf.io.encode_jpeg(image).numpy())
+    return root
+
+
+def _run(data, out, epochs=2):
+    recipe = imagenet_recipes.rescaled(imagenet_recipes.get("mobilenet"), batch_size=8,
+                                       epochs=epochs)
+    return training.train("mobilenet", data, out, recipe=recipe, seed=0, verbose=0,
+                          model_kwargs={"alpha": 0.25})
+
+
+@pytest.mark.slow
+def test_a_streamed_run_trains_records_and_resumes(tmp_path):
+    data = streaming.open_folder(_folder(tmp_path / "images"), size=32)
+    history = _run(data, tmp_path / "run")
+    assert [r["epoch"] for r in history] == [1, 2] and all(np.isfinite(r["loss"])
+                                                          for r in history)
+    info = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert info["status"] == "finished" and info["config"]["recipe"]["name"] == \
+        "mobilenet-batch8-2ep"
+    assert info["config"]["dataset"]["test_split"] == "val"
+    assert info["config"]["dataset"]["std"] == list(streaming.IMAGENET_STD)
+    again = _run(data, tmp_path / "run")  # finished: returned at once, nothing retrained
+    assert again == history
+    other = _run(data, tmp_path / "run2")
+    assert [r["loss"] for r in other] == [r["loss"] for r in history]  # same seed, same run
+
+
+def test_streamed_data_needs_an_imagenet_recipe(tmp_path):
+    data = streaming.open_folder(_folder(tmp_path / "images"), size=32)
+    with pytest.raises(ValueError, match="ImageNet recipe.*Received: recipe=Recipe"):
+        training.train("mobilenet", data, tmp_path / "run", recipe=training.scaled_recipe(1))
+    with pytest.raises(ValueError, match="`pipeline` must be 'tf.data'.*Received: pipeline="):
+        training.train("mobilenet", data, tmp_path / "run",
+                       recipe=imagenet_recipes.get("mobilenet"),
+                       engine=training.Engine(pipeline="numpy"))
