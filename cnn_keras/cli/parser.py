@@ -151,6 +151,13 @@ def _add_dtype_policy(parser):
                         help="float32 (default, as the papers) or mixed precision (GPUs)")
 
 
+def _add_mode_and_out(parser, modes, default_out: str):
+    """An experiment's --mode (default demo) and --out (default `default_out`)."""
+    parser.add_argument("--mode", choices=modes, default="demo")
+    parser.add_argument("--out", type=_out_dir, default=None,
+                        help=f"output directory (default {default_out})")
+
+
 def _add_steps_per_execution(parser):
     parser.add_argument("--steps-per-execution", type=_steps_per_execution, default=1,
                         metavar="N|auto", help="training steps per call from Python (default "
@@ -242,9 +249,7 @@ def _parser() -> argparse.ArgumentParser:
         "paper's Fig. 6. quick: seconds (CI); demo: ~10 min on 2 CPU cores (10k-image subset); "
         "record: the decisive CPU run (all 50k images, 10 epochs: about 75 minutes on 2 "
         "cores); full: the paper's recipe (GPU). Resumes if interrupted.")
-    s.add_argument("--mode", choices=MODES, default="demo")
-    s.add_argument("--out", type=_out_dir, default=None,
-                   help="output directory (default runs/degradation-MODE)")
+    _add_mode_and_out(s, MODES, "runs/degradation-MODE")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
     s.add_argument("--warmup-epochs", type=_non_negative_number,
                    help="override the mode's linear warm-up (fewer than the epochs)")
@@ -278,9 +283,7 @@ def _parser() -> argparse.ArgumentParser:
                    "thinner vs shallower; efficientnet: depth, width, resolution or compound "
                    "scaling at ~3x FLOPs; efficientnet_scaling: the same from B0 at half "
                    "width (the record); efficientnet_sd: stochastic depth on/off")
-    s.add_argument("--mode", choices=MODES, default="demo")
-    s.add_argument("--out", type=_out_dir, default=None,
-                   help="output directory (default runs/ablation-NAME-MODE)")
+    _add_mode_and_out(s, MODES, "runs/ablation-NAME-MODE")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
     s.add_argument("--variants", nargs="+", metavar="KEY",
                    help="train only these variants (e.g. relu tanh; one per process on a GPU)")
@@ -323,9 +326,7 @@ def _parser() -> argparse.ArgumentParser:
         "same batches, over seeds. quick: seconds (CI); demo: minutes on 2 CPU cores; record: "
         "the decisive run (about 25 minutes on 2 CPU cores). Resumes if interrupted, cell by "
         "cell; `cnn-keras record OUT results/transfer-cpu` keeps the finished run.")
-    s.add_argument("--mode", choices=TRANSFER_MODES, default="demo")
-    s.add_argument("--out", type=_out_dir, default=None,
-                   help="output directory (default runs/transfer-MODE)")
+    _add_mode_and_out(s, TRANSFER_MODES, "runs/transfer-MODE")
     s.add_argument("--shots", type=_positive_int, nargs="+", metavar="N",
                    help="training images per target class (the mode's)")
     s.add_argument("--seeds", type=_seed, nargs="+", metavar="S", help="seeds (the mode's)")
