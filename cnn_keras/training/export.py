@@ -18,28 +18,30 @@ import numpy as np
 MODEL_FILE = "model.keras"
 
 
-def with_preprocessing(model: keras.Model, mean) -> keras.Model:
+def with_preprocessing(model: keras.Model, mean, std=None) -> keras.Model:
     """`model` behind the pipeline's preprocessing: x / 255 minus `mean` (the per-pixel mean,
-    shaped like one image). A model with auxiliary heads keeps its main output only (the
-    heads are for training)."""
+    shaped like one image), or, with `std`, minus a per-channel `mean` and divided by `std`
+    (the streamed pipeline's, `data.streaming`). A model with auxiliary heads keeps its main
+    output only (the heads are for training)."""
     mean = np.asarray(mean, dtype="float32")
+    variance = np.ones_like(mean) if std is None else np.square(np.asarray(std, "float32"))
     inputs = keras.Input(model.input_shape[1:], name="images_0_255")
     x = keras.layers.Rescaling(1 / 255, name="scale_to_unit")(inputs)
     # Normalization with variance 1 only subtracts the mean. Set as its weights (not as
     # constructor arguments, which would copy 3,072 numbers into the saved config twice).
-    subtract = keras.layers.Normalization(axis=(-3, -2, -1), name="subtract_pixel_mean")
-    subtract.build((None, *mean.shape))
-    subtract.set_weights([mean, np.ones_like(mean), np.float32(1)])
-    subtract.finalize_state()
-    x = subtract(x)
-    outputs = model(x)
+    axis, name = ((-3, -2, -1), "subtract_pixel_mean") if std is None else (-1, "normalise")
+    norm = keras.layers.Normalization(axis=axis, name=name)
+    norm.build((None, *mean.shape) if std is None else (None, None, None, len(mean)))
+    norm.set_weights([mean, variance, np.float32(1)])
+    norm.finalize_state()
+    outputs = model(norm(x))
     if isinstance(outputs, (list, tuple)):
         outputs = outputs[0]
     return keras.Model(inputs, outputs, name=f"{model.name}_with_preprocessing")
 
 
-def save_with_preprocessing(model: keras.Model, mean, run_dir) -> Path:
+def save_with_preprocessing(model: keras.Model, mean, run_dir, std=None) -> Path:
     """Write ``run_dir/model.keras`` (see `with_preprocessing`); returns its path."""
     path = Path(run_dir) / MODEL_FILE
-    with_preprocessing(model, mean).save(path)
+    with_preprocessing(model, mean, std).save(path)
     return path

@@ -379,17 +379,18 @@ def _scaled(scale_range, factor: float) -> tuple[int, int]:
     return tuple(round(v * factor) for v in scale_range)
 
 
-def _export(job: _Job, model, info: dict) -> None:
-    """The model a user loads: raw images in, this run's preprocessing inside (export.py).
-    A streamed run normalises per channel (run.json's dataset holds mean and std) and keeps
-    its last checkpoint only."""
+def _export(job: _Job, model) -> None:
+    """The model a user loads: raw images in, this run's preprocessing inside (export.py):
+    the per-pixel mean, or a streamed run's per-channel mean and std (its images already
+    resized and cropped to the run's size)."""
     from cnn_keras import data as data_lib
     from cnn_keras.data.streaming import StreamingData
 
     if isinstance(job.data, StreamingData):
-        info["export"] = "none: streamed images are normalised per channel (config.dataset)"
-        return
-    save_with_preprocessing(model, data_lib.per_pixel_mean(job.data.x_train), job.folder.path)
+        save_with_preprocessing(model, job.data.mean, job.folder.path, std=job.data.std)
+    else:
+        save_with_preprocessing(model, data_lib.per_pixel_mean(job.data.x_train),
+                                job.folder.path)
 
 
 def _fit(job: _Job, state, history, initial_epoch, info):
@@ -424,7 +425,7 @@ def _fit(job: _Job, state, history, initial_epoch, info):
             f"{record.diverged_at}; training stopped, and the {len(history)} epoch(s) finished "
             f"before it are kept in {folder.path}. Try a lower learning rate or a warm-up. "
             f"Received: lr={job.recipe.lr:g}")
-    _export(job, model, info)
+    _export(job, model)
     info["status"] = "finished"
     info["finished"] = runinfo.now()
     folder.write_info(info)

@@ -42,6 +42,18 @@ def test_a_streamed_run_trains_records_and_resumes(tmp_path):
         "mobilenet-batch8-2ep"
     assert info["config"]["dataset"]["test_split"] == "val"
     assert info["config"]["dataset"]["std"] == list(streaming.IMAGENET_STD)
+    # model.keras takes raw [0, 255] crops: its normalisation is the pipeline's
+    import keras
+
+    import cnn_keras  # noqa: F401  (registers the custom objects)
+
+    saved = keras.models.load_model(tmp_path / "run" / "model.keras")
+    x, y = next(iter(streaming.eval_dataset(data.test, batch_size=6, size=32,
+                                            resize=round(256 * 32 / 224))))
+    raw = (x.numpy() * np.array(streaming.IMAGENET_STD) + np.array(streaming.IMAGENET_MEAN))
+    trained = keras.models.load_model(tmp_path / "run" / "model.keras").layers[-1]
+    np.testing.assert_allclose(saved.predict(raw * 255, verbose=0),
+                               trained.predict(x, verbose=0), atol=1e-4)
     again = _run(data, tmp_path / "run")  # finished: returned at once, nothing retrained
     assert again == history
     other = _run(data, tmp_path / "run2")
