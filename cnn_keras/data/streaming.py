@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from cnn_keras.checks import check_choice, check_int, check_number, fail, is_int
-from cnn_keras.data.dataset import DataNotFoundError
+from cnn_keras.data.dataset import DataNotFoundError, _log
 from cnn_keras.data.folders import _LAYOUT, _list_classes
 
 try:
@@ -157,6 +157,8 @@ def list_folder(root, split: str = "train", *, class_names=None, verify: bool = 
     labels = np.concatenate([np.full(len(listing[n]), i, np.int32)
                              for i, n in enumerate(names)])
     if verify:
+        _log(len(paths) > 20_000, f"checking the first bytes of {len(paths):,} files in "
+             f"{split_dir} (verify=False skips it)")
         _verify(paths)
     return FileList(paths, labels, names, str(root), split)
 
