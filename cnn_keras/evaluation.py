@@ -21,7 +21,7 @@ import numpy as np
 
 from cnn_keras.checks import check_int, fail, is_int
 
-__all__ = ["accuracy", "crop_boxes", "predict_tta"]
+__all__ = ["accuracy", "crop_boxes", "predict_tta", "tta_accuracy"]
 
 
 def _pair(value, arg):
@@ -154,3 +154,18 @@ def accuracy(probs, labels, *, k=1):
               labels_range=(int(labels.min()), int(labels.max())))
     top = np.argsort(-probs, axis=-1, kind="stable")[:, :k]
     return float(np.mean(np.any(top == labels[:, None], axis=-1)))
+
+
+def tta_accuracy(model, batches, *, k=1, **views) -> float:
+    """Top-`k` accuracy of `model` over `batches` of (images, labels) (any iterable, e.g. a
+    streamed ``data.streaming.eval_dataset(..., square=True)``), each batch scored with
+    `predict_tta` and ``views`` (``flip``, ``crops``, ``crop_size``, ``from_logits``)."""
+    correct = total = 0
+    for images, labels in batches:
+        probs = predict_tta(model, np.asarray(images), **views)
+        labels = np.asarray(labels)
+        correct += accuracy(probs, labels, k=k) * len(labels)
+        total += len(labels)
+    if total == 0:
+        fail("`batches` must hold at least one batch.", batches=batches)
+    return correct / total

@@ -306,19 +306,22 @@ def train_dataset(files: FileList, *, batch_size: int, seed: int, epochs: int,
 
 
 def eval_dataset(files: FileList, *, batch_size: int, resize: int = 256, size: int = 224,
-                 mean=IMAGENET_MEAN, std=IMAGENET_STD):
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD, square: bool = False):
     """Evaluation batches in file order, the last partial one kept: the shorter side resized
-    to `resize`, the central `size` x `size` crop, normalised."""
+    to `resize`, the central `size` x `size` crop, normalised. ``square=True`` keeps the
+    central `resize` x `resize` square instead, for the papers' multi-crop tests
+    (`evaluation.tta_accuracy`: AlexNet's 4 corners + centre and their flips)."""
     from cnn_keras.augment.imagenet import resize_shorter_side
 
     _check_common(files, batch_size, size, mean, std)
     check_int("resize", resize)
     if resize < size:
         fail(f"`resize` must be at least size ({size}).", resize=resize)
+    side = resize if square else size
 
     def example(path, label):
-        image = _centre_crop(resize_shorter_side(_decode(path), resize), size) / 255.0
-        return _normalise(tf.ensure_shape(image, (size, size, 3)), mean, std), label
+        image = _centre_crop(resize_shorter_side(_decode(path), resize), side) / 255.0
+        return _normalise(tf.ensure_shape(image, (side, side, 3)), mean, std), label
 
     return (tf.data.Dataset.from_tensor_slices((list(files.paths), files.labels))
             .map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -181,3 +181,22 @@ def test_memory_stays_bounded_on_a_folder_far_larger_than_a_batch(tmp_path):
     epoch_mb = 400 * 224 * 224 * 3 * 4 / 2**20
     assert result["batches"] == 50
     assert result["growth_mb"] < epoch_mb / 4, result
+
+
+def test_square_eval_batches_feed_the_papers_multi_crop_test(folder):
+    import keras
+
+    from cnn_keras import evaluation
+
+    files = streaming.list_folder(folder, "val")
+    ds = streaming.eval_dataset(files, batch_size=4, resize=36, size=32, square=True)
+    x, y = next(iter(ds))
+    assert x.shape == (4, 36, 36, 3)
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(),
+                              keras.layers.Dense(3, activation="softmax")])
+    views = {"flip": True, "crops": 5, "crop_size": 32}
+    acc = evaluation.tta_accuracy(model, ds, **views)
+    probs = np.concatenate([evaluation.predict_tta(model, b[0].numpy(), **views) for b in ds])
+    labels = np.concatenate([b[1].numpy() for b in ds])
+    assert acc == pytest.approx(evaluation.accuracy(probs, labels))
