@@ -11,11 +11,15 @@ on. `L2SGD` does the paper's version: SGD + momentum on ``grad + λ·w`` for con
 
 from __future__ import annotations
 
+import re
+
 import keras
 import numpy as np
 from keras import ops
 
 from cnn_keras.checks import check_number
+
+_REPLICA = re.compile(r"replica_\d+")
 
 
 class _CoupledL2:
@@ -26,11 +30,12 @@ class _CoupledL2:
     @staticmethod
     def decays(variable) -> bool:
         """Whether `variable` is decayed: conv and dense kernels, not biases or BN parameters."""
-        # a Keras variable has a path; under a tf.distribute strategy the update may see the
-        # underlying tf.Variable, whose name ends in ":0"
+        # a Keras variable has a path; under a tf.distribute strategy the update sees each
+        # replica's tf.Variable: "dense/kernel:0" on the first, "dense/kernel/replica_1:0" on
+        # the others (missing those left the other replicas' copies undecayed, out of step)
         name = getattr(variable, "path", None) or getattr(variable, "name", "")
-        return name.split("/")[-1].split(":")[0] in ("kernel", "depthwise_kernel",
-                                                     "pointwise_kernel")
+        parts = [p for p in name.split(":")[0].split("/") if not _REPLICA.fullmatch(p)]
+        return bool(parts) and parts[-1] in ("kernel", "depthwise_kernel", "pointwise_kernel")
 
     def update_step(self, gradient, variable, learning_rate):
         # Called per variable, at trace time, by every backend (JAX's stateless path too, with

@@ -24,7 +24,7 @@ import numpy as np
 from cnn_keras import runinfo
 from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.backends.tensorflow import build_training_state, fuse_batch_norm
-from cnn_keras.checks import check_choice, check_low_res, fail, is_int
+from cnn_keras.checks import check_choice, check_int, check_low_res, fail, is_int
 from cnn_keras.registry import build, get_builder
 from cnn_keras.training import losses, surgery
 from cnn_keras.training.export import save_with_preprocessing
@@ -52,13 +52,16 @@ class Engine:
     "mixed_float16" (BN statistics and the loss stay float32). ``steps_per_execution`` (Keras
     ``compile``): steps per call from Python; "auto" takes the largest divisor of the epoch's
     steps up to 8, so epochs stay whole. ``fused_bn``: train batch norm with TensorFlow's
-    fused kernel (`backends.tensorflow.fuse_batch_norm`; the same math).
+    fused kernel (`backends.tensorflow.fuse_batch_norm`; the same math). ``devices`` > 1:
+    data-parallel over that many devices of this host (`distribute.data_parallel`; the recipe's
+    batch is the global batch, split across them; batch norm synchronized).
     """
 
     pipeline: str = "auto"
     dtype_policy: str = "float32"
     steps_per_execution: int | str = 1
     fused_bn: bool = True
+    devices: int = 1
 
     def __post_init__(self):
         check_choice("pipeline", self.pipeline, PIPELINES)
@@ -67,6 +70,7 @@ class Engine:
         if spe != "auto" and (not is_int(spe) or spe < 1):
             fail("`steps_per_execution` must be 'auto' or an integer >= 1.",
                  steps_per_execution=spe)
+        check_int("devices", self.devices)
 
     def resolved(self) -> Engine:
         """"auto" replaced by the pipeline this machine has."""
@@ -394,6 +398,15 @@ def _export(job: _Job, model) -> None:
 
 
 def _fit(job: _Job, state, history, initial_epoch, info):
+    from cnn_keras.training import distribute
+
+    with distribute.data_parallel(job.engine.devices):
+        return _fit_here(job, state, history, initial_epoch, info)
+
+
+def _fit_here(job: _Job, state, history, initial_epoch, info):
+    from cnn_keras.training import distribute
+
     folder = job.folder
     if state is not None:
         model = folder.load_model()
@@ -403,6 +416,9 @@ def _fit(job: _Job, state, history, initial_epoch, info):
                   f"{folder.path}")
     else:
         model = _new_model(job, info)
+    info["devices"] = job.engine.devices
+    if job.engine.devices > 1:  # statistics over the global batch, as on one device
+        info["synchronized_batch_norm_layers"] = distribute.synchronize_batch_norm(model)
     info["fused_batch_norm_layers"] = fuse_batch_norm(model) if job.engine.fused_bn else 0
     outputs = len(model.outputs)
     info["params"] = count_params(model)
