@@ -234,6 +234,7 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (T + ["--dtype-policy", "float16"], "--dtype-policy", "'float16'"),
     (T + ["--pipeline", "gpu"], "--pipeline", "'gpu'"),
     (T + ["--image-size", "64"], "--image-size", "64"),
+    (T + ["--devices", "0"], "--devices", "'0'"),
     (IMAGENET, "--image-folder", "None"),
     (IMAGENET + ["--image-size", "16"], "--image-size", "'16'"),
     (IMAGENET + ["--image-folder", "{images}", "--lr", "0.1"], "--lr", "0.1"),

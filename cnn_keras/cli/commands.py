@@ -126,7 +126,7 @@ def _train(args) -> int:
 
     engine = training.Engine(pipeline=args.pipeline, dtype_policy=args.dtype_policy,
                              steps_per_execution=args.steps_per_execution,
-                             fused_bn=not args.unfused_bn)
+                             fused_bn=not args.unfused_bn, devices=args.devices)
     if args.recipe == "imagenet-paper":
         from cnn_keras.data import streaming
 

@@ -240,6 +240,9 @@ def _parser() -> argparse.ArgumentParser:
                    "(default 1: more measured no faster on CPU)")
     s.add_argument("--unfused-bn", action="store_true", help="train batch norm with Keras' "
                    "own ops instead of TensorFlow's fused kernel (same math, slower)")
+    s.add_argument("--devices", type=_positive_int, default=1, metavar="N",
+                   help="data-parallel over N devices of this machine (GPUs, else CPU "
+                   "devices): --batch-size is the global batch (default 1)")
     _add_train_pipeline(s)
     s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 
