@@ -28,9 +28,9 @@
 # `python` must be the interpreter that has JAX: on the device machine that is the venv's
 # python3, so make `python` a wrapper script (`exec /path/to/venv/python3 "$@"`); a symlink to it
 # loses the venv.
-# Environment: CNN_KERAS_DATA (CIFAR-10 folder or zip); TIERS (default "1 2 3 4 5"); RUNS (the
-# run folders, default /tmp/gpu-records: checkpoints stay out of OUT); MODE=quick for a CPU
-# smoke test of the whole script (every study's quick mode; no pace check). Writes
+# Environment: CNN_KERAS_DATA (CIFAR-10 folder or zip); TIERS (default "1": one tier per call,
+# the measured plan); RUNS (the run folders, default /tmp/gpu-records: checkpoints stay out of
+# OUT); MODE=quick for a CPU smoke test (every study's quick mode; no pace check). Writes
 # OUT/records.tar.gz (the records), OUT/logs.tar.gz (one log per process) and OUT/summary.log.
 set -uo pipefail
 out=${1:?usage: gpu_records.sh OUT [DEADLINE_S]}
@@ -38,7 +38,7 @@ deadline=$(( $(date +%s) + ${2:-480} ))  # training stops here
 quick=$([ "${MODE:-}" = quick ] && echo 1 || echo 0)
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} PYTHONUNBUFFERED=1 TF_CPP_MIN_LOG_LEVEL=2
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # some 20 processes share the GPU's memory
-tiers=" ${TIERS:-1 2 3 4 5} "
+tiers=" ${TIERS:-1} "  # one tier per call: what one call holds (docs/claims.md)
 tier() { [[ "$tiers" == *" $1 "* ]]; }
 runs=${RUNS:-/tmp/gpu-records}
 logs=$runs/logs
