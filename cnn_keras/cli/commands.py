@@ -102,7 +102,8 @@ def _recipe(args, depth: int | None):
         from cnn_keras.training import imagenet_recipes
 
         paper = imagenet_recipes.get(model_info(args.model)["family"])
-        return imagenet_recipes.rescaled(paper, batch_size=args.batch_size, epochs=args.epochs)
+        return imagenet_recipes.rescaled(paper, batch_size=args.batch_size, epochs=args.epochs,
+                                         warmup_epochs=args.warmup_epochs)
     if args.recipe == "paper":
         recipe = training.paper_recipe(depth)
     elif args.recipe == "fast":
@@ -127,6 +128,8 @@ def _train(args) -> int:
     engine = training.Engine(pipeline=args.pipeline, dtype_policy=args.dtype_policy,
                              steps_per_execution=args.steps_per_execution,
                              fused_bn=not args.unfused_bn, devices=args.devices)
+    if args.coordinator or args.num_processes or args.process_id is not None:
+        training.distribute.join(args.coordinator, args.num_processes, args.process_id)
     if args.recipe == "imagenet-paper":
         from cnn_keras.data import streaming
 

@@ -218,8 +218,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="imagenet-paper: the side of the training crops (default 224; the "
                    "evaluation resize scales with it)")
     s.add_argument("--warmup-epochs", type=_non_negative_number, default=None,
-                   help="linear learning-rate warm-up over the first N epochs (scaled recipe; "
-                   "0, fewer than --epochs)")
+                   help="linear learning-rate warm-up over the first N epochs (scaled and "
+                   "imagenet-paper recipes, e.g. 5 with a large --batch-size as Goyal et al. "
+                   "2017; fewer than the epochs)")
     s.add_argument("--low-res", type=_int_type(8), metavar="SIZE",
                    help="progressive resizing: train the first 2/3 of the epochs on images "
                    "resized to SIZE x SIZE (e.g. 24; from 8 to below the image size), then at "
@@ -243,6 +244,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--devices", type=_positive_int, default=1, metavar="N",
                    help="data-parallel over N devices of this machine (GPUs, else CPU "
                    "devices): --batch-size is the global batch (default 1)")
+    s.add_argument("--coordinator", metavar="HOST:PORT", help="several hosts (JAX): join the "
+                   "run whose process 0 listens there; with --num-processes and --process-id, "
+                   "--devices counting every host's devices")
+    s.add_argument("--num-processes", type=_positive_int, metavar="N",
+                   help="processes of the several-host run (one per host)")
+    s.add_argument("--process-id", type=_int_type(0), metavar="I",
+                   help="this process's index, 0 .. N-1 (0 writes the run folder)")
     _add_train_pipeline(s)
     s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 

@@ -45,9 +45,10 @@ def _check_recipe_options(args) -> None:
                 _reject(f"`{option}` is not used by --recipe paper (the paper's SGD: batch 128, "
                         "lr 0.1); use --recipe scaled to set it.", option, value,
                         "--recipe paper")
-    if args.recipe != "scaled" and args.warmup_epochs:
-        _reject("`--warmup-epochs` is only used by --recipe scaled (the fast recipe warms up "
-                "over 15% of its epochs, the paper's by its own rule).", "--warmup-epochs",
+    if args.recipe in ("paper", "fast") and args.warmup_epochs:
+        _reject("`--warmup-epochs` is only used by --recipe scaled and imagenet-paper (the fast "
+                "recipe warms up over 15% of its epochs, the paper's by its own rule).",
+                "--warmup-epochs",
                 args.warmup_epochs, f"--recipe {args.recipe}")
 
 
@@ -57,12 +58,11 @@ def _check_imagenet_options(args) -> None:
         _reject("--recipe imagenet-paper trains on an image folder: give --image-folder ROOT "
                 "(ROOT/train/<class>/* and ROOT/val/<class>/*).", "--image-folder", None,
                 "--recipe imagenet-paper")
-    for option, value in (("--lr", args.lr), ("--warmup-epochs", args.warmup_epochs),
-                          ("--low-res", args.low_res), ("--subset", args.subset),
+    for option, value in (("--lr", args.lr), ("--low-res", args.low_res), ("--subset", args.subset),
                           ("--test-subset", args.test_subset), ("--data-dir", args.data_dir)):
         if value is not None:
             _reject(f"`{option}` is not used by --recipe imagenet-paper (the paper's settings, "
-                    "scaled by --batch-size and --epochs).", option, value,
+                    "scaled by --batch-size, --epochs and --warmup-epochs).", option, value,
                     "--recipe imagenet-paper")
     if args.pipeline not in ("auto", "tf.data"):
         _reject("--recipe imagenet-paper streams the images with tf.data.", "--pipeline",

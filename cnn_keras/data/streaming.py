@@ -189,6 +189,19 @@ def _check_common(files: FileList, batch_size, size, mean, std):
         check_number("std", s, low=0, low_open=True)
 
 
+def _check_shard(shard, batch_size) -> tuple[int, int]:
+    """(index, count) of a process's share of every batch."""
+    try:
+        index, count = shard
+    except (TypeError, ValueError):
+        index = count = None
+    if not (is_int(index) and is_int(count) and 0 <= index < count
+            and batch_size % count == 0):
+        fail(f"`shard` must be (process index, process count) with 0 <= index < count and "
+             f"the count dividing batch_size ({batch_size}).", shard=shard)
+    return int(index), int(count)
+
+
 def _decode(path):
     """uint8 (H, W, 3) from an image file (grayscale to 3 channels; a GIF's first frame)."""
     image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
@@ -253,11 +266,16 @@ def train_dataset(files: FileList, *, batch_size: int, seed: int, epochs: int,
                   initial_epoch: int = 0, size: int = 224,
                   augmentation: str = "scale_jitter", scale_range=(256, 480),
                   area_range=(0.08, 1.0), colour: str = "none",
-                  mean=IMAGENET_MEAN, std=IMAGENET_STD):
+                  mean=IMAGENET_MEAN, std=IMAGENET_STD, shard=(0, 1)):
     """Training batches for epochs ``initial_epoch .. epochs - 1``: float32 (B, size, size, 3)
     images, augmented and normalised, and int32 (B,) labels; ``len(files) // batch_size``
-    batches an epoch (the last partial one dropped), epoch ``e`` drawn from ``(seed, e)``."""
+    batches an epoch (the last partial one dropped), epoch ``e`` drawn from ``(seed, e)``.
+
+    ``shard=(i, n)``: process i of a run of n processes reads and decodes only its share,
+    batches of B/n whose union over the processes is the one-process run's batch of B (each
+    image's augmentation is drawn from its position, so it is the same image too)."""
     _check_common(files, batch_size, size, mean, std)
+    index, count = _check_shard(shard, batch_size)
     check_choice("augmentation", augmentation, AUGMENTATIONS)
     check_choice("colour", colour, COLOURS)
     if not is_int(seed):
@@ -299,21 +317,26 @@ def train_dataset(files: FileList, *, batch_size: int, seed: int, epochs: int,
         return _normalise(tf.ensure_shape(image, (size, size, 3)), mean, std), labels[index]
 
     ds = (tf.data.Dataset.range(int(initial_epoch), int(epochs)).flat_map(epoch_order)
+          .shard(count, index)
           .map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-          .batch(batch_size, drop_remainder=True))
+          .batch(batch_size // count, drop_remainder=True))
     return (ds.apply(tf.data.experimental.assert_cardinality((epochs - initial_epoch) * steps))
             .prefetch(tf.data.AUTOTUNE))
 
 
 def eval_dataset(files: FileList, *, batch_size: int, resize: int = 256, size: int = 224,
-                 mean=IMAGENET_MEAN, std=IMAGENET_STD, square: bool = False):
+                 mean=IMAGENET_MEAN, std=IMAGENET_STD, square: bool = False, shard=(0, 1)):
     """Evaluation batches in file order, the last partial one kept: the shorter side resized
     to `resize`, the central `size` x `size` crop, normalised. ``square=True`` keeps the
     central `resize` x `resize` square instead, for the papers' multi-crop tests
-    (`evaluation.tta_accuracy`: AlexNet's 4 corners + centre and their flips)."""
+    (`evaluation.tta_accuracy`: AlexNet's 4 corners + centre and their flips).
+
+    ``shard=(i, n)``: process i's share (every n-th file from the i-th, in batches of B/n),
+    the last ``len(files) % n`` files left out so that every process has as many batches."""
     from cnn_keras.augment.imagenet import resize_shorter_side
 
     _check_common(files, batch_size, size, mean, std)
+    index, count = _check_shard(shard, batch_size)
     check_int("resize", resize)
     if resize < size:
         fail(f"`resize` must be at least size ({size}).", resize=resize)
@@ -323,9 +346,11 @@ def eval_dataset(files: FileList, *, batch_size: int, resize: int = 256, size: i
         image = _centre_crop(resize_shorter_side(_decode(path), resize), side) / 255.0
         return _normalise(tf.ensure_shape(image, (side, side, 3)), mean, std), label
 
+    usable = len(files) - len(files) % count
     return (tf.data.Dataset.from_tensor_slices((list(files.paths), files.labels))
+            .take(usable).shard(count, index)
             .map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+            .batch(batch_size // count).prefetch(tf.data.AUTOTUNE))
 
 
 def channel_stats(files: FileList, *, images: int = 1000, seed: int = 0

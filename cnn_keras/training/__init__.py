@@ -5,7 +5,8 @@ resumable `train` that records each run in a run folder.
     imagenet_recipes.py  the papers' ImageNet recipes, every value sourced (Keras-free)
     optim.py      L2SGD, L2RMSprop (coupled weight decay), weight_decay_paths
     schedules.py  StepSchedule, OneCycleSchedule, EpochSchedule
-    distribute.py data_parallel (MirroredStrategy / keras.distribution), synchronize_batch_norm
+    distribute.py data_parallel (MirroredStrategy / keras.distribution), join (several hosts),
+                  synchronize_batch_norm
     losses.py     SmoothedSparseCrossentropy
     surgery.py    augment_in_model, any_image_size
     folder.py     RunFolder (checkpoint, progress, history, lock), history files (Keras-free)
@@ -25,7 +26,7 @@ _WHERE = {
     "recipes": ("FAST_EPOCHS", "LR_SCHEDULES", "Recipe", "fast_recipe", "low_res_epochs",
                 "paper_recipe", "scaled_recipe", "with_low_res"),
     "imagenet_recipes": ("ImageNetRecipe", "IMAGENET_RECIPES"),
-    "distribute": ("data_parallel", "synchronize_batch_norm"),
+    "distribute": ("data_parallel", "join", "synchronize_batch_norm"),
     "optim": ("L2RMSprop", "L2SGD", "weight_decay_paths"),
     "schedules": ("EpochSchedule", "OneCycleSchedule", "StepSchedule"),
     "losses": ("SmoothedSparseCrossentropy",),
@@ -64,7 +65,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         write_history_csv)
     from cnn_keras.training.losses import SmoothedSparseCrossentropy  # noqa: F401
     from cnn_keras.training.distribute import (  # noqa: F401
-        data_parallel, synchronize_batch_norm)
+        data_parallel, join, synchronize_batch_norm)
     from cnn_keras.training.imagenet_recipes import (  # noqa: F401
         IMAGENET_RECIPES, ImageNetRecipe)
     from cnn_keras.training.optim import L2RMSprop, L2SGD, weight_decay_paths  # noqa: F401

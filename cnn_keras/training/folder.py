@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import tempfile
 import os
 from pathlib import Path
 
@@ -29,8 +30,10 @@ class RunFolder:
     Every file is written to a temporary name and renamed, so none is ever half-written.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, writes: bool = True):
         self.path = Path(path)
+        # False in every process of a multi-process run but the chief: they read, it writes
+        self.writes = writes
         self.run_json = self.path / "run.json"
         self.progress_file = self.path / PROGRESS
         self.history_csv = self.path / "history.csv"
@@ -50,6 +53,8 @@ class RunFolder:
         try:
             import fcntl
         except ImportError:
+            fcntl = None
+        if fcntl is None or not self.writes:
             yield
             return
         with open(self.path / ".train.lock", "w") as lock:
@@ -64,6 +69,8 @@ class RunFolder:
 
     def discard(self) -> None:
         """Forget the run recorded here (``restart=True``)."""
+        if not self.writes:
+            return
         for p in [self.progress_file, self.run_json, self.history_csv, self.path / "model.keras",
                   *self.path.glob("checkpoint-*.keras")]:
             p.unlink(missing_ok=True)
@@ -78,6 +85,8 @@ class RunFolder:
         return json.loads(self.run_json.read_text()) if self.run_json.exists() else {}
 
     def write_info(self, info: dict) -> None:
+        if not self.writes:
+            return
         _atomic(self.run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
 
     def check_resumable(self, config: dict) -> None:
@@ -92,6 +101,12 @@ class RunFolder:
     def commit_epoch(self, model, epoch: int, history: list[dict]) -> None:
         """Checkpoint, then progress.json (the commit), then history.csv; drop older
         checkpoints."""
+        if not self.writes:
+            # saving is collective in a multi-process JAX run (it gathers the replicated
+            # weights): every process saves, only the chief keeps the file
+            with tempfile.TemporaryDirectory() as scratch:
+                model.save(Path(scratch) / "checkpoint.keras")
+            return
         ckpt = f"checkpoint-{epoch:04d}.keras"
         _atomic(self.path / ckpt, lambda p: model.save(p), suffix=".keras")
         state = {"epoch": epoch, "checkpoint": ckpt, "history": history}

@@ -79,6 +79,8 @@ class ImageNetRecipe:
         check_number("decay_rate", self.decay_rate, low=0, high=1, low_open=True)
         check_number("weight_decay", self.weight_decay, low=0)
         check_number("ema_decay", self.ema_decay, low=0, high=1, high_open=True)
+        check_number("warmup_epochs", self.warmup_epochs, low=0, high=self.epochs,
+                     high_open=True)
         if self.lr_schedule == "step" and not self.milestones:
             fail("A step schedule needs `milestones` (epochs).", milestones=self.milestones)
         if any(not 0 < m < self.epochs for m in self.milestones):
@@ -319,10 +321,12 @@ if __name__ == "__main__":
 
 
 def rescaled(recipe: ImageNetRecipe, *, batch_size: int | None = None,
-             epochs: int | None = None) -> ImageNetRecipe:
+             epochs: int | None = None, warmup_epochs: float | None = None) -> ImageNetRecipe:
     """`recipe` at another global batch (its learning rate by `scaled_lr`, the linear scaling
     rule) and/or shortened or lengthened to `epochs` (milestones, decay period and warm-up in
-    proportion, so the schedule keeps its shape). The name records what changed."""
+    proportion, so the schedule keeps its shape), and/or with a linear warm-up over
+    `warmup_epochs` (Goyal et al. 2017 warm up for 5 epochs from the small batch's rate when
+    the batch grows large). The name records what changed."""
     changes, name = {}, recipe.name
     if batch_size is not None and batch_size != recipe.batch_size:
         changes.update(batch_size=check_int("batch_size", batch_size),
@@ -335,4 +339,7 @@ def rescaled(recipe: ImageNetRecipe, *, batch_size: int | None = None,
                        decay_epochs=recipe.decay_epochs * f,
                        warmup_epochs=recipe.warmup_epochs * f)
         name += f"-{epochs}ep"
+    if warmup_epochs is not None and warmup_epochs != recipe.warmup_epochs:
+        changes.update(warmup_epochs=check_number("warmup_epochs", warmup_epochs, low=0))
+        name += f"-warmup{warmup_epochs:g}"
     return dataclasses.replace(recipe, name=name, **changes).check() if changes else recipe

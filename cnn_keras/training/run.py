@@ -15,6 +15,7 @@ import dataclasses
 import math
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from cnn_keras.checks import check_choice, check_int, check_low_res, fail, is_in
 from cnn_keras.registry import build, get_builder
 from cnn_keras.training import losses, surgery
 from cnn_keras.training.export import save_with_preprocessing
+from cnn_keras.training import distribute
 from cnn_keras.training.folder import PROGRESS, RunFolder, write_history_csv
 from cnn_keras.training.recipes import Recipe
 
@@ -123,6 +125,7 @@ class _RecordEpochs(keras.callbacks.Callback):
         self.history.append({k: (float(v) if isinstance(v, (np.floating, float)) else v)
                              for k, v in row.items()})
         self.folder.commit_epoch(self.model, epoch + 1, self.history)
+        distribute.barrier(f"epoch {epoch + 1} committed")
 
 
 def _verbose_default():
@@ -184,6 +187,7 @@ def train(
     config = _config(job)
     folder = job.folder
     folder.path.mkdir(parents=True, exist_ok=True)
+    distribute.barrier("the chief's last commit read")
     with folder.lock(job.verbose):
         if restart:
             folder.discard()
@@ -201,7 +205,8 @@ def train(
         if initial_epoch >= job.epochs:
             if job.verbose:
                 print(f"{model_name}: all {job.epochs} epochs already finished in {folder.path}")
-            write_history_csv(folder.history_csv, history)
+            if folder.writes:
+                write_history_csv(folder.history_csv, history)
             return history
         keras.utils.set_random_seed(seed)
         info.update(input_pipeline=job.engine.pipeline,
@@ -214,6 +219,8 @@ def train(
 def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, engine,
              verbose, callbacks) -> _Job:
     """Check every argument before any work, and derive the run's numbers."""
+    from cnn_keras.data.streaming import StreamingData
+
     get_builder(model_name)  # ValueError for unknown names
     _check_recipe_for(recipe, data)
     if not isinstance(engine, Engine):
@@ -221,7 +228,12 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
     if not is_int(seed):
         fail("`seed` must be an integer.", seed=seed)
     engine = engine.resolved()
-    if type(data).__name__ == "StreamingData" and engine.pipeline != "tf.data":
+    processes = distribute.process_share()[1]
+    if processes > 1 and (engine.pipeline != "tf.data" or recipe.batch_size % processes):
+        fail(f"A run of {processes} processes shares each batch out by tf.data: `pipeline` "
+             f"must be 'tf.data' and the batch size a multiple of {processes}.",
+             pipeline=engine.pipeline, batch_size=recipe.batch_size)
+    if isinstance(data, StreamingData) and engine.pipeline != "tf.data":
         fail("Streamed image folders are read by tf.data: `pipeline` must be 'tf.data' (or "
              "'auto' with TensorFlow installed).", pipeline=engine.pipeline)
     check_low_res(recipe.low_res_size, recipe.low_res_epochs, data.input_shape[:2])
@@ -233,7 +245,7 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
         raise ValueError(f"Progressive resizing (recipe {recipe.name!r}) is done by the tf.data "
                          f"pipeline: `pipeline` must be 'tf.data' or 'auto' with TensorFlow "
                          f"installed. Received: pipeline={engine.pipeline!r}")
-    folder = RunFolder(out_dir)
+    folder = RunFolder(out_dir, writes=distribute.is_chief())
     folder.check_usable()
     if init_from is not None and not (Path(init_from) / PROGRESS).exists():
         fail(f"`init_from` must be the directory of a finished training run (with {PROGRESS}).",
@@ -338,13 +350,20 @@ def _input_data(job: _Job, initial_epoch: int, outputs: int):
         return _streamed_input(job, initial_epoch, outputs)
     mean = data_lib.per_pixel_mean(data.x_train)
     if job.engine.pipeline == "tf.data":
+        share = distribute.process_share()
         train_ds = data_lib.train_dataset(data.x_train, data.y_train, mean=mean, seed=job.seed,
                                           batch_size=recipe.batch_size, epochs=job.epochs,
                                           initial_epoch=initial_epoch,
                                           low_res_size=recipe.low_res_size,
                                           low_res_epochs=recipe.low_res_epochs,
                                           augment=recipe.augment)
-        val_ds = data_lib.eval_dataset(data.x_test, data.y_test, batch_size=256, mean=mean)
+        train_ds = distribute.shard_batches(train_ds, recipe.batch_size, share)
+        usable = len(data.x_test) - len(data.x_test) % share[1]
+        val_batch = 256 // share[1] * share[1]
+        val_ds = distribute.shard_batches(
+            data_lib.eval_dataset(data.x_test[:usable], data.y_test[:usable],
+                                  batch_size=val_batch, mean=mean),
+            val_batch, share, drop_remainder=False)
         if outputs > 1:  # the same labels for every head
             train_ds, val_ds = (ds.map(lambda x, y: (x, (y,) * outputs))
                                 for ds in (train_ds, val_ds))
@@ -364,14 +383,16 @@ def _streamed_input(job: _Job, initial_epoch: int, outputs: int):
     from cnn_keras.data import streaming
 
     data, r = job.data, job.recipe
+    share = distribute.process_share()
     train_ds = streaming.train_dataset(
         data.train, batch_size=r.batch_size, seed=job.seed, epochs=job.epochs,
         initial_epoch=initial_epoch, size=data.size, augmentation=r.augmentation,
         scale_range=_scaled(r.scale_range, data.size / r.train_size), area_range=r.area_range,
-        colour=r.colour, mean=data.mean, std=data.std)
+        colour=r.colour, mean=data.mean, std=data.std, shard=share)
     val_ds = streaming.eval_dataset(
-        data.test, batch_size=min(256, r.batch_size), size=data.size,
-        resize=round(r.eval_resize * data.size / r.train_size), mean=data.mean, std=data.std)
+        data.test, batch_size=min(256, r.batch_size) // share[1] * share[1], size=data.size,
+        resize=round(r.eval_resize * data.size / r.train_size), mean=data.mean, std=data.std,
+        shard=share)
     if outputs > 1:  # the same labels for every head
         train_ds, val_ds = (ds.map(lambda x, y: (x, (y,) * outputs)) for ds in (train_ds, val_ds))
     return train_ds, val_ds, {"steps_per_epoch": job.steps}
@@ -390,6 +411,9 @@ def _export(job: _Job, model) -> None:
     from cnn_keras import data as data_lib
     from cnn_keras.data.streaming import StreamingData
 
+    if not job.folder.writes:  # collective, as `RunFolder.commit_epoch`: the chief keeps it
+        with tempfile.TemporaryDirectory() as scratch:
+            return _export(dataclasses.replace(job, folder=RunFolder(scratch)), model)
     if isinstance(job.data, StreamingData):
         save_with_preprocessing(model, job.data.mean, job.folder.path, std=job.data.std)
     else:
@@ -398,15 +422,11 @@ def _export(job: _Job, model) -> None:
 
 
 def _fit(job: _Job, state, history, initial_epoch, info):
-    from cnn_keras.training import distribute
-
     with distribute.data_parallel(job.engine.devices):
         return _fit_here(job, state, history, initial_epoch, info)
 
 
 def _fit_here(job: _Job, state, history, initial_epoch, info):
-    from cnn_keras.training import distribute
-
     folder = job.folder
     if state is not None:
         model = folder.load_model()

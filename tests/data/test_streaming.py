@@ -138,11 +138,30 @@ def test_eval_is_resize_then_centre_crop_in_file_order(tmp_path):
     ({"batch_size": 13}, "batch_size"),
     ({"epochs": 1, "initial_epoch": 1}, "epochs"),
     ({"std": (1.0, 0.0, 1.0)}, "std"),
+    ({"shard": (2, 2)}, "shard"),
+    ({"shard": (0, 3)}, "shard"),  # 3 processes cannot share batches of 4
 ])
 def test_bad_arguments_are_one_line_errors(folder, kw, arg):
     files = streaming.list_folder(folder, "train")
     with pytest.raises(ValueError, match=f"`?{arg}`?.*Received"):
         _train(files, **kw)
+
+
+def test_process_shares_are_the_one_process_batches_and_images(folder):
+    """Two processes of a data-parallel run: each decodes only its half of every batch, and
+    the halves together are the one-process batch, image for image."""
+    files = streaming.list_folder(folder, "train")
+    whole = [b[0].numpy() for b in _train(files, augmentation="inception_crop")]
+    halves = [[b[0].numpy() for b in _train(files, augmentation="inception_crop",
+                                            shard=(i, 2))] for i in (0, 1)]
+    assert [h[0].shape for h in halves] == [(2, 32, 32, 3)] * 2
+    for step, batch in enumerate(whole):
+        np.testing.assert_array_equal(np.concatenate([halves[0][step], halves[1][step]]),
+                                      batch[[0, 2, 1, 3]])  # every 2nd image from the i-th
+    val = streaming.list_folder(folder, "val")  # 6 files: 3 for each process
+    shares = [list(streaming.eval_dataset(val, batch_size=4, size=32, resize=36, mean=MEAN,
+                                          std=STD, shard=(i, 2))) for i in (0, 1)]
+    assert [[len(b[1]) for b in s] for s in shares] == [[2, 1], [2, 1]]
 
 
 def test_channel_stats_of_constant_images(folder):

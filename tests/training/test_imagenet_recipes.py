@@ -125,3 +125,14 @@ def test_rescaled_keeps_the_schedules_shape():
     e = ir.rescaled(ir.get("efficientnet"), epochs=35)
     assert e.decay_epochs == pytest.approx(0.24) and e.warmup_epochs == pytest.approx(0.5)
     assert ir.rescaled(ir.get("vgg")) is ir.get("vgg")
+
+
+def test_rescaled_warms_up_a_large_batch_on_request():
+    """Goyal et al. 2017: the linear scaling rule, with a warm-up from the small batch's rate."""
+    r = ir.rescaled(ir.get("resnet"), batch_size=8192, warmup_epochs=5)
+    assert (r.name, r.lr, r.warmup_epochs) == ("resnet-batch8192-warmup5", 3.2, 5)
+    steps = r.schedule(10)  # 10 steps an epoch: 50 of warm-up, then the paper's rate
+    assert [float(steps(s)) for s in (0, 24, 60)] == pytest.approx([3.2 / 50, 3.2 / 2, 3.2])
+    for bad in (-1, 1000):
+        with pytest.raises(ValueError, match="warmup_epochs.*Received"):
+            ir.rescaled(ir.get("resnet"), warmup_epochs=bad)
