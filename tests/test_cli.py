@@ -424,6 +424,19 @@ def test_record_copies_a_transfer_run_with_its_own_files(tmp_path, capsys):
     assert copied == sorted(transfer_results.RECORD_FILES)
 
 
+def test_record_copies_a_finished_training_run_without_its_checkpoints(tmp_path, capsys):
+    run = tmp_path / "run"
+    run.mkdir()
+    for name in ("history.csv", "checkpoint-0002.keras", "model.keras", "progress.json"):
+        (run / name).write_text("x")
+    (run / "run.json").write_text(json.dumps({"status": "running"}))
+    assert main(["record", str(run), str(tmp_path / "rec")]) == 2  # not finished: refused
+    (run / "run.json").write_text(json.dumps({"status": "finished"}))
+    assert main(["record", str(run), str(tmp_path / "rec")]) == 0
+    assert "2 files" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "rec").iterdir()) == ["history.csv", "run.json"]
+
+
 def test_ablation_names_are_the_studies():
     from cnn_keras.experiments import studies
 

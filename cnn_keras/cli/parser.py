@@ -335,7 +335,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Train ResNet-20 on five CIFAR-10 classes, then learn the other five from a "
         "few images per class three ways (from scratch, linear probe, fine-tuning) with the "
         "same batches, over seeds. quick: seconds (CI); demo: minutes on 2 CPU cores; record: "
-        "the decisive run (about 25 minutes on 2 CPU cores). Resumes if interrupted, cell by "
+        "the decisive run (41 minutes measured on 2 CPU cores). Resumes if interrupted, cell by "
         "cell; `cnn-keras record OUT results/transfer-cpu` keeps the finished run.")
     _add_mode_and_out(s, TRANSFER_MODES, "runs/transfer-MODE")
     s.add_argument("--shots", type=_positive_int, nargs="+", metavar="N",

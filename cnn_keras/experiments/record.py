@@ -23,14 +23,26 @@ def _experiment(run_dir: Path) -> str | None:
     return json.loads(path.read_text()).get("experiment") if path.is_file() else None
 
 
+def _is_finished_training_run(run_dir: Path) -> bool:
+    path = run_dir / "run.json"
+    return (path.is_file() and not (run_dir / "summary.csv").exists()
+            and json.loads(path.read_text()).get("status") == "finished"
+            and (run_dir / "history.csv").is_file())
+
+
 def copy_record(run_dir, dest) -> list[Path]:
-    """Copy the record of the finished study run `run_dir` to `dest` (created, or updated in
-    place). Returns the files written. ValueError when `run_dir` has not finished."""
+    """Copy the record of the finished study run (or single training run) `run_dir` to `dest`
+    (created, or updated in place). Returns the files written. ValueError when `run_dir` has
+    not finished."""
     run_dir, dest = Path(run_dir), Path(dest)
     if _experiment(run_dir) == "transfer":  # cells, not variants: its own list of files
         from cnn_keras.experiments import transfer_results
 
         return transfer_results.copy_record(run_dir, dest)
+    if _is_finished_training_run(run_dir):  # one `cnn-keras train` run: its history and run.json
+        if dest.resolve() == run_dir.resolve():
+            raise ValueError(f"`dest` must differ from `run_dir`. Received: {dest}")
+        return [_copy(run_dir / name, dest / name) for name in VARIANT_FILES]
     if not (run_dir / "run.json").is_file() or not (run_dir / "summary.csv").is_file():
         raise ValueError("`run_dir` must be a finished study run (its run.json and summary.csv "
                          f"are written when every variant has finished). Received: {run_dir}")
