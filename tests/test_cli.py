@@ -242,6 +242,9 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (IMAGENET + ["--image-folder", "{images}", "--warmup-epochs", "500"], "warmup_epochs",
      "500"),
     (IMAGENET, "--image-folder", "None"),
+    (T + ["--tfds", "imagenette"], "--tfds", "imagenette"),
+    (IMAGENET + ["--tfds", "imagenette", "--image-folder", "{images}"], "not both",
+     "imagenette"),
     (IMAGENET + ["--image-size", "16"], "--image-size", "'16'"),
     (IMAGENET + ["--image-folder", "{images}", "--lr", "0.1"], "--lr", "0.1"),
     (IMAGENET + ["--image-folder", "{images}", "--subset", "100"], "--subset", "100"),
@@ -422,6 +425,23 @@ def test_record_copies_a_transfer_run_with_its_own_files(tmp_path, capsys):
     copied = sorted(p.relative_to(tmp_path / "rec").as_posix()
                     for p in (tmp_path / "rec").rglob("*") if p.is_file())
     assert copied == sorted(transfer_results.RECORD_FILES)
+
+
+def test_train_streams_a_tfds_dataset_downloading_it_where_missing(monkeypatch, tmp_path):
+    from cnn_keras.data import streaming
+
+    seen = {}
+
+    def open_tfds(name, **kw):
+        seen.update(name=name, **kw)
+        raise ValueError("stop here. Received: nothing")
+
+    monkeypatch.setattr(streaming, "open_tfds", open_tfds)
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path))
+    assert main(["train", "resnet50", "--recipe", "imagenet-paper", "--tfds", "imagenette",
+                 "--image-size", "64", "--out", str(tmp_path / "run")]) == 2
+    assert seen == {"name": "imagenette", "size": 64, "download": True,
+                    "data_dir": str(tmp_path)}
 
 
 def test_record_copies_a_finished_training_run_without_its_checkpoints(tmp_path, capsys):

@@ -133,7 +133,10 @@ def _train(args) -> int:
     if args.recipe == "imagenet-paper":
         from cnn_keras.data import streaming
 
-        data = streaming.open_folder(args.image_folder, size=args.image_size or 224)
+        size = args.image_size or 224
+        data = (streaming.open_tfds(args.tfds, size=size, download=True,
+                                    data_dir=os.environ.get("TFDS_DATA_DIR") or None)
+                if args.tfds else streaming.open_folder(args.image_folder, size=size))
     elif args.image_folder:
         data = data_lib.load_image_folder(args.image_folder, seed=args.seed)
     else:

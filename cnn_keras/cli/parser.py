@@ -234,6 +234,9 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: $CNN_KERAS_DATA, ./data, then TFDS)")
     s.add_argument("--image-folder", type=_image_folder,
                    help="train on your own ROOT/train/<class>/* images instead")
+    s.add_argument("--tfds", metavar="NAME", help="imagenet-paper: stream a TensorFlow "
+                   "Datasets image dataset instead (imagenette, imagenet2012, ...), downloaded "
+                   "and prepared where missing (under $TFDS_DATA_DIR, else TFDS's default)")
     s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
     _add_dtype_policy(s)
     s.add_argument("--steps-per-execution", type=_positive_int, default=1,

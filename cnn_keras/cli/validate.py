@@ -36,9 +36,10 @@ def _check_recipe_options(args) -> None:
     """Options a recipe does not use are an error, not silently ignored."""
     if args.recipe == "imagenet-paper":
         _check_imagenet_options(args)
-    elif args.image_size is not None:
-        _reject("`--image-size` is only used by --recipe imagenet-paper (streamed image "
-                "folders).", "--image-size", args.image_size, f"--recipe {args.recipe}")
+    elif args.image_size is not None or args.tfds:
+        option, value = ("--tfds", args.tfds) if args.tfds else ("--image-size", args.image_size)
+        _reject(f"`{option}` is only used by --recipe imagenet-paper (streamed image folders "
+                "and TFDS datasets).", option, value, f"--recipe {args.recipe}")
     if args.recipe == "paper":
         for option, value in (("--lr", args.lr), ("--batch-size", args.batch_size)):
             if value is not None:
@@ -54,10 +55,13 @@ def _check_recipe_options(args) -> None:
 
 def _check_imagenet_options(args) -> None:
     """--recipe imagenet-paper streams --image-folder with the paper's own settings."""
-    if not args.image_folder:
-        _reject("--recipe imagenet-paper trains on an image folder: give --image-folder ROOT "
-                "(ROOT/train/<class>/* and ROOT/val/<class>/*).", "--image-folder", None,
-                "--recipe imagenet-paper")
+    if not args.image_folder and not args.tfds:
+        _reject("--recipe imagenet-paper trains on an image folder or a TFDS dataset: give "
+                "--image-folder ROOT (ROOT/train/<class>/* and ROOT/val/<class>/*) or --tfds "
+                "NAME.", "--image-folder", None, "--recipe imagenet-paper")
+    if args.image_folder and args.tfds:
+        _reject("Give --image-folder or --tfds, not both.", "--tfds", args.tfds,
+                f"--image-folder {args.image_folder}")
     for option, value in (("--lr", args.lr), ("--low-res", args.low_res), ("--subset", args.subset),
                           ("--test-subset", args.test_subset), ("--data-dir", args.data_dir)):
         if value is not None:

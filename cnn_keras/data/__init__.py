@@ -10,6 +10,7 @@
     numpy_pipeline.py  NumpyTrainBatches, eval_arrays (numpy, for backends without TensorFlow)
     streaming.py       image folders of any size streamed from their files with the papers'
                        ImageNet augmentations (tf.data): list_folder, train_dataset, ...
+    tfds_images.py     TFDS image datasets (imagenette, imagenet2012) as streamed sources
 
 The augmentation itself (`pad_crop_flip`, `pad_crop_flip_numpy`, `PadCropFlip`) lives in
 `cnn_keras.augment.cifar` and is re-exported here. Importing this package does not need

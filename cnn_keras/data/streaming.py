@@ -1,5 +1,6 @@
-"""Image folders of any size, streamed: the files are listed, not loaded, and each batch is
-decoded and augmented on the fly with the papers' ImageNet augmentations (tf.data).
+"""Image folders of any size (or TFDS image datasets: `open_tfds`, data/tfds_images.py),
+streamed: the files are listed, not loaded, and each batch is decoded and augmented on the fly
+with the papers' ImageNet augmentations (tf.data).
 
     files = streaming.list_folder("~/imagenet", "train")        # paths and labels only
     ds = streaming.train_dataset(files, batch_size=256, seed=0, epochs=90,
@@ -37,6 +38,7 @@ import numpy as np
 from cnn_keras.checks import check_choice, check_int, check_number, fail, is_int
 from cnn_keras.data.dataset import DataNotFoundError, _log
 from cnn_keras.data.folders import _LAYOUT, _list_classes
+from cnn_keras.data.tfds_images import TfdsSplit
 
 try:
     import tensorflow as tf
@@ -45,7 +47,7 @@ except ImportError:  # pragma: no cover - exercised on machines without TensorFl
 
 __all__ = ["AUGMENTATIONS", "COLOURS", "FileList", "IMAGENET_MEAN", "IMAGENET_STD",
            "StreamingData", "channel_stats", "eval_dataset", "list_folder", "open_folder",
-           "train_dataset"]
+           "open_tfds", "train_dataset"]
 
 AUGMENTATIONS = ("alexnet_crop", "scale_jitter", "inception_crop")
 COLOURS = ("none", "pca", "jitter_pca", "photometric")
@@ -77,14 +79,36 @@ class FileList:
     def __len__(self) -> int:
         return len(self.paths)
 
+    # What the pipeline reads (`tfds_images.TfdsSplit` has the same): records of (key, label),
+    # the key an index into `paths`, read only once a process has taken its share.
+    def epoch_records(self, order_seed, take: int):
+        """The epoch's first `take` files of a full permutation drawn from `order_seed`."""
+        order = tf.argsort(tf.random.stateless_uniform([len(self)], order_seed, alg=_PHILOX))
+        return tf.data.Dataset.from_tensor_slices(order[:take]).map(self._with_label)
+
+    def records_in_order(self):
+        return tf.data.Dataset.range(len(self)).map(self._with_label)
+
+    def sample_records(self, images: int, seed: int = 0):
+        """`images` files drawn at random (all of them when fewer), in file order."""
+        pick = np.random.default_rng(seed).choice(len(self), size=min(images, len(self)),
+                                                  replace=False)
+        return tf.data.Dataset.from_tensor_slices(np.sort(pick)).map(self._with_label)
+
+    def read(self, key):
+        return tf.io.read_file(tf.constant(self.paths)[key])
+
+    def _with_label(self, key):
+        return key, tf.constant(self.labels)[key]
+
 
 @dataclasses.dataclass(frozen=True)
 class StreamingData:
-    """An image folder to stream for `training.train`: its training and evaluation file lists,
-    the image size the model takes, and the per-channel normalisation."""
+    """An image folder (or a TFDS dataset) to stream for `training.train`: its training and
+    evaluation splits, the image size the model takes, and the per-channel normalisation."""
 
-    train: FileList
-    test: FileList
+    train: FileList | TfdsSplit
+    test: FileList | TfdsSplit
     size: int = 224
     mean: tuple = IMAGENET_MEAN
     std: tuple = IMAGENET_STD
@@ -106,7 +130,8 @@ class StreamingData:
         return np.zeros((1, *self.input_shape), np.float32), np.zeros((1,), np.int32)
 
     def describe(self) -> dict:
-        return {"name": "image folder (streamed)", "source": self.train.root,
+        kind = "TFDS" if isinstance(self.train, TfdsSplit) else "image folder"
+        return {"name": f"{kind} (streamed)", "source": self.train.root,
                 "num_train": len(self.train), "num_test": len(self.test),
                 "test_split": self.test.split, "image_shape": list(self.input_shape),
                 "classes": list(self.class_names), "mean": list(self.mean),
@@ -124,6 +149,20 @@ def open_folder(root, *, size: int = 224, mean=IMAGENET_MEAN, std=IMAGENET_STD,
                                 f"expected the layout {_LAYOUT}. Received: root={root}")
     test = list_folder(root, split, class_names=train.class_names, verify=verify)
     check_int("size", size)
+    return StreamingData(train, test, int(size), tuple(mean), tuple(std))
+
+
+def open_tfds(name: str, *, size: int = 224, data_dir=None, download: bool = False,
+              mean=IMAGENET_MEAN, std=IMAGENET_STD, shuffle_buffer: int = 10_000
+              ) -> StreamingData:
+    """`StreamingData` of TFDS dataset `name`'s ``train`` and ``validation`` splits
+    (`tfds_images.tfds_split`: ``download=True`` downloads and prepares it where missing)."""
+    from cnn_keras.data.tfds_images import tfds_split
+
+    _require_tensorflow()
+    check_int("size", size)
+    train, test = (tfds_split(name, split, data_dir=data_dir, download=download,
+                              shuffle_buffer=shuffle_buffer) for split in ("train", "validation"))
     return StreamingData(train, test, int(size), tuple(mean), tuple(std))
 
 
@@ -178,8 +217,9 @@ def _verify(paths) -> None:
 
 def _check_common(files: FileList, batch_size, size, mean, std):
     _require_tensorflow()
-    if not isinstance(files, FileList):
-        fail("`files` must be a FileList (data.streaming.list_folder).", files=type(files))
+    if not isinstance(files, (FileList, TfdsSplit)):
+        fail("`files` must be a FileList (data.streaming.list_folder) or a TfdsSplit "
+             "(data.tfds_images.tfds_split).", files=type(files))
     check_int("batch_size", batch_size)
     check_int("size", size)
     for arg, value in (("mean", mean), ("std", std)):
@@ -202,9 +242,9 @@ def _check_shard(shard, batch_size) -> tuple[int, int]:
     return int(index), int(count)
 
 
-def _decode(path):
-    """uint8 (H, W, 3) from an image file (grayscale to 3 channels; a GIF's first frame)."""
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+def _decode(encoded):
+    """uint8 (H, W, 3) from an encoded image (grayscale to 3 channels; a GIF's first frame)."""
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
     return tf.ensure_shape(image, (None, None, 3))
 
 
@@ -296,25 +336,23 @@ def train_dataset(files: FileList, *, batch_size: int, seed: int, epochs: int,
     if steps == 0:
         fail(f"`batch_size` must be at most the {n} images of {files.split}/.",
              batch_size=batch_size)
-    paths, labels = tf.constant(files.paths), tf.constant(files.labels)
     base_seed = tf.constant([int(seed), 0], tf.int64)
 
     def epoch_order(epoch):
         epoch_seed = tf.random.experimental.stateless_fold_in(base_seed, epoch, alg=_PHILOX)
         order_seed = tf.random.experimental.stateless_fold_in(epoch_seed, 0, alg=_PHILOX)
-        order = tf.argsort(tf.random.stateless_uniform([n], order_seed, alg=_PHILOX))
-        return (tf.data.Dataset.from_tensor_slices(order[: steps * batch_size]).enumerate()
-                .map(lambda i, index: (epoch_seed, i, index)))
+        return (files.epoch_records(order_seed, steps * batch_size).enumerate()
+                .map(lambda i, record: (epoch_seed, i, *record)))
 
-    def example(epoch_seed, i, index):
+    def example(epoch_seed, i, key, label):
         image_seed = tf.random.experimental.stateless_fold_in(epoch_seed, i + 1, alg=_PHILOX)
         crop_seed, flip_seed, colour_seed = tf.unstack(
             tf.random.experimental.stateless_split(image_seed, 3, alg=_PHILOX))
-        image = _crop(_decode(paths[index]), crop_seed, augmentation, size, (lo, hi),
+        image = _crop(_decode(files.read(key)), crop_seed, augmentation, size, (lo, hi),
                       tuple(area_range))
         image = tf.image.stateless_random_flip_left_right(image / 255.0, flip_seed)
         image = _colour(image, colour_seed, colour)
-        return _normalise(tf.ensure_shape(image, (size, size, 3)), mean, std), labels[index]
+        return _normalise(tf.ensure_shape(image, (size, size, 3)), mean, std), label
 
     ds = (tf.data.Dataset.range(int(initial_epoch), int(epochs)).flat_map(epoch_order)
           .shard(count, index)
@@ -342,12 +380,12 @@ def eval_dataset(files: FileList, *, batch_size: int, resize: int = 256, size: i
         fail(f"`resize` must be at least size ({size}).", resize=resize)
     side = resize if square else size
 
-    def example(path, label):
-        image = _centre_crop(resize_shorter_side(_decode(path), resize), side) / 255.0
+    def example(key, label):
+        image = _centre_crop(resize_shorter_side(_decode(files.read(key)), resize), side) / 255.0
         return _normalise(tf.ensure_shape(image, (side, side, 3)), mean, std), label
 
     usable = len(files) - len(files) % count
-    return (tf.data.Dataset.from_tensor_slices((list(files.paths), files.labels))
+    return (files.records_in_order()
             .take(usable).shard(count, index)
             .map(example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .batch(batch_size // count).prefetch(tf.data.AUTOTUNE))
@@ -359,11 +397,9 @@ def channel_stats(files: FileList, *, images: int = 1000, seed: int = 0
     `files` (all of them when fewer): the normalisation to record with a run on a new folder."""
     _require_tensorflow()
     check_int("images", images)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(files), size=min(images, len(files)), replace=False)
     total, square, count = np.zeros(3), np.zeros(3), 0
-    for i in np.sort(pick):
-        pixels = _decode(files.paths[i]).numpy().reshape(-1, 3).astype(np.float64) / 255.0
+    for key, _ in files.sample_records(images, seed):
+        pixels = _decode(files.read(key)).numpy().reshape(-1, 3).astype(np.float64) / 255.0
         total += pixels.sum(0)
         square += (pixels ** 2).sum(0)
         count += len(pixels)
