@@ -197,11 +197,16 @@ def latency_table(names=NAMES, batch_sizes=(1, 32), *, repeats: int = 10, warmup
 
 
 def record_names(results) -> list[str]:
-    """The records under `results`: each folder with a finished run (run.json and
-    summary.csv), its seed repeats (`<record>-seed<N>...`) folded into it, in name order."""
+    """The records of studies under `results`: each folder with a finished study run (run.json
+    with its summary, and summary.csv; not a transfer study's cells or a single training run),
+    its seed repeats (`<record>-seed<N>...`) folded into it, in name order."""
     folders = sorted(p for p in Path(results).iterdir()
-                     if (p / "run.json").is_file() and (p / "summary.csv").is_file())
+                     if (p / "summary.csv").is_file() and _is_study(p / "run.json"))
     return list(dict.fromkeys(_SEED_SUFFIX.sub("", p.name) for p in folders))
+
+
+def _is_study(run_json: Path) -> bool:
+    return run_json.is_file() and "summary" in json.loads(run_json.read_text())
 
 
 def _infos(record) -> list[dict]:

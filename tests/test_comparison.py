@@ -98,6 +98,10 @@ def results(tmp_path):
 
 def test_record_names_fold_seed_repeats(results):
     (results / "rec-seed2-part").mkdir()  # not finished: no summary.csv
+    transfer = results / "transfer-cpu"  # a transfer study's cells: no per-variant summary
+    transfer.mkdir()
+    (transfer / "run.json").write_text(json.dumps({"experiment": "transfer"}))
+    (transfer / "summary.csv").write_text("shots,regime,seed,test_accuracy\n10,probe,0,0.7\n")
     assert comparison.record_names(results) == ["demo", "old", "rec"]
 
 

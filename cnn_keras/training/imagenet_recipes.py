@@ -334,7 +334,8 @@ def rescaled(recipe: ImageNetRecipe, *, batch_size: int | None = None,
         name += f"-batch{batch_size}"
     if epochs is not None and epochs != recipe.epochs:
         f = check_int("epochs", epochs) / recipe.epochs
-        milestones = tuple(sorted({max(1, round(m * f)) for m in recipe.milestones}))
+        # halves round up (Python's round() would send 2.5 to 2 and 7.5 to 8)
+        milestones = tuple(sorted({max(1, int(m * f + 0.5)) for m in recipe.milestones}))
         changes.update(epochs=epochs, milestones=tuple(m for m in milestones if m < epochs),
                        decay_epochs=recipe.decay_epochs * f,
                        warmup_epochs=recipe.warmup_epochs * f)

@@ -16,9 +16,8 @@ pytest.importorskip("jax", reason="the JAX engine's tests need jax (pip install 
 
 @pytest.mark.slow
 def test_two_devices_and_two_processes_give_the_losses_of_one_and_resume(tmp_path):
-    [one] = launch("jax", 1, 1, tmp_path / "one")
-    [devices] = launch("jax", 2, 1, tmp_path / "devices")
-    chief, other = launch("jax", 2, 2, tmp_path / "processes")
+    [[one, devices]] = launch("jax", [1, 2], 1, tmp_path / "devices")
+    [chief], [other] = launch("jax", [2], 2, tmp_path / "processes")
     assert (one["devices"], devices["devices"], chief["devices"]) == (1, 2, 2)
     assert chief == other  # the same replicated model in both processes
     for run in (devices, chief):
@@ -28,10 +27,11 @@ def test_two_devices_and_two_processes_give_the_losses_of_one_and_resume(tmp_pat
         # over 8 steps with a strong weight decay; a batch seen twice moves them by far more
         assert run["loss"] == pytest.approx(one["loss"], rel=3e-3)
         assert run["val_loss"] == pytest.approx(one["val_loss"], rel=8e-3)
-    files = sorted(p.name for p in (tmp_path / "processes").iterdir())
+    files = sorted(p.name for p in (tmp_path / "processes" / "on2").iterdir())
     assert files == [".train.lock", "checkpoint-0002.keras", "history.csv", "model.keras",
                      "progress.json", "run.json"]  # written once, by the chief
-    assert json.loads((tmp_path / "processes" / "run.json").read_text())["status"] == "finished"
+    assert json.loads((tmp_path / "processes" / "on2" / "run.json").read_text())["status"] \
+        == "finished"
 
 
 def test_process_shares_of_a_batch_make_the_batch(tmp_path):

@@ -122,6 +122,7 @@ def test_rescaled_keeps_the_schedules_shape():
     r = ir.rescaled(ir.get("resnet"), batch_size=64, epochs=12)
     assert (r.name, r.batch_size, r.lr, r.epochs) == ("resnet-batch64-12ep", 64, 0.025, 12)
     assert r.milestones == (3, 6, 9)
+    assert ir.rescaled(ir.get("resnet"), epochs=10).milestones == (3, 5, 8)  # 2.5, 5, 7.5
     e = ir.rescaled(ir.get("efficientnet"), epochs=35)
     assert e.decay_epochs == pytest.approx(0.24) and e.warmup_epochs == pytest.approx(0.5)
     assert ir.rescaled(ir.get("vgg")) is ir.get("vgg")
