@@ -6,10 +6,13 @@
 
 Where things are:
     cnn_keras.models.<paper>   one module per paper (alexnet, vgg, googlenet, resnet, densenet,
-                               mobilenet, efficientnet): the architecture tables, a family
-                               builder and one registered function per variant.
+                               mobilenet, efficientnet; airbench for the speed chapter): the
+                               architecture tables, a family builder and one registered
+                               function per variant.
+    cnn_keras.speedrun         airbench94's speedrun recipe and its training loop.
     cnn_keras.registry         name -> builder: build, list_models, get_builder, model_info.
-    cnn_keras.layers           the custom layers (LRN, ResNet's option-A shortcut).
+    cnn_keras.layers           the custom layers (LRN, ResNet's option-A shortcut, patch
+                               whitening).
     cnn_keras.analysis         parameter counts, multiply-adds, receptive fields.
     cnn_keras.transfer         weight copies between architectures (keras.applications -> ours).
     cnn_keras.load_model       keras.models.load_model for files that hold this package's layers.
@@ -30,6 +33,7 @@ from cnn_keras.registry import build, get_builder, list_models, model_info
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # what the lazy attributes below resolve to, for type checkers and IDEs
+    from cnn_keras.models.airbench import airbench94
     from cnn_keras.models.alexnet import alexnet, alexnet_cifar, alexnet_fig1
     from cnn_keras.models.densenet import (
         densenet,
@@ -134,6 +138,7 @@ __all__ = [
     "densenet_imagenet", "efficientnet_imagenet", "compound_coefficients", "transfer_weights",
     "load_model",
     # the registered models (cnn_keras.list_models())
+    "airbench94",
     "alexnet", "alexnet_cifar", "alexnet_fig1",
     "densenet40", "densenet121", "densenet161", "densenet169", "densenet201", "densenet264",
     "densenet_bc",

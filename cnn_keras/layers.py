@@ -86,3 +86,95 @@ class LocalResponseNormalization(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha,
                 "beta": self.beta}
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class PatchWhitening(keras.layers.Conv2D):
+    """A frozen convolution that whitens the input's `kernel_size` x `kernel_size` patches
+    (Page 2018, "How to train your ResNet"; Jordan 2024, airbench): its filters are the
+    eigenvectors of the patches' covariance, each scaled by ``1 / sqrt(eigenvalue + eps)``,
+    and the same filters negated (so that a following GELU or ReLU keeps both signs):
+    ``2 * channels * kernel_size**2`` output channels, a "valid" convolution.
+
+    The kernel is not trainable; the bias is. `adapt(images)` sets the kernel from images (as
+    `keras.layers.Normalization.adapt` sets its statistics); until then it is a random
+    projection. The Conv2D it is counts in `analysis.count_macs`.
+    """
+
+    def __init__(self, kernel_size: int = 2, input_channels: int = 3, eps: float = 5e-4,
+                 **kwargs):
+        for key in ("filters", "padding", "use_bias"):
+            kwargs.pop(key, None)  # fixed by the construction (from_config passes them back)
+        if isinstance(kernel_size, (list, tuple)):
+            kernel_size = kernel_size[0]
+        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
+            raise ValueError(f"`kernel_size` must be a positive integer. "
+                             f"Received: kernel_size={kernel_size!r}")
+        if eps is None or isinstance(eps, bool) or not float(eps) >= 0:
+            raise ValueError(f"`eps` must be a number >= 0. Received: eps={eps!r}")
+        super().__init__(filters=2 * input_channels * kernel_size ** 2, kernel_size=kernel_size,
+                         padding="valid", use_bias=True, **kwargs)
+        self.input_channels, self.eps = int(input_channels), float(eps)
+
+    def build(self, input_shape):
+        if input_shape[-1] != self.input_channels:
+            raise ValueError(f"PatchWhitening({self.name!r}) was made for "
+                             f"{self.input_channels} input channels. "
+                             f"Received: input_shape={tuple(input_shape)}")
+        super().build(input_shape)
+        self.kernel.trainable = False  # the whitening stays what `adapt` computed
+
+    def adapt(self, images, eps: float | None = None) -> np.ndarray:
+        """Set the kernel from `images` (N, H, W, C), as the net will see them (normalised):
+        every patch of every image. Returns the eigenvalues, largest first."""
+        eps = self.eps if eps is None else float(eps)
+        x = np.asarray(images, dtype="float64")
+        k, c = self.kernel_size[0], x.shape[-1]
+        if x.ndim != 4 or c != self.input_channels:
+            raise ValueError(f"`images` must be (N, H, W, {self.input_channels}). "
+                             f"Received: shape {x.shape}")
+        h, w = x.shape[1] - k + 1, x.shape[2] - k + 1
+        # (N, h, w, k, k, C): patch (i, j) of image n, in the kernel's (row, col, channel) order
+        patches = np.stack([np.stack([x[:, a:a + h, b:b + w] for b in range(k)], axis=3)
+                            for a in range(k)], axis=3).reshape(-1, k * k * c)
+        covariance = patches.T @ patches / len(patches)
+        eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+        eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+        filters = (eigenvectors / np.sqrt(eigenvalues + eps)).reshape(k, k, c, k * k * c)
+        self.kernel.assign(np.concatenate([filters, -filters], axis=-1).astype("float32"))
+        return eigenvalues
+
+    def get_config(self):
+        return {**super().get_config(), "input_channels": self.input_channels, "eps": self.eps}
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class PartialDirac(keras.initializers.Initializer):
+    """A conv kernel whose first ``min(in, out)`` filters are the identity (a Dirac delta at the
+    centre tap, on input channel i for output channel i) and whose other filters come from
+    `base` (PyTorch's ``nn.init.dirac_`` on ``weight[:in]``, as airbench initialises its
+    convs): at initialisation the conv passes its input through to the first channels."""
+
+    def __init__(self, base=None):
+        self.base = keras.initializers.get(base or torch_default_init())
+
+    def __call__(self, shape, dtype=None):
+        kh, kw, c_in, c_out = shape
+        n = min(c_in, c_out)
+        dirac = np.zeros(shape, "float32")
+        dirac[kh // 2, kw // 2, np.arange(n), np.arange(n)] = 1.0
+        keep = np.ones(shape, "float32")
+        keep[..., :n] = 0.0
+        w = self.base(shape, dtype=dtype)
+        return ops.add(ops.multiply(w, ops.cast(keep, w.dtype)), ops.cast(dirac, w.dtype))
+
+    def get_config(self):
+        return {"base": keras.initializers.serialize(self.base)}
+
+
+def torch_default_init():
+    """PyTorch's default init of conv and linear weights (kaiming_uniform with a = sqrt(5)):
+    uniform in +-1/sqrt(fan_in), VarianceScaling with scale 1/3. A new object per layer: an
+    unseeded initializer draws its seed when it is made, and then gives the same values on
+    every call."""
+    return keras.initializers.VarianceScaling(1 / 3, mode="fan_in", distribution="uniform")

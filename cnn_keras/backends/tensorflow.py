@@ -104,8 +104,9 @@ def fuse_batch_norm(model) -> int:
     on CPU), several times faster (measured: docs/benchmarks.md). The math is the layer's own:
     batch mean and biased variance, the same moving-average update, the same epsilon; inference
     and the saved model are untouched (only this instance's `call` is replaced, in training
-    mode). Layers the kernel cannot do (not 4-D channels-last, no scale/centre, renorm,
-    synchronized) keep Keras' path. Returns how many layers were fused.
+    mode). A layer without scale or centre (airbench's) gets ones or zeros in their place.
+    Layers the kernel cannot do (not 4-D channels-last, renorm, synchronized) keep Keras' path.
+    Returns how many layers were fused.
     """
     import keras
 
@@ -115,7 +116,7 @@ def fuse_batch_norm(model) -> int:
         return 0
     fused = 0
     for layer in iter_layers(model):
-        if (type(layer) is keras.layers.BatchNormalization and layer.center and layer.scale
+        if (type(layer) is keras.layers.BatchNormalization
                 and not getattr(layer, "renorm", False)  # Keras 3.14+ (3.13 has no renorm)
                 and not layer.synchronized and _rank(layer) == 4
                 and layer.axis in (-1, 3) and not getattr(layer, "_cnn_keras_fused", False)):
@@ -142,9 +143,12 @@ def _fused_call(layer):
             return keras_call(inputs, training=training, mask=mask)
         x = tf.cast(inputs, "float32")
         empty = tf.constant([], "float32")
+        channels = tf.shape(x)[-1:]
+        scale = tf.cast(layer.gamma, "float32") if layer.scale else tf.ones(channels)
+        offset = tf.cast(layer.beta, "float32") if layer.center else tf.zeros(channels)
         # the raw op: tf.nn's wrapper would raise epsilon to cuDNN's minimum 1.001e-5
         y, mean, var = tf.raw_ops.FusedBatchNormV3(
-            x=x, scale=tf.cast(layer.gamma, "float32"), offset=tf.cast(layer.beta, "float32"),
+            x=x, scale=scale, offset=offset,
             mean=empty, variance=empty, epsilon=layer.epsilon, data_format="NHWC",
             is_training=True)[:3]
         n = tf.cast(tf.size(x) // tf.shape(x)[-1], "float32")

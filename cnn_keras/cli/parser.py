@@ -348,6 +348,34 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
 
     s = sub.add_parser(
+        "speedrun", help="airbench94 with its speedrun recipe on CIFAR-10 (the speed chapter)",
+        description="Train airbench94 (Jordan 2024) on CIFAR-10 with the reference's speedrun "
+        "recipe (whitening, identity init, lookahead, label smoothing 0.2, alternating flips, "
+        "batch-norm biases at 64x the learning rate, flip-and-translate test-time "
+        "augmentation), and print its test accuracy and wall time with set-up. Writes "
+        "OUT/history.csv and OUT/run.json; interrupted, the same command resumes.")
+    s.add_argument("--epochs", type=_positive_number, default=None,
+                   help="epochs, may be fractional (the reference's 9.9)")
+    s.add_argument("--without", nargs="+", metavar="TRICK", default=(),
+                   choices=("whitening", "dirac", "bias_scaler", "lookahead", "label_smoothing",
+                            "alternating_flip", "tta"),
+                   help="switch tricks off (the ablation): whitening, dirac, bias_scaler, "
+                   "lookahead, label_smoothing, alternating_flip, tta")
+    s.add_argument("--batch-size", type=_positive_int, default=None, help="batch size (1024)")
+    s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
+                   "training images")
+    s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
+    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    s.add_argument("--out", type=_out_dir, default="runs/speedrun", help="output directory "
+                   "(runs/speedrun)")
+    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip "
+                   "(default: $CNN_KERAS_DATA, ./data, then TFDS)")
+    s.add_argument("--dtype-policy", choices=("float32", "mixed_bfloat16"), default="float32",
+                   help="float32 (default) or mixed_bfloat16")
+    s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
+    s.add_argument("--quiet", action="store_true", help="no per-step progress output")
+
+    s = sub.add_parser(
         "record", help="copy a finished study run under results/ (without its checkpoints)",
         description="Copy what a record needs from a finished `degradation`, `ablation` or "
         "`transfer` run "

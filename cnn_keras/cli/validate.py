@@ -117,6 +117,14 @@ def _check_batch_vs_subset(args) -> None:
                 args.steps_per_execution)
 
 
+def _check_speedrun_batch(args) -> None:
+    """With --subset, an epoch needs one full batch (the recipe drops the last partial one)."""
+    batch = args.batch_size or 1024
+    if args.subset and batch > args.subset:
+        _reject(f"`--batch-size` must not exceed --subset ({args.subset}), or an epoch has no "
+                f"full batch.", "--batch-size", batch, f"--subset {args.subset}")
+
+
 def _study(args):
     from cnn_keras.experiments import studies  # Keras-free
 
@@ -205,6 +213,7 @@ _CHECKS = {
     "transfer": (),
     "claims": (_check_claims_out,),
     "record": (),
+    "speedrun": (_check_speedrun_batch,),
 }
 
 

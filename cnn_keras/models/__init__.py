@@ -2,6 +2,7 @@
 builder (`cnn_keras.registry` does it on first use); `_common` holds what they share."""
 
 from cnn_keras.models import (  # noqa: F401
+    airbench,
     alexnet,
     densenet,
     efficientnet,

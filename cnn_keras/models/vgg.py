@@ -164,8 +164,15 @@ _PLAIN_INPUT = plain_input_doc(
 # --- The generic builder --------------------------------------------------------------------
 # Kernel initialisers of the ReLU layers: Keras' default, He-normal (the scale derived for
 # ReLUs), or the paper's N(0, 0.01) (Sec. 3.1: "zero mean and 10^-2 variance"; biases zero).
+# The paper's is a config, not an initializer object: one unseeded object shared by the layers
+# would draw its seed once and give every layer of the same shape the same weights.
 INITS = {"glorot": "glorot_uniform", "he": "he_normal",
-         "paper": keras.initializers.RandomNormal(0.0, 0.1)}
+         "paper": {"class_name": "RandomNormal", "config": {"mean": 0.0, "stddev": 0.1}}}
+
+
+def _initializer(init):
+    """A new initializer object for each layer (its own random seed)."""
+    return keras.initializers.get(INITS[init])
 
 
 def _check_options(config, batch_norm, dropout, fc_units, name, init="glorot", width=1.0):
@@ -201,12 +208,12 @@ def _conv_block(x, block, b, *, batch_norm, init="glorot", width=1.0):
         cname = f"block{b}_conv{n_conv}"
         if batch_norm:
             x = keras.layers.Conv2D(filters, kernel, padding="same", name=cname,
-                                    kernel_initializer=INITS[init])(x)
+                                    kernel_initializer=_initializer(init))(x)
             x = keras.layers.BatchNormalization(name=f"{cname}_bn", **BN_SETTINGS)(x)
             x = keras.layers.Activation("relu", name=f"{cname}_relu")(x)
         else:  # keras.applications' layout: the ReLU inside the conv layer
             x = keras.layers.Conv2D(filters, kernel, padding="same", activation="relu",
-                                    name=cname, kernel_initializer=INITS[init])(x)
+                                    name=cname, kernel_initializer=_initializer(init))(x)
     return keras.layers.MaxPooling2D(2, strides=2, name=f"block{b}_pool")(x)
 
 
@@ -282,7 +289,7 @@ def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
         x = keras.layers.Flatten(name="flatten")(x)
         for i, units in enumerate(fc_units, start=1):
             x = keras.layers.Dense(units, activation="relu", name=f"fc{i}",
-                                   kernel_initializer=INITS[init])(x)
+                                   kernel_initializer=_initializer(init))(x)
             if dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
         x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)

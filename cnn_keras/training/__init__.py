@@ -3,8 +3,10 @@ resumable `train` that records each run in a run folder.
 
     recipes.py    Recipe, paper_recipe, scaled_recipe, fast_recipe, with_low_res (Keras-free)
     imagenet_recipes.py  the papers' ImageNet recipes, every value sourced (Keras-free)
-    optim.py      L2SGD, L2RMSprop (coupled weight decay), weight_decay_paths
-    schedules.py  StepSchedule, OneCycleSchedule, EpochSchedule
+    optim.py      L2SGD, L2RMSprop (coupled weight decay), GroupSGD (PyTorch-style groups),
+                  weight_decay_paths
+    schedules.py  StepSchedule, OneCycleSchedule, EpochSchedule, TriangleSchedule
+    speedrun.py   airbench's CIFAR-10 speedrun recipe and its training loop
     distribute.py data_parallel (MirroredStrategy / keras.distribution), join (several hosts),
                   synchronize_batch_norm
     losses.py     SmoothedSparseCrossentropy
@@ -27,8 +29,8 @@ _WHERE = {
                 "paper_recipe", "scaled_recipe", "with_low_res"),
     "imagenet_recipes": ("ImageNetRecipe", "IMAGENET_RECIPES"),
     "distribute": ("data_parallel", "join", "synchronize_batch_norm"),
-    "optim": ("L2RMSprop", "L2SGD", "weight_decay_paths"),
-    "schedules": ("EpochSchedule", "OneCycleSchedule", "StepSchedule"),
+    "optim": ("GroupSGD", "L2RMSprop", "L2SGD", "weight_decay_paths"),
+    "schedules": ("EpochSchedule", "OneCycleSchedule", "StepSchedule", "TriangleSchedule"),
     "losses": ("SmoothedSparseCrossentropy",),
     "surgery": ("any_image_size", "augment_in_model"),
     "folder": ("HISTORY_FIELDS", "PROGRESS", "RunFolder", "load_checkpoint_model",
@@ -68,12 +70,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         data_parallel, join, synchronize_batch_norm)
     from cnn_keras.training.imagenet_recipes import (  # noqa: F401
         IMAGENET_RECIPES, ImageNetRecipe)
-    from cnn_keras.training.optim import L2RMSprop, L2SGD, weight_decay_paths  # noqa: F401
+    from cnn_keras.training.optim import (  # noqa: F401
+        GroupSGD, L2RMSprop, L2SGD, weight_decay_paths)
     from cnn_keras.training.recipes import (  # noqa: F401
         FAST_EPOCHS, LR_SCHEDULES, Recipe, fast_recipe, low_res_epochs, paper_recipe,
         scaled_recipe, with_low_res)
     from cnn_keras.training.run import (  # noqa: F401
         DTYPE_POLICIES, PIPELINES, Engine, TrainingDiverged, jit_compile_default, train)
     from cnn_keras.training.schedules import (  # noqa: F401
-        EpochSchedule, OneCycleSchedule, StepSchedule)
+        EpochSchedule, OneCycleSchedule, StepSchedule, TriangleSchedule)
     from cnn_keras.training.surgery import any_image_size, augment_in_model  # noqa: F401

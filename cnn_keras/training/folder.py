@@ -30,8 +30,9 @@ class RunFolder:
     Every file is written to a temporary name and renamed, so none is ever half-written.
     """
 
-    def __init__(self, path, writes: bool = True):
+    def __init__(self, path, writes: bool = True, fields=HISTORY_FIELDS):
         self.path = Path(path)
+        self.fields = tuple(fields)  # the columns of history.csv
         # False in every process of a multi-process run but the chief: they read, it writes
         self.writes = writes
         self.run_json = self.path / "run.json"
@@ -111,7 +112,7 @@ class RunFolder:
         _atomic(self.path / ckpt, lambda p: model.save(p), suffix=".keras")
         state = {"epoch": epoch, "checkpoint": ckpt, "history": history}
         _atomic(self.progress_file, lambda p: Path(p).write_text(json.dumps(state, indent=1)))
-        write_history_csv(self.history_csv, history)
+        write_history_csv(self.history_csv, history, self.fields)
         for old in self.path.glob("checkpoint-*.keras"):
             if old.name != ckpt:
                 old.unlink(missing_ok=True)
@@ -152,13 +153,13 @@ def _atomic(path: Path, write, suffix: str = ".tmp"):
     os.replace(tmp, path)
 
 
-def write_history_csv(path, rows: list[dict]):
+def write_history_csv(path, rows: list[dict], fields=HISTORY_FIELDS):
     def write(p):
         with open(p, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS)
+            w = csv.DictWriter(f, fieldnames=fields)
             w.writeheader()
             for r in rows:
-                w.writerow({k: r.get(k) for k in HISTORY_FIELDS})
+                w.writerow({k: r.get(k) for k in fields})
 
     _atomic(Path(path), write)
 

@@ -22,6 +22,15 @@ from cnn_keras.checks import check_number
 _REPLICA = re.compile(r"replica_\d+")
 
 
+def _path(variable) -> str:
+    """A variable's Keras path ("dense/kernel") as an optimizer's update step sees it."""
+    # a Keras variable has a path; the TensorFlow backend's update sees its tf.Variable, named
+    # "dense/kernel:0", and under a tf.distribute strategy each replica's copy
+    # ("dense/kernel/replica_1:0"): all of them are the same Keras variable
+    name = getattr(variable, "path", None) or getattr(variable, "name", "")
+    return "/".join(p for p in name.split(":")[0].split("/") if not _REPLICA.fullmatch(p))
+
+
 class _CoupledL2:
     """Coupled L2 weight decay for a Keras optimizer: each conv or dense kernel's gradient gets
     ``+ l2 · w`` before the optimizer's own update (momentum, RMSprop's scaling); biases and BN
@@ -30,11 +39,8 @@ class _CoupledL2:
     @staticmethod
     def decays(variable) -> bool:
         """Whether `variable` is decayed: conv and dense kernels, not biases or BN parameters."""
-        # a Keras variable has a path; under a tf.distribute strategy the update sees each
-        # replica's tf.Variable: "dense/kernel:0" on the first, "dense/kernel/replica_1:0" on
-        # the others (missing those left the other replicas' copies undecayed, out of step)
-        name = getattr(variable, "path", None) or getattr(variable, "name", "")
-        parts = [p for p in name.split(":")[0].split("/") if not _REPLICA.fullmatch(p)]
+        # (missing the replicas' names once left their copies undecayed, out of step)
+        parts = _path(variable).split("/")
         return bool(parts) and parts[-1] in ("kernel", "depthwise_kernel", "pointwise_kernel")
 
     def update_step(self, gradient, variable, learning_rate):
@@ -112,3 +118,70 @@ def weight_decay_paths(steps: int = 30, lr: float = 0.1, momentum: float = 0.9,
             path.append(float(np.asarray(model.layers[-1].kernel).ravel()[0]))
         paths[label] = path
     return paths
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class GroupSGD(keras.optimizers.Optimizer):
+    """SGD with (Nesterov) momentum in PyTorch's form, coupled weight decay on every variable,
+    a learning-rate multiplier per group of variables, and variables that can be frozen in
+    the middle of training: what PyTorch does with ``param_groups`` and ``requires_grad``,
+    which airbench's recipe uses (`training.speedrun`).
+
+    Per variable ``w`` with gradient ``g``, group multiplier ``m`` and gate ``f`` (1, or 0 once
+    frozen): ``d = f·(m·g + l2·w)``; ``buf = μ·buf + d``; ``w -= lr·f·(d + μ·buf)`` (Nesterov)
+    or ``w -= lr·f·buf``. A multiplier on the gradient only is PyTorch's group with
+    ``lr·m`` and ``weight_decay / m``: the weight decay stays the same step. In PyTorch's form
+    the schedule scales the whole step (Keras' SGD puts the learning rate inside the momentum
+    buffer: the same only while the rate is constant).
+
+    ``lr_multipliers``: ``{name: m}``, where a variable belongs to the group whose name is its
+    path or the last part of it (``{"beta": 64.0}``: every batch norm's offset). `freeze(v)`
+    zeroes a variable's gate: it is not changed after that (nor its momentum).
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.9, nesterov=True, l2=0.0,
+                 lr_multipliers=None, name="group_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.momentum = check_number("momentum", momentum, low=0, high=1, high_open=True)
+        self.nesterov = bool(nesterov)
+        self.l2 = check_number("l2", l2, low=0)
+        self.lr_multipliers = dict(lr_multipliers or {})
+        for key, m in self.lr_multipliers.items():
+            check_number(f"lr_multipliers[{key!r}]", m, low=0)
+
+    def multiplier(self, variable) -> float:
+        """The learning-rate multiplier of `variable`'s group (1 outside every group)."""
+        path = _path(variable)
+        for key, m in self.lr_multipliers.items():
+            if path == key or path.endswith("/" + key):
+                return float(m)
+        return 1.0
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.buffers = [self.add_variable_from_reference(v, "momentum") for v in variables]
+        self.gates = [self.add_variable((), initializer="ones", name=f"gate_{i}")
+                      for i, _ in enumerate(variables)]
+
+    def freeze(self, variable, frozen: bool = True) -> None:
+        """Stop (or restart) updating `variable`, as PyTorch's ``requires_grad = False``."""
+        self.gates[self._get_variable_index(variable)].assign(0.0 if frozen else 1.0)
+
+    def update_step(self, gradient, variable, learning_rate):
+        i = self._get_variable_index(variable)
+        buf, gate = self.buffers[i], ops.cast(self.gates[i], variable.dtype)
+        lr = ops.cast(learning_rate, variable.dtype)
+        g = ops.cast(gradient, variable.dtype)
+        d = ops.multiply(gate, ops.add(ops.multiply(self.multiplier(variable), g),
+                                       ops.multiply(self.l2, variable)))
+        new_buf = ops.add(buf, ops.multiply(gate, ops.subtract(
+            ops.add(ops.multiply(self.momentum, buf), d), buf)))
+        self.assign(buf, new_buf)
+        step = ops.add(d, ops.multiply(self.momentum, new_buf)) if self.nesterov else new_buf
+        self.assign_sub(variable, ops.multiply(ops.multiply(lr, gate), step))
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov,
+                "l2": self.l2, "lr_multipliers": self.lr_multipliers}

@@ -123,3 +123,32 @@ def schedule_for(recipe, steps_per_epoch: int) -> keras.optimizers.schedules.Lea
         return OneCycleSchedule(recipe.lr, recipe.total_steps(steps_per_epoch), warmup)
     return StepSchedule(recipe.lr, recipe.boundaries(steps_per_epoch), warmup, recipe.warmup_lr,
                         recipe.warmup)
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class TriangleSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """airbench's schedule (`training.speedrun`): the rate rises linearly from ``start·lr`` to
+    `lr` over the first ``warmup_fraction`` of `total_steps` (the warm-up counts
+    ``int(warmup_fraction · total_steps)`` steps), then falls linearly to ``end·lr`` at the
+    last step."""
+
+    def __init__(self, lr, total_steps, warmup_fraction=0.23, start=0.2, end=0.07):
+        check_int("total_steps", total_steps, minimum=2)
+        self.lr, self.total_steps = float(lr), int(total_steps)
+        self.warmup_fraction, self.start, self.end = (float(warmup_fraction), float(start),
+                                                      float(end))
+        self.warmup_steps = max(1, int(total_steps * warmup_fraction))
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32")
+        rise = ops.clip(step / self.warmup_steps, 0.0, 1.0)
+        fall = ops.clip((step - self.warmup_steps) / (self.total_steps - self.warmup_steps),
+                        0.0, 1.0)
+        factor = ops.where(step < self.warmup_steps,
+                           self.start + (1.0 - self.start) * rise,
+                           1.0 + (self.end - 1.0) * fall)
+        return self.lr * factor
+
+    def get_config(self):
+        return {"lr": self.lr, "total_steps": self.total_steps,
+                "warmup_fraction": self.warmup_fraction, "start": self.start, "end": self.end}

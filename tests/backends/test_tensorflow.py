@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 
+import cnn_keras
 from cnn_keras import training
 from tiny import SMALL, tiny_data
 
@@ -36,12 +37,12 @@ def test_the_train_step_is_traced_once(tmp_path):
     assert len(rows) == 2 and len(traces) == 1
 
 
-def test_fused_batch_norm_is_the_same_math():
+@pytest.mark.parametrize("name, layers", [("resnet20", 19), ("airbench94", 6)])
+def test_fused_batch_norm_is_the_same_math(name, layers):
+    # airbench's batch norms have no scale: the kernel gets ones in its place
     def step(fuse):
         keras.utils.set_random_seed(0)
-        from cnn_keras import resnet20
-
-        model = resnet20(classes=10)
+        model = cnn_keras.build(name, classes=10)
         model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=False,
                       loss="sparse_categorical_crossentropy")
         fused = training.fuse_batch_norm(model) if fuse else 0
@@ -50,7 +51,7 @@ def test_fused_batch_norm_is_the_same_math():
         return fused, loss, model.get_weights()
 
     (n0, loss0, w0), (n1, loss1, w1) = step(False), step(True)
-    assert (n0, n1) == (0, 19)  # every BN layer of ResNet-20
+    assert (n0, n1) == (0, layers)  # every BN layer
     assert loss1 == pytest.approx(loss0, rel=1e-6)
     for a, b in zip(w0, w1):  # weights after one step, moving mean and variance included
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=2e-4)  # float summation order

@@ -666,3 +666,14 @@ def test_predict_tta_validation(kwargs, arg):
     args = {"images": _rng_images((2, 12, 12, 3)), **kwargs}
     with pytest.raises(ValueError, match=rf"Received: {arg}="):
         evaluation.predict_tta(_tiny_model(), **args)
+
+
+def test_the_papers_init_gives_each_layer_its_own_weights():
+    # one shared unseeded initializer object once gave every layer of a shape the same kernel
+    model = cnn_keras.vgg_cifar(config="D", init="paper", width=0.25)
+    kernels = [np.asarray(layer.kernel) for layer in model.layers
+               if isinstance(layer, keras.layers.Conv2D)]
+    same = [(i, j) for i in range(len(kernels)) for j in range(i)
+            if kernels[i].shape == kernels[j].shape and np.array_equal(kernels[i], kernels[j])]
+    assert not same
+    assert np.std(kernels[-1]) == pytest.approx(0.1, rel=0.05)

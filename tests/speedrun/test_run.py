@@ -1,0 +1,59 @@
+"""The speedrun loop: it learns, records, resumes exactly and refuses other settings."""
+
+import json
+
+import numpy as np
+import pytest
+
+from cnn_keras.speedrun import SpeedrunRecipe
+from cnn_keras.speedrun import run as speedrun
+from tiny import tiny_data
+
+RECIPE = SpeedrunRecipe(epochs=2.5, batch_size=32, whiten_images=64, whiten_bias_epochs=1)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_learns_records_and_resumes_exactly(tmp_path, monkeypatch):
+    data = tiny_data(n_train=96, n_test=40)
+    whole = speedrun.train(data, tmp_path / "whole", recipe=RECIPE, seed=1, verbose=0)
+    rows = json.loads((tmp_path / "whole" / "progress.json").read_text())["history"]
+    assert [r["steps"] for r in rows] == [3, 6, 8]  # 2.5 epochs of 3 steps: 8 steps
+    assert whole["tta_accuracy"] > 0.6 and whole["wall_seconds"] > 0
+    info = json.loads((tmp_path / "whole" / "run.json").read_text())
+    assert info["status"] == "finished"
+    assert info["trainable_params"] == 1_971_352 - 256 * 7  # 3 classes, not 10
+
+    commit = speedrun._commit
+
+    def stop_after_first(folder, state, epoch):
+        commit(folder, state, epoch)
+        if epoch == 1:
+            raise _Stop
+
+    monkeypatch.setattr(speedrun, "_commit", stop_after_first)
+    with pytest.raises(_Stop):
+        speedrun.train(data, tmp_path / "cut", recipe=RECIPE, seed=1, verbose=0)
+    monkeypatch.setattr(speedrun, "_commit", commit)
+    resumed = speedrun.train(data, tmp_path / "cut", recipe=RECIPE, seed=1, verbose=0)
+    cut = json.loads((tmp_path / "cut" / "progress.json").read_text())["history"]
+    for a, b in zip(rows, cut):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert a["val_accuracy"] == b["val_accuracy"]
+    assert resumed["tta_accuracy"] == whole["tta_accuracy"]
+    with pytest.raises(ValueError, match="other settings"):
+        speedrun.train(data, tmp_path / "cut", recipe=RECIPE, seed=2, verbose=0)
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path):
+    data = tiny_data()
+    with pytest.raises(ValueError, match="Received: dtype_policy='float16'"):
+        speedrun.train(data, tmp_path, recipe=RECIPE, dtype_policy="float16")
+    with pytest.raises(ValueError, match="Received: seed=1.5"):
+        speedrun.train(data, tmp_path, recipe=RECIPE, seed=1.5)
+    with pytest.raises(ValueError, match="batch size is larger"):
+        speedrun.train(data, tmp_path, recipe=SpeedrunRecipe(batch_size=1024))
+    assert not list(tmp_path.iterdir())
+    assert np.isfinite(RECIPE.l2())
