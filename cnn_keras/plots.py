@@ -350,3 +350,29 @@ def heatmap_overlay(image, heatmap, *, alpha: float = 0.45, cmap: str = "jet"):
     img = img / 255.0 if img.max() > 1 else img
     colours = plt.get_cmap(cmap)(np.clip(np.asarray(heatmap), 0, 1))[..., :3]
     return np.clip((1 - alpha) * img + alpha * colours, 0, 1)
+
+
+def speedrun_figure(runs: dict, path=None, *, target: float = 91.0, minutes: float = 30.0,
+                    caption: str = ""):
+    """Test accuracy (without test-time augmentation) of speedruns against wall minutes, set-up
+    included (left), and against epochs (right); `runs` maps a label to history rows with
+    ``elapsed`` seconds. The target accuracy and the time budget are drawn."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for i, (label, rows) in enumerate(runs.items()):
+        acc = [100 * r["val_accuracy"] for r in rows]
+        axes[0].plot([r["elapsed"] / 60 for r in rows], acc, "-o", color=f"C{i}",
+                     markersize=3, label=label)
+        axes[1].plot([r["steps"] / rows[0]["steps"] for r in rows], acc, "-o", color=f"C{i}",
+                     markersize=3, label=label)
+    for ax, xlabel in zip(axes, ("wall minutes (set-up included)", "epochs")):
+        ax.axhline(target, color="black", linestyle="--", linewidth=1)
+        ax.annotate(f"{target:g} %", (0.01, target), xycoords=("axes fraction", "data"),
+                    fontsize=7, va="bottom")
+        ax.set_xlabel(xlabel)
+        ax.set_ylim(0, 100)  # the whole range: chance (10 %) to 100 %
+        ax.grid(alpha=0.3)
+    axes[0].axvline(minutes, color="gray", linestyle=":", linewidth=1)
+    axes[0].set_ylabel("test accuracy (%), no TTA")
+    axes[1].legend(fontsize=8)
+    _caption(fig, caption, 8, y=0.995)
+    return _finish(fig, path)

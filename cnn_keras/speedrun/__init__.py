@@ -7,6 +7,7 @@
     lookahead.py  Lookahead: the weights pulled back to their moving average every 5 steps
     tta.py        flip-and-translate test-time augmentation
     run.py        train: the resumable training loop that records a run folder
+    report.py     load: a recorded run's history, summary and caption
 """
 
 from cnn_keras.speedrun.recipe import TRICKS, SpeedrunRecipe, ablated  # noqa: F401
