@@ -70,3 +70,13 @@ needs_cifar10 = pytest.mark.skipif(
     reason="needs real CIFAR-10: set CNN_KERAS_DATA to a folder with cifar10-jpeg.zip "
     "(make test does this when ../shared/data exists)",
 )
+
+
+# The longest test files go first. `make test` runs pytest-xdist with --dist loadfile, which
+# hands out whole files in collection order: the multi-process distribution tests (the longest
+# files, collected last by name) then kept one worker busy after the other had finished.
+_LONGEST_FILES = ("tests/training/test_distribute_jax.py", "tests/training/test_distribute.py")
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in _LONGEST_FILES)
