@@ -30,6 +30,7 @@ from cnn_keras.speedrun.tta import accuracy, tta_logits
 from cnn_keras.training.folder import RunFolder
 from cnn_keras.training.losses import SmoothedSparseCrossentropy
 from cnn_keras.training.optim import GroupSGD
+from cnn_keras.training.run import jit_compile_default
 from cnn_keras.training.schedules import TriangleSchedule
 
 MODEL = "airbench94"
@@ -141,7 +142,7 @@ def _fresh(data, recipe, seed, mean, std, total, info) -> _State:
     if recipe.whiten:  # the reference's statistics: the first 5,000 training images
         model.get_layer("whiten").adapt(normalise(data.x_train[:recipe.whiten_images], mean,
                                                   std))
-    model.compile(optimizer=_optimizer(recipe, total), jit_compile=_jit(),
+    model.compile(optimizer=_optimizer(recipe, total), jit_compile=jit_compile_default(),
                   loss=SmoothedSparseCrossentropy(recipe.label_smoothing, from_logits=True,
                                                   reduction="sum"),
                   metrics=["accuracy"])
@@ -157,11 +158,6 @@ def _optimizer(recipe, total) -> GroupSGD:
     # the summed loss and PyTorch's SGD, as the reference: the same hyperparameters, 1:1
     return GroupSGD(TriangleSchedule(recipe.sgd_lr(), total), momentum=recipe.momentum,
                     nesterov=True, l2=recipe.l2(), lr_multipliers={"beta": recipe.bias_scaler})
-
-
-def _jit():
-    """XLA where it makes the steps fast (JAX); not on TensorFlow's CPU path (slower there)."""
-    return False if keras.backend.backend() == "tensorflow" else "auto"
 
 
 def _resumed(folder, saved, recipe, total, verbose) -> _State:
@@ -216,11 +212,10 @@ def _epoch(state, epoch, images, y_train, x_test, y_test, recipe, seed, spe, tot
     state.elapsed += seconds
     # the rate of the epoch's last step (the optimizer's own attribute is the next step's)
     lr = float(np.asarray(TriangleSchedule(recipe.sgd_lr(), total)(state.step - 1)))
-    state.history.append({"epoch": epoch + 1, "steps": state.step, "loss": np.mean(losses),
-                          "accuracy": np.mean(hits), "val_accuracy": val, "lr": lr,
-                          "seconds": round(seconds, 2), "elapsed": round(state.elapsed, 1)})
-    state.history[-1] = {k: (float(v) if isinstance(v, np.floating) else v)
-                         for k, v in state.history[-1].items()}
+    state.history.append({"epoch": epoch + 1, "steps": state.step,
+                          "loss": float(np.mean(losses)), "accuracy": float(np.mean(hits)),
+                          "val_accuracy": val, "lr": lr, "seconds": round(seconds, 2),
+                          "elapsed": round(state.elapsed, 1)})
     if verbose:
         print(f"  test accuracy {val:.2%}, {seconds:.0f} s, {state.elapsed / 60:.1f} min in all",
               flush=True)
