@@ -2,7 +2,11 @@
 the same network as `cnn_keras.resnet20()` (269,722 trainable parameters), trained with the
 same optimizer (SGD momentum 0.9, coupled weight decay 1e-4) on one random batch, eager mode.
 
-    python benchmarks/torch_resnet20.py --batch-size 128 --steps 30 [--channels-last]
+    python benchmarks/torch_resnet20.py --batch-size 128 --steps 30 [--channels-last] [--bf16]
+        [--compile]
+
+`--bf16` runs forward and loss under `torch.autocast("cpu", torch.bfloat16)` (oneDNN's bf16
+kernels: AMX where the CPU has it); `--compile` wraps the net in `torch.compile` (Inductor).
 
 Prints one JSON line like `cnn-keras bench` (model, what, images_per_sec, backend, device,
 precision, batch), and writes it to `--result FILE` when given.
@@ -62,6 +66,8 @@ def main():
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--channels-last", action="store_true")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
+    p.add_argument("--compile", action="store_true", help="torch.compile the net")
     p.add_argument("--result", help="also write the result as JSON to this file")
     args = p.parse_args()
     torch.manual_seed(0)
@@ -73,10 +79,13 @@ def main():
     opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
     x = torch.randn(args.batch_size, 3, 32, 32).to(memory_format=fmt)
     y = torch.randint(0, 10, (args.batch_size,))
+    model = torch.compile(net) if args.compile else net
 
     def step():
         opt.zero_grad(set_to_none=True)
-        F.cross_entropy(net(x), y).backward()
+        with torch.autocast("cpu", torch.bfloat16, enabled=args.bf16):
+            loss = F.cross_entropy(model(x), y)
+        loss.backward()
         opt.step()
 
     for _ in range(args.warmup):
@@ -87,9 +96,10 @@ def main():
     seconds = time.perf_counter() - start
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     result = {
-        "model": "resnet20", "what": "train", "backend": f"pytorch {torch.__version__} eager"
+        "model": "resnet20", "what": "train", "backend": f"pytorch {torch.__version__} "
+        + ("torch.compile" if args.compile else "eager")
         + (" channels_last" if args.channels_last else ""), "device": f"CPU ({cores} cores)",
-        "precision": "float32", "batch": args.batch_size, "steps": args.steps,
+        "precision": "bfloat16 autocast" if args.bf16 else "float32", "batch": args.batch_size, "steps": args.steps,
         "seconds": round(seconds, 6), "images_per_sec": round(args.batch_size * args.steps
                                                               / seconds, 1)}
     print(json.dumps(result))

@@ -158,8 +158,9 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
                         jit_compile=jit_compile, steps_per_execution=steps_per_execution)
             # as `cnn-keras train` does: TensorFlow's fused batch-norm kernel (not under XLA)
             fused = training.fuse_batch_norm(net) if jit_compile is False else 0
+            xla = training.compile_activations(net) if jit_compile is False else 0
             result.update(steps_per_execution=steps_per_execution, jit_compile=jit_compile,
-                          fused_batch_norm_layers=fused)
+                          fused_batch_norm_layers=fused, xla_activation_layers=xla)
             labels = (y,) * len(net.outputs) if len(net.outputs) > 1 else y
             net.fit(_same_batch(x, labels, max(warmup, steps_per_execution)), epochs=1,
                     verbose=0, shuffle=False)

@@ -141,7 +141,7 @@ def _fused_call(layer):
     def call(inputs, training=None, mask=None):
         if not (training and layer.trainable) or mask is not None:
             return keras_call(inputs, training=training, mask=mask)
-        x = tf.cast(inputs, "float32")
+        x = inputs if inputs.dtype == tf.bfloat16 else tf.cast(inputs, "float32")
         empty = tf.constant([], "float32")
         channels = tf.shape(x)[-1:]
         scale = tf.cast(layer.gamma, "float32") if layer.scale else tf.ones(channels)
@@ -159,5 +159,57 @@ def _fused_call(layer):
         layer.moving_variance.assign(layer.moving_variance * m
                                      + tf.cast(var, layer.moving_variance.dtype) * (1.0 - m))
         return tf.cast(y, inputs.dtype)
+
+    return call
+
+
+# Activations whose math (erf, exp, tanh) TensorFlow's CPU kernels evaluate op by op, with a pass
+# over memory for each op forward and backward and, in bfloat16, conversions in every op.
+XLA_ACTIVATIONS = frozenset({"gelu", "silu", "swish", "sigmoid", "tanh", "elu", "selu",
+                             "softplus", "mish", "hard_sigmoid", "hard_silu", "hard_swish"})
+
+
+def compile_activations(model) -> int:
+    """On TensorFlow, compute `model`'s Activation layers of `XLA_ACTIVATIONS` as one XLA-fused
+    kernel each (forward and gradient), in float32 whatever the layer's dtype policy.
+
+    The layer's own function is what XLA compiles, so the math is the same (GELU stays exact,
+    with erf); in float32 only the rounding of erf/exp may differ in the last bits, and under
+    mixed_bfloat16 the result is rounded to bfloat16 once instead of after every op. ReLU is left
+    alone (oneDNN already does it in one pass). Like `fuse_batch_norm` only this instance's
+    `call` is replaced; inference on symbolic tensors and the saved model are untouched. Skip it
+    when the whole train step is XLA-compiled (`jit_compile=True`): XLA fuses these already.
+    Returns how many layers were compiled.
+    """
+    import keras
+
+    from cnn_keras.analysis import iter_layers
+
+    if keras.backend.backend() != "tensorflow":
+        return 0
+    compiled = 0
+    for layer in iter_layers(model):
+        if (type(layer) is keras.layers.Activation
+                and getattr(layer.activation, "__name__", None) in XLA_ACTIVATIONS
+                and not getattr(layer, "_cnn_keras_xla", False)):
+            layer.call = _xla_activation_call(layer)
+            layer._cnn_keras_xla = True
+            compiled += 1
+    return compiled
+
+
+def _xla_activation_call(layer):
+    import tensorflow as tf
+
+    keras_call, activation = layer.call, layer.activation
+
+    @tf.function(jit_compile=True, autograph=False)
+    def fused(x):
+        return tf.cast(activation(tf.cast(x, "float32")), x.dtype)
+
+    def call(inputs):
+        if not isinstance(inputs, tf.Tensor):  # a symbolic Keras tensor: Keras' own path
+            return keras_call(inputs)
+        return fused(inputs)
 
     return call

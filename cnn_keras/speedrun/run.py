@@ -20,7 +20,7 @@ import numpy as np
 
 from cnn_keras import runinfo
 from cnn_keras.analysis import count_macs
-from cnn_keras.backends.tensorflow import fuse_batch_norm
+from cnn_keras.backends.tensorflow import compile_activations, fuse_batch_norm
 from cnn_keras.checks import check_choice, fail, is_int
 from cnn_keras.registry import build
 from cnn_keras.speedrun.batches import EpochImages, channel_stats, epoch_order, normalise
@@ -148,6 +148,7 @@ def _fresh(data, recipe, seed, mean, std, total, info) -> _State:
                   metrics=["accuracy"])
     model.optimizer.build(model.trainable_variables)
     info["fused_batch_norm_layers"] = fuse_batch_norm(model)  # TensorFlow: the same math, faster
+    info["xla_activation_layers"] = compile_activations(model)
     info["params"] = model.count_params()
     info["trainable_params"] = int(sum(np.prod(v.shape) for v in model.trainable_variables))
     lookahead = Lookahead(model, total) if recipe.lookahead else None
@@ -163,6 +164,7 @@ def _optimizer(recipe, total) -> GroupSGD:
 def _resumed(folder, saved, recipe, total, verbose) -> _State:
     model = folder.load_model()
     fuse_batch_norm(model)
+    compile_activations(model)
     lookahead = None
     if recipe.lookahead:
         lookahead = Lookahead(model, total)

@@ -41,6 +41,7 @@ _WHERE = {
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 _MODULE_OF["fuse_batch_norm"] = "cnn_keras.backends.tensorflow"
+_MODULE_OF["compile_activations"] = "cnn_keras.backends.tensorflow"
 __all__ = sorted(_MODULE_OF)
 
 
@@ -61,7 +62,7 @@ def __dir__():
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from cnn_keras.backends.tensorflow import fuse_batch_norm  # noqa: F401
+    from cnn_keras.backends.tensorflow import compile_activations, fuse_batch_norm  # noqa: F401
     from cnn_keras.training.folder import (  # noqa: F401
         HISTORY_FIELDS, PROGRESS, RunFolder, load_checkpoint_model, read_history_csv,
         write_history_csv)

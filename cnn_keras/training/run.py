@@ -24,7 +24,8 @@ import numpy as np
 
 from cnn_keras import runinfo
 from cnn_keras.analysis import count_macs, count_params
-from cnn_keras.backends.tensorflow import build_training_state, fuse_batch_norm
+from cnn_keras.backends.tensorflow import (build_training_state, compile_activations,
+                                           fuse_batch_norm)
 from cnn_keras.checks import check_choice, check_int, check_low_res, fail, is_int
 from cnn_keras.registry import build, get_builder
 from cnn_keras.training import losses, surgery
@@ -440,6 +441,7 @@ def _fit_here(job: _Job, state, history, initial_epoch, info):
     if job.engine.devices > 1:  # statistics over the global batch, as on one device
         info["synchronized_batch_norm_layers"] = distribute.synchronize_batch_norm(model)
     info["fused_batch_norm_layers"] = fuse_batch_norm(model) if job.engine.fused_bn else 0
+    info["xla_activation_layers"] = compile_activations(model)
     outputs = len(model.outputs)
     info["params"] = count_params(model)
     folder.write_info(info)

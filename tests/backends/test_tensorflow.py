@@ -57,6 +57,57 @@ def test_fused_batch_norm_is_the_same_math(name, layers):
         np.testing.assert_allclose(a, b, rtol=1e-3, atol=2e-4)  # float summation order
 
 
+def _one_step(name, fast, policy="float32"):
+    """Loss and weights after one SGD step of `name` (seed 0), with the TensorFlow kernels of
+    `fuse_batch_norm` and `compile_activations` or without them, under `policy`."""
+    keras.utils.set_random_seed(0)
+    keras.config.set_dtype_policy(policy)
+    try:
+        model = cnn_keras.build(name, classes=10)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=False,
+                  loss="sparse_categorical_crossentropy")
+    counts = (training.fuse_batch_norm(model), training.compile_activations(model)) if fast \
+        else (0, 0)
+    x = np.random.default_rng(0).normal(size=(32, 32, 32, 3)).astype("float32")
+    loss = float(model.train_on_batch(x, np.arange(32) % 10))
+    return counts, loss, model.get_weights(), model.predict(x, verbose=0)
+
+
+def test_xla_activations_are_the_same_math():
+    (c0, loss0, w0, p0), (c1, loss1, w1, p1) = _one_step("airbench94", False), \
+        _one_step("airbench94", True)
+    assert c1 == (6, 7)  # 6 batch norms, 7 GELUs
+    assert loss1 == pytest.approx(loss0, rel=1e-6)
+    for a, b in zip(w0, w1):
+        np.testing.assert_allclose(a, b, rtol=1e-3, atol=2e-4)
+    np.testing.assert_allclose(p0, p1, rtol=1e-3, atol=1e-5)  # inference through them too
+
+
+def test_the_tensorflow_kernels_under_mixed_bfloat16_keep_the_step():
+    # batch norm on bfloat16 activations (statistics in float32) and GELU rounded once: the
+    # step of Keras' own mixed_bfloat16 path within bfloat16's precision
+    (_, loss0, w0, _), (c1, loss1, w1, _) = _one_step("airbench94", False, "mixed_bfloat16"), \
+        _one_step("airbench94", True, "mixed_bfloat16")
+    assert c1 == (6, 7)
+    assert loss1 == pytest.approx(loss0, rel=2e-2)
+    changed = [np.abs(b - a).max() for a, b in zip(w0, w1)]
+    assert max(changed) < 0.05, changed
+
+
+def test_xla_activations_leave_the_saved_model_alone(tmp_path):
+    model = cnn_keras.build("airbench94", classes=10, widths=(8, 8, 8))
+    assert training.compile_activations(model) == 7
+    assert training.compile_activations(model) == 0  # once per layer
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    assert all(not hasattr(layer, "_cnn_keras_xla") for layer in loaded.layers)
+    x = np.random.default_rng(1).normal(size=(4, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+
+
 # --- Progressive resizing --------------------------------------------------------------------
 
 
