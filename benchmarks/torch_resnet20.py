@@ -99,7 +99,8 @@ def main():
         "model": "resnet20", "what": "train", "backend": f"pytorch {torch.__version__} "
         + ("torch.compile" if args.compile else "eager")
         + (" channels_last" if args.channels_last else ""), "device": f"CPU ({cores} cores)",
-        "precision": "bfloat16 autocast" if args.bf16 else "float32", "batch": args.batch_size, "steps": args.steps,
+        "precision": "bfloat16 autocast" if args.bf16 else "float32",
+        "batch": args.batch_size, "steps": args.steps,
         "seconds": round(seconds, 6), "images_per_sec": round(args.batch_size * args.steps
                                                               / seconds, 1)}
     print(json.dumps(result))
