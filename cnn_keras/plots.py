@@ -376,3 +376,44 @@ def speedrun_figure(runs: dict, path=None, *, target: float = 91.0, minutes: flo
     axes[1].legend(fontsize=8)
     _caption(fig, caption, 8, y=0.995)
     return _finish(fig, path)
+
+
+def speedrun_ablation_figure(rows: list[dict], path=None, *, reference: dict | None = None,
+                             caption: str = ""):
+    """What each trick buys: the change in final test accuracy (points) when one trick is
+    removed from the full recipe (`speedrun.ablation.table` rows), with the full recipe's
+    seed-to-seed spread (±1 and ±2 standard deviations) shaded around zero; `reference` maps a
+    variant to the reference repository's epochs saved, written beside its bar."""
+    full = next((r for r in rows if r["variant"] == "full"), None)
+    rows = [r for r in rows if r["variant"] != "full"]
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.6))
+    y = range(len(rows))
+    changes = [r["change"] for r in rows]
+    ax.barh(list(y), changes, color=["C3" if c < 0 else "C2" for c in changes],
+            xerr=[r["spread"] or 0 for r in rows], capsize=3)
+    spread = full and full.get("spread")
+    if spread:
+        ax.axvspan(-2 * spread, 2 * spread, color="gray", alpha=0.12, label="full recipe ±2 sd")
+        ax.axvspan(-spread, spread, color="gray", alpha=0.25, label="full recipe ±1 sd")
+        ax.legend(fontsize=7, loc="lower left")
+    ax.axvline(0, color="black", linewidth=1)
+    for i, r in enumerate(rows):
+        note = f"{r['change']:+.2f}  ({r['accuracy']:.2f} %, {r['seeds']} seed"
+        note += "s)" if r["seeds"] > 1 else ")"
+        if reference and r["variant"] in reference:
+            note += f"  ref.: {reference[r['variant']]}"
+        ax.annotate(note, (0, i), xytext=(4 if r["change"] >= 0 else -4, 0),
+                    textcoords="offset points", va="center", fontsize=7,
+                    ha="left" if r["change"] >= 0 else "right")
+    ax.set_yticks(list(y), [r["variant"] for r in rows])
+    ax.invert_yaxis()
+    low = min(changes + [-(2 * spread if spread else 0.5)])
+    ax.set_xlim(min(low * 1.6, -1.0), max(max(changes) * 1.6, 1.0))
+    title = "removing one trick from the full recipe"
+    if full:
+        title += f" ({full['accuracy']:.2f} %, {full['epochs']:g} epochs)"
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel("change in final test accuracy (points)")
+    ax.grid(axis="x", alpha=0.3)
+    _caption(fig, caption, 7, y=0.995)
+    return _finish(fig, path)

@@ -43,17 +43,20 @@ def test_cli_bench(capsys):
     assert "images_per_sec" in capsys.readouterr().out
 
 
-def test_pytorch_reference_is_the_same_net():
+@pytest.mark.parametrize("model", ["resnet20", "airbench94"])
+def test_pytorch_reference_is_the_same_net(model):
     pytest.importorskip("torch", reason="the PyTorch reference is an extra: pip install torch")
     import subprocess
     import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "torch_resnet20.py"
-    out = subprocess.run([sys.executable, str(script), "--batch-size", "8", "--steps", "1",
-                          "--warmup", "1"], capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])  # the script checks 269,722
-    assert result["model"] == "resnet20" and result["images_per_sec"] > 0
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "torch_reference.py"
+    out = subprocess.run([sys.executable, str(script), "--model", model, "--batch-size", "8",
+                          "--steps", "1", "--warmup", "1", "--channels-last", "--bf16"],
+                         capture_output=True, text=True, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])  # the script checks the count
+    assert result["model"] == model and result["images_per_sec"] > 0
+    assert result["precision"] == "bfloat16 autocast"
 
 
 def test_compile_options_are_recorded():

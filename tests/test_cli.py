@@ -281,6 +281,8 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (["bench", "resnet20", "--steps-per-execution", "0"], "--steps-per-execution", "'0'"),
     (["bench", "resnet20", "--what", "fit"], "--what", "'fit'"),
     (["bench", "resnet21"], "Did you mean", "'resnet21'"),
+    (["speedrun", "--ablation", "--without", "dirac"], "--without", "'dirac'"),
+    (["speedrun", "--ablation", "--restart"], "--restart", "True"),
 ]
 
 

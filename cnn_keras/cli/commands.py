@@ -202,11 +202,28 @@ def _speedrun(args) -> int:
     data = data_lib.load_cifar10(args.data_dir)
     if args.subset or args.test_subset:
         data = data.subset(args.subset, seed=args.seed, num_test=args.test_subset)
+    if args.ablation:
+        return _speedrun_ablation(args, data, recipe)
     s = train(data, args.out, recipe=recipe, seed=args.seed, dtype_policy=args.dtype_policy,
               restart=args.restart, verbose=0 if args.quiet else "auto", started=started)
     print(f"airbench94: test accuracy {100 * s['tta_accuracy']:.2f}% with TTA, "
           f"{100 * s['accuracy']:.2f}% without, after {s['epochs']:g} epochs; "
           f"{s['wall_seconds'] / 60:.1f} min with set-up  ->  {args.out}/run.json")
+    return 0
+
+
+def _speedrun_ablation(args, data, recipe) -> int:
+    from cnn_keras import plots
+    from cnn_keras.speedrun import ablation
+
+    rows = ablation.run(data, args.out, recipe=recipe, seed=args.seed,
+                        dtype_policy=args.dtype_policy, verbose=0 if args.quiet else "auto")
+    for r in rows:
+        spread = f" ± {r['spread']:.2f}" if r["spread"] is not None else ""
+        print(f"{r['variant']:<20} {r['accuracy']:6.2f} %{spread}  ({r['seeds']} seeds)  "
+              f"change {r['change']:+.2f}")
+    plots.speedrun_ablation_figure(rows, Path(args.out) / "ablation.png")
+    print(f"-> {args.out}/ablation.csv, {args.out}/ablation.png")
     return 0
 
 

@@ -361,6 +361,9 @@ def _parser() -> argparse.ArgumentParser:
                             "alternating_flip", "tta"),
                    help="switch tricks off (the ablation): whitening, dirac, bias_scaler, "
                    "lookahead, label_smoothing, alternating_flip, tta")
+    s.add_argument("--ablation", action="store_true",
+                   help="the ablation: the full recipe, then each trick removed in turn, each "
+                   "in OUT/<variant>-seed<S>; writes OUT/ablation.csv and OUT/ablation.png")
     s.add_argument("--batch-size", type=_positive_int, default=None, help="batch size (1024)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
                    "training images")

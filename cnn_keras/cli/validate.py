@@ -125,6 +125,16 @@ def _check_speedrun_batch(args) -> None:
                 f"full batch.", "--batch-size", batch, f"--subset {args.subset}")
 
 
+def _check_speedrun_ablation(args) -> None:
+    """--ablation removes each trick itself, and keeps the finished runs it finds."""
+    if args.ablation and args.without:
+        _reject("`--ablation` removes each trick in turn by itself, so it takes no --without.",
+                "--without", " ".join(args.without))
+    if args.ablation and args.restart:
+        _reject("`--ablation` keeps the finished runs in --out (remove a variant's folder to "
+                "train it again), so it takes no --restart.", "--restart", True)
+
+
 def _study(args):
     from cnn_keras.experiments import studies  # Keras-free
 
@@ -213,7 +223,7 @@ _CHECKS = {
     "transfer": (),
     "claims": (_check_claims_out,),
     "record": (),
-    "speedrun": (_check_speedrun_batch,),
+    "speedrun": (_check_speedrun_batch, _check_speedrun_ablation),
 }
 
 

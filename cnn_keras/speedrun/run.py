@@ -103,7 +103,7 @@ def _run(folder, config, data, recipe, seed, verbose, started) -> dict:
                          f"(--restart). Saved: {folder.info().get('config')}; "
                          f"Received: {config}")
     info = folder.info() if saved else {**runinfo.run_metadata(), "config": config}
-    if saved and saved.get("summary"):
+    if saved and info.get("status") == "finished":
         if verbose:
             print(f"{MODEL}: the run in {folder.path} has finished")
         return folder.info()["summary"]

@@ -1,9 +1,13 @@
-"""PyTorch reference for `cpu_compare.py`: ResNet-20 (He et al. 2015, CIFAR, option-A shortcuts),
-the same network as `cnn_keras.resnet20()` (269,722 trainable parameters), trained with the
-same optimizer (SGD momentum 0.9, coupled weight decay 1e-4) on one random batch, eager mode.
+"""PyTorch references for `cpu_compare.py`, trained on one random batch:
+- ResNet-20 (He et al. 2015, CIFAR, option-A shortcuts), the same network as
+  `cnn_keras.resnet20()` (269,722 trainable parameters), with the same optimizer (SGD momentum
+  0.9, coupled weight decay 1e-4);
+- airbench94's network (Jordan 2024), as `cnn_keras.airbench94()` (1,971,352 trainable
+  parameters: the whitening conv's weights frozen, batch norm without scales), with the
+  speedrun's Nesterov SGD and the summed, label-smoothed loss.
 
-    python benchmarks/torch_resnet20.py --batch-size 128 --steps 30 [--channels-last] [--bf16]
-        [--compile]
+    python benchmarks/torch_reference.py [--model resnet20|airbench94] --batch-size 128
+        --steps 30 [--channels-last] [--bf16] [--compile]
 
 `--bf16` runs forward and loss under `torch.autocast("cpu", torch.bfloat16)` (oneDNN's bf16
 kernels: AMX where the CPU has it); `--compile` wraps the net in `torch.compile` (Inductor).
@@ -42,6 +46,37 @@ class Block(nn.Module):
         return F.relu(y + shortcut)
 
 
+class ConvGroup(nn.Module):
+    def __init__(self, c_in, c_out):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.norm1, self.norm2 = nn.BatchNorm2d(c_out, eps=1e-12), nn.BatchNorm2d(c_out, eps=1e-12)
+        for norm in (self.norm1, self.norm2):
+            norm.weight.requires_grad = False  # no scales: only the biases learn
+
+    def forward(self, x):
+        x = F.gelu(self.norm1(F.max_pool2d(self.conv1(x), 2)))
+        return F.gelu(self.norm2(self.conv2(x)))
+
+
+class Airbench94(nn.Module):
+    def __init__(self, widths=(64, 256, 256), classes=10):
+        super().__init__()
+        self.whiten = nn.Conv2d(3, 24, 2)
+        self.whiten.weight.requires_grad = False  # frozen: set from the data's patches
+        c, groups = 24, []
+        for width in widths:
+            groups.append(ConvGroup(c, width))
+            c = width
+        self.groups = nn.Sequential(*groups)
+        self.head = nn.Linear(c, classes, bias=False)
+
+    def forward(self, x):
+        x = self.groups(F.gelu(self.whiten(x)))
+        return self.head(x.amax((2, 3))) / 9
+
+
 class ResNet20(nn.Module):
     def __init__(self, n=3, classes=10):
         super().__init__()
@@ -60,8 +95,22 @@ class ResNet20(nn.Module):
         return self.fc(x.mean((2, 3)))
 
 
+NETS = {"resnet20": (ResNet20, 269_722), "airbench94": (Airbench94, 1_971_352)}
+
+
+def _optimizer(name, net):
+    params = [p for p in net.parameters() if p.requires_grad]
+    if name == "resnet20":
+        return torch.optim.SGD(params, lr=0.1, momentum=0.9, weight_decay=1e-4), \
+            F.cross_entropy
+    opt = torch.optim.SGD(params, lr=1e-3, momentum=0.85, nesterov=True, weight_decay=5e-4)
+    return opt, lambda logits, y: F.cross_entropy(logits, y, label_smoothing=0.2,
+                                                  reduction="sum")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", choices=sorted(NETS), default="resnet20")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--steps", type=int, default=30)
     p.add_argument("--warmup", type=int, default=5)
@@ -71,12 +120,13 @@ def main():
     p.add_argument("--result", help="also write the result as JSON to this file")
     args = p.parse_args()
     torch.manual_seed(0)
-    net = ResNet20()
+    make, expected = NETS[args.model]
+    net = make()
     params = sum(p.numel() for p in net.parameters() if p.requires_grad)
-    assert params == 269_722, params
+    assert params == expected, params
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     net = net.to(memory_format=fmt)
-    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    opt, loss_fn = _optimizer(args.model, net)
     x = torch.randn(args.batch_size, 3, 32, 32).to(memory_format=fmt)
     y = torch.randint(0, 10, (args.batch_size,))
     model = torch.compile(net) if args.compile else net
@@ -84,7 +134,7 @@ def main():
     def step():
         opt.zero_grad(set_to_none=True)
         with torch.autocast("cpu", torch.bfloat16, enabled=args.bf16):
-            loss = F.cross_entropy(model(x), y)
+            loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
 
@@ -96,7 +146,7 @@ def main():
     seconds = time.perf_counter() - start
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     result = {
-        "model": "resnet20", "what": "train", "backend": f"pytorch {torch.__version__} "
+        "model": args.model, "what": "train", "backend": f"pytorch {torch.__version__} "
         + ("torch.compile" if args.compile else "eager")
         + (" channels_last" if args.channels_last else ""), "device": f"CPU ({cores} cores)",
         "precision": "bfloat16 autocast" if args.bf16 else "float32",
