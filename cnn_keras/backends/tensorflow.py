@@ -108,22 +108,33 @@ def fuse_batch_norm(model) -> int:
     Layers the kernel cannot do (not 4-D channels-last, renorm, synchronized) keep Keras' path.
     Returns how many layers were fused.
     """
+    return _replace_calls(model, _fusable, _fused_call, "_cnn_keras_fused")
+
+
+def _replace_calls(model, wanted, make_call, mark: str) -> int:
+    """On TensorFlow, replace the `call` of every layer of `model` that `wanted(layer)` accepts
+    with `make_call(layer)`, once per layer (marked with the attribute `mark`); how many."""
     import keras
 
     from cnn_keras.analysis import iter_layers
 
     if keras.backend.backend() != "tensorflow":
         return 0
-    fused = 0
+    replaced = 0
     for layer in iter_layers(model):
-        if (type(layer) is keras.layers.BatchNormalization
-                and not getattr(layer, "renorm", False)  # Keras 3.14+ (3.13 has no renorm)
-                and not layer.synchronized and _rank(layer) == 4
-                and layer.axis in (-1, 3) and not getattr(layer, "_cnn_keras_fused", False)):
-            layer.call = _fused_call(layer)
-            layer._cnn_keras_fused = True
-            fused += 1
-    return fused
+        if wanted(layer) and not getattr(layer, mark, False):
+            layer.call = make_call(layer)
+            setattr(layer, mark, True)
+            replaced += 1
+    return replaced
+
+
+def _fusable(layer) -> bool:
+    import keras
+
+    return (type(layer) is keras.layers.BatchNormalization
+            and not getattr(layer, "renorm", False)  # Keras 3.14+ (3.13 has no renorm)
+            and not layer.synchronized and _rank(layer) == 4 and layer.axis in (-1, 3))
 
 
 def _rank(layer):
@@ -181,21 +192,14 @@ def compile_activations(model) -> int:
     when the whole train step is XLA-compiled (`jit_compile=True`): XLA fuses these already.
     Returns how many layers were compiled.
     """
+    return _replace_calls(model, _heavy_activation, _xla_activation_call, "_cnn_keras_xla")
+
+
+def _heavy_activation(layer) -> bool:
     import keras
 
-    from cnn_keras.analysis import iter_layers
-
-    if keras.backend.backend() != "tensorflow":
-        return 0
-    compiled = 0
-    for layer in iter_layers(model):
-        if (type(layer) is keras.layers.Activation
-                and getattr(layer.activation, "__name__", None) in XLA_ACTIVATIONS
-                and not getattr(layer, "_cnn_keras_xla", False)):
-            layer.call = _xla_activation_call(layer)
-            layer._cnn_keras_xla = True
-            compiled += 1
-    return compiled
+    return (type(layer) is keras.layers.Activation
+            and getattr(layer.activation, "__name__", None) in XLA_ACTIVATIONS)
 
 
 def _xla_activation_call(layer):

@@ -61,6 +61,14 @@ class EpochImages:
         return out
 
 
+def whitening_sample(x_uint8: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """`n` training images drawn at random (from `seed`) for the whitening statistics. The
+    reference takes its loader's first 5,000, a mix of all classes in torchvision's order; a
+    copy stored class by class (as the JPEG copy is) would give one class's patches."""
+    rng = np.random.default_rng([int(seed), 5])
+    return x_uint8[np.sort(rng.choice(len(x_uint8), min(n, len(x_uint8)), replace=False))]
+
+
 def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     """The order in which epoch `epoch` visits the `n` training images."""
     return np.random.default_rng([int(seed), 3, int(epoch)]).permutation(n)

@@ -23,7 +23,8 @@ from cnn_keras.analysis import count_macs
 from cnn_keras.backends.tensorflow import compile_activations, fuse_batch_norm
 from cnn_keras.checks import check_choice, fail, is_int
 from cnn_keras.registry import build
-from cnn_keras.speedrun.batches import EpochImages, channel_stats, epoch_order, normalise
+from cnn_keras.speedrun.batches import (EpochImages, channel_stats, epoch_order, normalise,
+                                       whitening_sample)
 from cnn_keras.speedrun.lookahead import Lookahead
 from cnn_keras.speedrun.recipe import SpeedrunRecipe
 from cnn_keras.speedrun.tta import accuracy, tta_logits
@@ -139,9 +140,9 @@ def _fresh(data, recipe, seed, mean, std, total, info) -> _State:
     model = build(MODEL, input_shape=data.input_shape, classes=len(data.class_names),
                   **recipe.model_kwargs())
     info["macs"] = count_macs(model)
-    if recipe.whiten:  # the reference's statistics: the first 5,000 training images
-        model.get_layer("whiten").adapt(normalise(data.x_train[:recipe.whiten_images], mean,
-                                                  std))
+    if recipe.whiten:  # statistics of 5,000 training images, as the reference
+        sample = whitening_sample(data.x_train, recipe.whiten_images, seed)
+        model.get_layer("whiten").adapt(normalise(sample, mean, std))
     model.compile(optimizer=_optimizer(recipe, total), jit_compile=jit_compile_default(),
                   loss=SmoothedSparseCrossentropy(recipe.label_smoothing, from_logits=True,
                                                   reduction="sum"),

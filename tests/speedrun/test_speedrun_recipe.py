@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from cnn_keras.speedrun import TRICKS, SpeedrunRecipe, ablated
-from cnn_keras.speedrun.batches import EpochImages, channel_stats, epoch_order, normalise
+from cnn_keras.speedrun.batches import (EpochImages, channel_stats, epoch_order, normalise,
+                                       whitening_sample)
 from cnn_keras.speedrun.lookahead import Lookahead
 from cnn_keras.speedrun.tta import tta_logits
 
@@ -103,3 +104,13 @@ def test_tta_level_2_averages_six_views_with_the_references_weights():
     np.testing.assert_allclose(tta_logits(Probe(), x, 2), expected.reshape(3, -1), rtol=1e-6)
     np.testing.assert_allclose(tta_logits(Probe(), x, 0), x.reshape(3, -1))
     assert dataclasses.replace(SpeedrunRecipe(), tta_level=1).tta_level == 1
+
+
+def test_the_whitening_sample_mixes_a_copy_stored_class_by_class():
+    x = np.repeat(np.arange(10, dtype="uint8"), 500)[:, None, None, None] * np.ones(
+        (1, 2, 2, 3), "uint8")  # 10 classes of 500 images, in class order
+    sample = whitening_sample(x, 1000, seed=0)
+    assert sample.shape == (1000, 2, 2, 3)
+    assert len(np.unique(sample[:, 0, 0, 0])) == 10  # not the first class only
+    assert np.array_equal(sample, whitening_sample(x, 1000, seed=0))  # same seed, same images
+    assert len(whitening_sample(x, 10_000, seed=0)) == 5000  # at most all of them
