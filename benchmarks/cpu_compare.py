@@ -11,7 +11,7 @@ Prints a table of medians with the achieved GFLOP/s against the machine's peak f
 precision (training ~ 3x the forward multiply-adds, 2 FLOPs each) and, last, one JSON line.
 
     python benchmarks/cpu_compare.py [--model resnet20|airbench94] [--rounds 3]
-        [--batch-size 128] [--steps 60] [--explore] [--no-torch-compile]
+        [--batch-size 128] [--steps 60] [--explore] [--no-jax] [--no-torch-compile]
         [--peak-flops-per-cycle 64]   # fp32 FLOPs per cycle per core (AVX-512: 64)
 """
 
@@ -133,6 +133,8 @@ def _args(argv=None):
     p.add_argument("--explore", action="store_true",
                    help="also the options measured no faster before: Keras' unfused batch "
                    "norm, one inter-op thread, oneDNN off")
+    p.add_argument("--no-jax", action="store_true",
+                   help="skip Keras on JAX (XLA's CPU convolutions: slow for the big nets)")
     p.add_argument("--no-torch-compile", action="store_true",
                    help="skip the torch.compile rows (each compiles for a minute or more)")
     p.add_argument("--child", help=argparse.SUPPRESS)  # one measurement (see `_measure`)
@@ -179,7 +181,9 @@ def _step_runs(args, flags):
     if bf16:
         runs["keras/tensorflow train step alone, mixed_bfloat16"] = (
             {**bench, "what": "train", "dtype_policy": "mixed_bfloat16"}, {})
-    if importlib.util.find_spec("jax"):
+    if args.no_jax:
+        print("keras/jax: skipped (--no-jax)")
+    elif importlib.util.find_spec("jax"):
         runs["keras/jax train step alone"] = ({**bench, "what": "train"},
                                               {"KERAS_BACKEND": "jax"})
     else:
