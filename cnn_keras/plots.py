@@ -390,25 +390,26 @@ def speedrun_ablation_figure(rows: list[dict], path=None, *, reference: dict | N
     y = range(len(rows))
     changes = [r["change"] for r in rows]
     ax.barh(list(y), changes, color=["C3" if c < 0 else "C2" for c in changes],
-            xerr=[r["spread"] or 0 for r in rows], capsize=3)
+            xerr=[r["spread"] or 0 for r in rows], capsize=3, zorder=3)
     spread = full and full.get("spread")
     if spread:
         ax.axvspan(-2 * spread, 2 * spread, color="gray", alpha=0.12, label="full recipe ±2 sd")
         ax.axvspan(-spread, spread, color="gray", alpha=0.25, label="full recipe ±1 sd")
-        ax.legend(fontsize=7, loc="lower left")
+        ax.legend(fontsize=7, loc="lower right")
     ax.axvline(0, color="black", linewidth=1)
-    for i, r in enumerate(rows):
+    for i, r in enumerate(rows):  # the label beyond the bar's end (and its error bar)
         note = f"{r['change']:+.2f}  ({r['accuracy']:.2f} %, {r['seeds']} seed"
         note += "s)" if r["seeds"] > 1 else ")"
         if reference and r["variant"] in reference:
             note += f"  ref.: {reference[r['variant']]}"
-        ax.annotate(note, (0, i), xytext=(4 if r["change"] >= 0 else -4, 0),
+        end = r["change"] + (r["spread"] or 0) * (1 if r["change"] >= 0 else -1)
+        ax.annotate(note, (end, i), xytext=(6 if r["change"] >= 0 else -6, 0),
                     textcoords="offset points", va="center", fontsize=7,
                     ha="left" if r["change"] >= 0 else "right")
     ax.set_yticks(list(y), [r["variant"] for r in rows])
     ax.invert_yaxis()
     low = min(changes + [-(2 * spread if spread else 0.5)])
-    ax.set_xlim(min(low * 1.6, -1.0), max(max(changes) * 1.6, 1.0))
+    ax.set_xlim(min(low * 3.2, -1.0), max(max(changes) * 3.2, 2 * (spread or 0.5), 0.5))
     title = "removing one trick from the full recipe"
     if full:
         title += f" ({full['accuracy']:.2f} %, {full['epochs']:g} epochs)"

@@ -39,15 +39,15 @@ def copy_record(run_dir, dest) -> list[Path]:
         from cnn_keras.experiments import transfer_results
 
         return transfer_results.copy_record(run_dir, dest)
+    if (run_dir / "ablation.csv").is_file():  # `cnn-keras speedrun --ablation`
+        return _copy_speedrun_ablation(run_dir, dest)
     if _is_finished_training_run(run_dir):  # one `cnn-keras train` run: its history and run.json
-        if dest.resolve() == run_dir.resolve():
-            raise ValueError(f"`dest` must differ from `run_dir`. Received: {dest}")
+        _check_dest(run_dir, dest)
         return [_copy(run_dir / name, dest / name) for name in VARIANT_FILES]
     if not (run_dir / "run.json").is_file() or not (run_dir / "summary.csv").is_file():
         raise ValueError("`run_dir` must be a finished study run (its run.json and summary.csv "
                          f"are written when every variant has finished). Received: {run_dir}")
-    if dest.resolve() == run_dir.resolve():
-        raise ValueError(f"`dest` must differ from `run_dir`. Received: {dest}")
+    _check_dest(run_dir, dest)
     written = []
     for pattern in STUDY_FILES:
         for f in sorted(run_dir.glob(pattern)):
@@ -59,7 +59,22 @@ def copy_record(run_dir, dest) -> list[Path]:
     return written
 
 
+def _check_dest(run_dir: Path, dest: Path) -> None:
+    if dest.resolve() == run_dir.resolve():
+        raise ValueError(f"`dest` must differ from `run_dir`. Received: {dest}")
+
+
 def _copy(src: Path, dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(src, dst)
     return dst
+
+
+def _copy_speedrun_ablation(run_dir: Path, dest: Path) -> list[Path]:
+    """The ablation's table and figure, and each finished variant's history and run.json."""
+    _check_dest(run_dir, dest)
+    written = [_copy(f, dest / f.name) for f in sorted(run_dir.glob("ablation.*"))]
+    for variant in sorted(p for p in run_dir.iterdir() if _is_finished_training_run(p)):
+        written += [_copy(variant / name, dest / variant.name / name) for name in VARIANT_FILES]
+    return written
+

@@ -8,6 +8,7 @@
     tta.py        flip-and-translate test-time augmentation
     run.py        train: the resumable training loop that records a run folder
     report.py     load: a recorded run's history, summary and caption
+    ablation.py   run and table: the full recipe and each trick removed in turn
 """
 
 from cnn_keras.speedrun.recipe import TRICKS, SpeedrunRecipe, ablated  # noqa: F401

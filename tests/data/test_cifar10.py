@@ -205,9 +205,14 @@ def test_real_cifar10(isolated, monkeypatch):
     assert np.array_equal(np.bincount(data.y_test), [1000] * 10)
     assert data.class_names == CLASSES
     assert 0.4 < data.x_train.mean() / 255 < 0.55  # real photographs, not blank images
-    start = time.perf_counter()
+    from cnn_keras.data import folders
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded again: the cache was not used")
+
+    monkeypatch.setattr(folders, "_decode_images", no_decoding)  # the second load: the cache
     again = D.load_cifar10(source="local", cache_dir=isolated / "real-cache", verbose=False)
-    assert time.perf_counter() - start < 2.0
+    assert np.array_equal(again.x_train, data.x_train)
     assert np.array_equal(again.y_test, data.y_test)
 
 

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from cnn_keras import plots
+from cnn_keras.experiments.record import copy_record
 from cnn_keras.speedrun import SpeedrunRecipe, ablation
 from tiny import tiny_data
 
@@ -47,14 +48,19 @@ def test_runs_that_differ_in_length_are_not_compared(tmp_path):
         ablation.table(tmp_path / "missing")
 
 
-def test_runs_each_variant_once_in_its_folder(tmp_path):
+def test_runs_each_variant_once_in_its_folder_and_is_recorded(tmp_path):
     recipe = SpeedrunRecipe(epochs=1, batch_size=32, whiten_images=64, whiten_bias_epochs=1)
     data = tiny_data(n_train=64, n_test=20)
-    rows = ablation.run(data, tmp_path, recipe=recipe, tricks=("dirac",), verbose=0)
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [
-        "full-seed0", "no-dirac-seed0"]
+    runs = tmp_path / "runs"
+    rows = ablation.run(data, runs, recipe=recipe, tricks=("dirac",), verbose=0)
+    assert sorted(p.name for p in runs.iterdir() if p.is_dir()) == ["full-seed0", "no-dirac-seed0"]
     assert [r["variant"] for r in rows] == ["full", "no dirac", "no tta"]
-    mtime = (tmp_path / "full-seed0" / "run.json").stat().st_mtime
-    assert ablation.run(data, tmp_path, recipe=recipe, tricks=("dirac",), verbose=0) == rows
-    assert (tmp_path / "full-seed0" / "run.json").stat().st_mtime == mtime  # not trained again
-    assert (tmp_path / "ablation.csv").read_text().startswith("variant,seeds,accuracy")
+    mtime = (runs / "full-seed0" / "run.json").stat().st_mtime
+    assert ablation.run(data, runs, recipe=recipe, tricks=("dirac",), verbose=0) == rows
+    assert (runs / "full-seed0" / "run.json").stat().st_mtime == mtime  # not trained again
+    assert (runs / "ablation.csv").read_text().startswith("variant,seeds,accuracy")
+    written = copy_record(runs, tmp_path / "record")  # `cnn-keras record`: no checkpoints
+    assert sorted(str(p.relative_to(tmp_path / "record")) for p in written) == [
+        "ablation.csv", "full-seed0/history.csv", "full-seed0/run.json",
+        "no-dirac-seed0/history.csv", "no-dirac-seed0/run.json"]
+    assert ablation.table(tmp_path / "record") == rows
