@@ -539,3 +539,26 @@ def test_command_line_error_is_one_line_without_traceback(tmp_path):
     assert result.stderr.startswith("cnn-keras train: error: argument --lr: ")
     assert result.stderr.count("\n") == 1 and "'nan'" in result.stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_speedrun_and_its_ablation_run_and_print_their_tables(monkeypatch, tmp_path, capsys):
+    """`cnn-keras speedrun` on a small generated set; `--ablation` (one trick removed, to stay
+    small) writes and prints its table and figure, and a second call trains nothing again."""
+    import functools
+
+    from cnn_keras.speedrun import ablation
+
+    monkeypatch.setattr(data_lib, "load_cifar10",
+                        lambda data_dir: data_lib.synthetic_dataset(64, 32, seed=0))
+    small = ["--epochs", "1", "--batch-size", "32", "--quiet"]
+    assert main(["speedrun", *small, "--out", str(tmp_path / "one")]) == 0
+    assert "airbench94: test accuracy" in capsys.readouterr().out
+    assert json.loads((tmp_path / "one" / "run.json").read_text())["status"] == "finished"
+    monkeypatch.setattr(ablation, "run", functools.partial(ablation.run, tricks=("dirac",)))
+    out = tmp_path / "abl"
+    assert main(["speedrun", "--ablation", *small, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "no dirac" in printed and "(1 seed)" in printed and "(1 seeds)" not in printed
+    assert (out / "ablation.csv").is_file() and (out / "ablation.png").stat().st_size > 0
+    assert main(["speedrun", "--ablation", *small, "--out", str(out)]) == 0
+    assert capsys.readouterr().out == printed  # the finished runs are read, not trained again

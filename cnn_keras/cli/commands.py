@@ -213,16 +213,12 @@ def _speedrun(args) -> int:
 
 
 def _speedrun_ablation(args, data, recipe) -> int:
-    from cnn_keras import plots
     from cnn_keras.speedrun import ablation
 
     rows = ablation.run(data, args.out, recipe=recipe, seed=args.seed,
                         dtype_policy=args.dtype_policy, verbose=0 if args.quiet else "auto")
-    for r in rows:
-        spread = f" ± {r['spread']:.2f}" if r["spread"] is not None else ""
-        print(f"{r['variant']:<20} {r['accuracy']:6.2f} %{spread}  ({r['seeds']} seeds)  "
-              f"change {r['change']:+.2f}")
-    plots.speedrun_ablation_figure(rows, Path(args.out) / "ablation.png")
+    for line in ablation.lines(rows):
+        print(line)
     print(f"-> {args.out}/ablation.csv, {args.out}/ablation.png")
     return 0
 

@@ -17,17 +17,25 @@ def load(run_dir) -> dict:
             "summary": info.get("summary"), "caption": caption(info)}
 
 
-def caption(info: dict) -> str:
-    """Data, length, seed, precision and machine of a speedrun's run.json."""
-    config, hw = info["config"], info.get("hardware", {})
+def caption(info: dict, seeds: str | None = None) -> str:
+    """Data, length, seed, precision and machine of a speedrun's run.json (`seeds` in place of
+    its one seed, for a caption over several runs)."""
+    config = info["config"]
     ds = config["dataset"]
     recipe = config["recipe"]
-    machine = (f"{hw.get('cpu', '?')} ({hw.get('cores', '?')} cores, family/model "
-               f"{hw.get('cpu_family_model', '?')}, {hw.get('cpu_simd', '?')})"
-               if not hw.get("accelerators") else ", ".join(hw["accelerators"]))
+    seeds = f"seed {config['seed']}" if seeds is None else seeds
     return (f"airbench94, recipe {recipe['name']}: {ds.get('name', 'CIFAR-10')} "
             f"({ds['num_train']:,} training / {ds['num_test']:,} test images), "
-            f"{recipe['epochs']:g} epochs of batch {recipe['batch_size']}, seed "
-            f"{config['seed']}, {config['dtype_policy']}; {machine}, Keras "
+            f"{recipe['epochs']:g} epochs of batch {recipe['batch_size']}, {seeds}, "
+            f"{config['dtype_policy']}; {machine(info)}, Keras "
             f"{info.get('versions', {}).get('keras', '?')} on "
             f"{info.get('versions', {}).get('keras_backend', '?')}")
+
+
+def machine(info: dict) -> str:
+    """The CPU (cores, family/model, vector instructions) or the accelerators a run used."""
+    hw = info.get("hardware", {})
+    if hw.get("accelerators"):
+        return ", ".join(hw["accelerators"])
+    return (f"{hw.get('cpu', '?')} ({hw.get('cores', '?')} cores, family/model "
+            f"{hw.get('cpu_family_model', '?')}, {hw.get('cpu_simd', '?')})")

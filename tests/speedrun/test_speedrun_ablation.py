@@ -10,12 +10,14 @@ from cnn_keras.speedrun import SpeedrunRecipe, ablation
 from tiny import tiny_data
 
 
-def _fake_run(root, folder, recipe_name, tta, acc, epochs=12.0, tta_level=2):
+def _fake_run(root, folder, recipe_name, tta, acc, epochs=12.0, tta_level=2, cpu="Xeon"):
     path = root / folder
     path.mkdir(parents=True)
     info = {"status": "finished",
-            "config": {"recipe": {"name": recipe_name, "epochs": epochs},
-                       "dtype_policy": "mixed_bfloat16", "dataset": {"num_train": 50000}},
+            "config": {"recipe": {"name": recipe_name, "epochs": epochs, "batch_size": 1024},
+                       "dtype_policy": "mixed_bfloat16", "seed": int(folder[-1]),
+                       "dataset": {"num_train": 50000, "num_test": 10000}},
+            "hardware": {"cpu": cpu, "cores": 2, "cpu_simd": "AMX-BF16"},
             "summary": {"tta_accuracy": tta, "accuracy": acc, "tta_level": tta_level}}
     (path / "run.json").write_text(json.dumps(info))
 
@@ -37,6 +39,24 @@ def test_the_table_averages_seeds_and_derives_the_tta_row(tmp_path):
     assert (tmp_path / "ablation.png").stat().st_size > 0
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [
         "no whitening", "no lookahead", "no tta"]
+    assert ablation.lines(list(rows.values()))[:2] == [
+        "full                  91.20 % ± 0.28 (2 seeds)  change +0.00 points",
+        "no whitening          89.00 %        (1 seed)  change -2.20 points"]
+
+
+def test_the_figure_says_which_seeds_and_machines_it_shows(tmp_path):
+    _fake_run(tmp_path, "full-seed0", "speedrun", 0.910, 0.900)
+    _fake_run(tmp_path, "full-seed1", "speedrun", 0.914, 0.902)
+    _fake_run(tmp_path, "no-dirac-seed0", "speedrun-no-dirac", 0.905, 0.896, cpu="EPYC")
+    caption = ablation.caption(tmp_path)
+    assert "speedrun recipe: CIFAR-10 (50,000 training / 10,000 test images)" in caption
+    assert "12 epochs of batch 1024, seeds 0, 1 (full recipe), 0 (each removal)" in caption
+    assert "Xeon (2 cores" in caption and caption.endswith("; also EPYC (2 cores, family/model "
+                                                          "?, AMX-BF16)")
+    fig = ablation.figure(tmp_path, tmp_path / "ablation.png")
+    notes = [t.get_text() for t in fig.axes[0].texts]
+    assert any("ref.: 3 ep." in n for n in notes)  # the reference's epochs saved, beside its bar
+    assert ablation.caption(tmp_path / "full-seed0") == ""  # no runs in it
 
 
 def test_runs_that_differ_in_length_are_not_compared(tmp_path):
@@ -61,6 +81,6 @@ def test_runs_each_variant_once_in_its_folder_and_is_recorded(tmp_path):
     assert (runs / "ablation.csv").read_text().startswith("variant,seeds,accuracy")
     written = copy_record(runs, tmp_path / "record")  # `cnn-keras record`: no checkpoints
     assert sorted(str(p.relative_to(tmp_path / "record")) for p in written) == [
-        "ablation.csv", "full-seed0/history.csv", "full-seed0/run.json",
+        "ablation.csv", "ablation.png", "full-seed0/history.csv", "full-seed0/run.json",
         "no-dirac-seed0/history.csv", "no-dirac-seed0/run.json"]
     assert ablation.table(tmp_path / "record") == rows
