@@ -283,6 +283,7 @@ BAD = [  # argv ({out}: a new folder, {file}: an existing file, {tmp}: an empty 
     (["bench", "resnet21"], "Did you mean", "'resnet21'"),
     (["speedrun", "--ablation", "--without", "dirac"], "--without", "'dirac'"),
     (["speedrun", "--ablation", "--restart"], "--restart", "True"),
+    (["speedrun", "--whiten-eps", "0"], "--whiten-eps", "'0'"),
 ]
 
 
@@ -551,9 +552,10 @@ def test_speedrun_and_its_ablation_run_and_print_their_tables(monkeypatch, tmp_p
     monkeypatch.setattr(data_lib, "load_cifar10",
                         lambda data_dir: data_lib.synthetic_dataset(64, 32, seed=0))
     small = ["--epochs", "1", "--batch-size", "32", "--quiet"]
-    assert main(["speedrun", *small, "--out", str(tmp_path / "one")]) == 0
+    assert main(["speedrun", *small, "--whiten-eps", "0.01", "--out", str(tmp_path / "one")]) == 0
     assert "airbench94: test accuracy" in capsys.readouterr().out
-    assert json.loads((tmp_path / "one" / "run.json").read_text())["status"] == "finished"
+    info = json.loads((tmp_path / "one" / "run.json").read_text())
+    assert info["status"] == "finished" and info["config"]["recipe"]["whiten_eps"] == 0.01
     monkeypatch.setattr(ablation, "run", functools.partial(ablation.run, tricks=("dirac",)))
     out = tmp_path / "abl"
     assert main(["speedrun", "--ablation", *small, "--out", str(out)]) == 0

@@ -196,8 +196,8 @@ def _speedrun(args) -> int:
     recipe = SpeedrunRecipe()
     for trick in args.without:
         recipe = ablated(recipe, trick)
-    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size))
-               if v is not None}
+    changes = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                 ("whiten_eps", args.whiten_eps)) if v is not None}
     recipe = dataclasses.replace(recipe, **changes)
     data = data_lib.load_cifar10(args.data_dir)
     if args.subset or args.test_subset:

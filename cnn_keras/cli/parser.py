@@ -365,6 +365,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="the ablation: the full recipe, then each trick removed in turn, each "
                    "in OUT/<variant>-seed<S>; writes OUT/ablation.csv and OUT/ablation.png")
     s.add_argument("--batch-size", type=_positive_int, default=None, help="batch size (1024)")
+    s.add_argument("--whiten-eps", type=_positive_number, default=None, metavar="EPS",
+                   help="epsilon added to the patch covariance's eigenvalues before whitening "
+                   "(the reference's 5e-4)")
     s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
                    "training images")
     s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
