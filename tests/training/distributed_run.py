@@ -1,7 +1,8 @@
-"""The data-parallel tests' runs (test_distribute*.py): ResNet-20 for 2 epochs on 1 device,
-or on 2 interrupted after epoch 1 and resumed. `launch` starts the processes of a launch (each
-making one or more runs in turn) and returns what each printed; engines fix their devices at
-start-up, hence fresh processes.
+"""The data-parallel tests' runs (test_distribute*.py): a ResNet-8 (ResNet-20's structure with
+one block per stage: compiling and tracing take most of these runs' time) for 2 epochs on 1
+device, or on 2 interrupted after epoch 1 and resumed. `launch` starts the processes of a
+launch (each making one or more runs in turn) and returns what each printed; engines fix their
+devices at start-up, hence fresh processes.
 
 tensorflow: 2 logical CPU devices (MirroredStrategy); jax: 2 host devices in one process
 (DataParallel), or 2 processes of one device each joined over loopback
@@ -54,6 +55,7 @@ def main(backend, device_counts, processes, pid, out, port) -> None:
                                       num_processes=processes, process_id=pid)
     from cnn_keras import data, training
 
+    _register_resnet8()
     images = data.synthetic_dataset(128, 64, num_classes=4, seed=0)
 
     class Interrupt(keras.callbacks.Callback):
@@ -68,16 +70,28 @@ def main(backend, device_counts, processes, pid, out, port) -> None:
         run = os.path.join(out, f"on{devices}")
         if devices > 1:
             try:
-                training.train("resnet20", images, run, callbacks=[Interrupt()], **settings)
+                training.train("resnet8", images, run, callbacks=[Interrupt()], **settings)
             except KeyboardInterrupt:
                 pass
-        history = training.train("resnet20", images, run, **settings)
+        history = training.train("resnet8", images, run, **settings)
         info = json.load(open(os.path.join(run, "run.json")))
         print(json.dumps({"loss": [r["loss"] for r in history],
                           "val_loss": [r["val_loss"] for r in history],
                           "devices": info["devices"], "resumed": len(info.get("resumed", [])),
                           "synchronized": info.get("synchronized_batch_norm_layers", 0)}),
               flush=True)
+
+
+def _register_resnet8() -> None:
+    from cnn_keras.models.resnet import resnet_cifar
+    from cnn_keras.registry import register_model
+
+    def resnet8(include_top=True, weights=None, input_tensor=None, input_shape=None,
+                pooling=None, classes=10, classifier_activation="softmax", name=None):
+        return resnet_cifar(include_top, weights, input_tensor, input_shape, pooling, classes,
+                            classifier_activation, name, depth=8, residual=True)
+
+    register_model(depth=8, residual=True, family="resnet")(resnet8)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Data-parallel training on JAX: `keras.distribution.DataParallel` over 2 host devices of one
 process, and over 2 processes joined over loopback (Keras 3's several-host path), each
 feeding its share of every batch (`distribute.shard_batches`, `streaming.train_dataset`'s
-`shard`), the chief alone writing the run folder. ResNet-20 gives the losses of one device at
-the same global batch and resumes after an interruption. Skipped without jax."""
+`shard`), the chief alone writing the run folder. A ResNet-8 (distributed_run) gives the
+losses of one device at the same global batch and resumes after an interruption. Skipped
+without jax."""
 
 import json
 
@@ -22,7 +23,7 @@ def test_two_devices_and_two_processes_give_the_losses_of_one_and_resume(tmp_pat
     assert chief == other  # the same replicated model in both processes
     for run in (devices, chief):
         assert run["resumed"] == 1 and run["synchronized"] == 0  # JAX's BN is global anyway
-        # float tolerance: measured (Zen 4, with distributed_run's fast-compile XLA flags)
+        # float tolerance: measured with ResNet-20 (Zen 4, distributed_run's fast XLA flags)
         # 1.2e-3 and 3.3e-3 (two devices), 3.9e-4 and 1.8e-3 (two processes): rounding grown
         # over 8 steps with a strong weight decay; a batch seen twice moves them by far more
         assert run["loss"] == pytest.approx(one["loss"], rel=3e-3)
