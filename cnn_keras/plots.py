@@ -395,7 +395,7 @@ def speedrun_ablation_figure(rows: list[dict], path=None, *, reference: dict | N
     if spread:
         ax.axvspan(-2 * spread, 2 * spread, color="gray", alpha=0.12, label="full recipe ±2 sd")
         ax.axvspan(-spread, spread, color="gray", alpha=0.25, label="full recipe ±1 sd")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left")  # the labels run left of the bars
     ax.axvline(0, color="black", linewidth=1)
     for i, r in enumerate(rows):  # the label beyond the bar's end (and its error bar)
         note = f"{r['change']:+.2f}  ({r['accuracy']:.2f} %, {r['seeds']} seed"

@@ -17,16 +17,17 @@ def load(run_dir) -> dict:
             "summary": info.get("summary"), "caption": caption(info)}
 
 
-def caption(info: dict, seeds: str | None = None) -> str:
-    """Data, length, seed, precision and machine of a speedrun's run.json (`seeds` in place of
-    its one seed, for a caption over several runs)."""
+def caption(info: dict, seeds: str | None = None, epochs: str | None = None) -> str:
+    """Data, length, seed, precision and machine of a speedrun's run.json (`seeds` and `epochs`
+    in place of its own, for a caption over several runs)."""
     config = info["config"]
     ds = config["dataset"]
     recipe = config["recipe"]
     seeds = f"seed {config['seed']}" if seeds is None else seeds
+    epochs = f"{recipe['epochs']:g}" if epochs is None else epochs
     return (f"airbench94, recipe {recipe['name']}: {ds.get('name', 'CIFAR-10')} "
             f"({ds['num_train']:,} training / {ds['num_test']:,} test images), "
-            f"{recipe['epochs']:g} epochs of batch {recipe['batch_size']}, {seeds}, "
+            f"{epochs} epochs of batch {recipe['batch_size']}, {seeds}, "
             f"{config['dtype_policy']}; {machine(info)}, Keras "
             f"{info.get('versions', {}).get('keras', '?')} on "
             f"{info.get('versions', {}).get('keras_backend', '?')}")
@@ -39,3 +40,22 @@ def machine(info: dict) -> str:
         return ", ".join(hw["accelerators"])
     return (f"{hw.get('cpu', '?')} ({hw.get('cores', '?')} cores, family/model "
             f"{hw.get('cpu_family_model', '?')}, {hw.get('cpu_simd', '?')})")
+
+
+def progress_figure(run_dirs, path=None, *, minutes: float = 30.0):
+    """`plots.speedrun_figure` of the speedruns (run folders or their records) in `run_dirs`,
+    each curve labelled with its folder, seed and final accuracy with TTA; the caption is the
+    first run's with every run's seed (the runs are meant to share data, recipe and machine)."""
+    from cnn_keras import plots
+
+    records = {Path(d).name: load(d) for d in run_dirs}
+    curves = {f"{name}: seed {r['info']['config']['seed']}, "
+              f"{r['info']['config']['recipe']['epochs']:g} epochs, "
+              f"{100 * r['summary']['tta_accuracy']:.2f} % with TTA": r["history"]
+              for name, r in records.items()}
+    first = next(iter(records.values()))["info"]
+    seeds = sorted({r["info"]["config"]["seed"] for r in records.values()})
+    epochs = sorted({r["info"]["config"]["recipe"]["epochs"] for r in records.values()})
+    caption_ = caption(first, seeds="seed" + ("s " if len(seeds) > 1 else " ")
+                       + ", ".join(map(str, seeds)), epochs=" or ".join(f"{e:g}" for e in epochs))
+    return plots.speedrun_figure(curves, path, minutes=minutes, caption=caption_)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from cnn_keras.speedrun import SpeedrunRecipe
+from cnn_keras.speedrun import SpeedrunRecipe, report
 from cnn_keras.speedrun import run as speedrun
 from tiny import tiny_data
 
@@ -45,6 +45,11 @@ def test_learns_records_and_resumes_exactly(tmp_path, monkeypatch):
     assert resumed["tta_accuracy"] == whole["tta_accuracy"]
     with pytest.raises(ValueError, match="other settings"):
         speedrun.train(data, tmp_path / "cut", recipe=RECIPE, seed=2, verbose=0)
+    fig = report.progress_figure([tmp_path / "whole", tmp_path / "cut"], tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 0
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert labels[0] == f"whole: seed 1, 2.5 epochs, {100 * whole['tta_accuracy']:.2f} % with TTA"
+    assert "2.5 epochs of batch 32, seed 1, float32" in fig.get_suptitle().replace("\n", " ")
 
 
 def test_bad_arguments_are_one_line_errors(tmp_path):
