@@ -143,7 +143,9 @@ class RunFolder:
                            ("low_res_epochs", 0)):
             out["recipe"][k] = recipe.get(k, default)
         ds = config.get("dataset") or {}
-        out["dataset"] = {k: ds.get(k) for k in ("num_train", "num_test")}
+        # the name too: generated data of CIFAR-10's size must not pass for CIFAR-10 (a notebook
+        # run first without the data, then with it, would show the generated run's numbers)
+        out["dataset"] = {k: ds.get(k) for k in ("name", "num_train", "num_test")}
         return json.loads(json.dumps(out))
 
 

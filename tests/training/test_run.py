@@ -236,6 +236,13 @@ def test_runs_recorded_before_low_res_still_compare_equal():
     assert same({"recipe": old}) == same({"recipe": new})
 
 
+def test_a_run_on_other_data_of_the_same_size_is_not_resumed():
+    same = training.RunFolder.comparable
+    cifar = {"dataset": {"name": "cifar10", "num_train": 1024, "num_test": 500}}
+    generated = {"dataset": {"name": "synthetic", "num_train": 1024, "num_test": 500}}
+    assert same(cifar) != same(generated) and same(cifar) == same(dict(cifar))
+
+
 def test_train_on_a_logits_model_learns(tmp_path):
     rows = training.train(SMALL, tiny_data(), tmp_path, recipe=training.scaled_recipe(
         3, batch_size=32, lr=0.01), model_kwargs={"classifier_activation": None}, verbose=0)
