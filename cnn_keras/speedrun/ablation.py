@@ -127,9 +127,12 @@ def caption(root) -> str:
         seeds.setdefault(_variant(info["config"]["recipe"]["name"]), []).append(
             info["config"]["seed"])
     full = seeds.pop("full", [])
-    removals = sorted({s for values in seeds.values() for s in values})
-    text = (f"seeds {_listed(full)} (full recipe), {_listed(removals)} (each removal)"
-            if seeds else f"seeds {_listed(full)}")
+    text = f"seeds {_listed(full)}" + (" (full recipe)" if seeds else "")
+    if seeds:
+        common = set.intersection(*(set(values) for values in seeds.values()))
+        text += f", {_listed(common)} (each removal)" + "".join(
+            f", {name} also {_listed(set(values) - common)}"
+            for name, values in seeds.items() if set(values) - common)
     first = report.caption(infos[0], seeds=text).replace(
         f"recipe {infos[0]['config']['recipe']['name']}", "speedrun recipe")
     others = sorted({report.machine(i) for i in infos} - {report.machine(infos[0])})

@@ -48,9 +48,12 @@ def test_the_figure_says_which_seeds_and_machines_it_shows(tmp_path):
     _fake_run(tmp_path, "full-seed0", "speedrun", 0.910, 0.900)
     _fake_run(tmp_path, "full-seed1", "speedrun", 0.914, 0.902)
     _fake_run(tmp_path, "no-dirac-seed0", "speedrun-no-dirac", 0.905, 0.896, cpu="EPYC")
+    _fake_run(tmp_path, "no-lookahead-seed0", "speedrun-no-lookahead", 0.90, 0.89)
+    _fake_run(tmp_path, "no-lookahead-seed1", "speedrun-no-lookahead", 0.90, 0.89)
     caption = ablation.caption(tmp_path)
     assert "speedrun recipe: CIFAR-10 (50,000 training / 10,000 test images)" in caption
-    assert "12 epochs of batch 1024, seeds 0, 1 (full recipe), 0 (each removal)" in caption
+    assert ("12 epochs of batch 1024, seeds 0, 1 (full recipe), 0 (each removal), no lookahead "
+            "also 1, mixed_bfloat16") in caption
     assert "Xeon (2 cores" in caption and caption.endswith("; also EPYC (2 cores, family/model "
                                                           "?, AMX-BF16)")
     fig = ablation.figure(tmp_path, tmp_path / "ablation.png")
