@@ -127,14 +127,13 @@ def caption(root) -> str:
         seeds.setdefault(_variant(info["config"]["recipe"]["name"]), []).append(
             info["config"]["seed"])
     full = seeds.pop("full", [])
-    text = f"seeds {_listed(full)}" + (" (full recipe)" if seeds else "")
+    text = f"seeds {report.listed(full)}" + (" (full recipe)" if seeds else "")
     if seeds:
         common = set.intersection(*(set(values) for values in seeds.values()))
-        text += f", {_listed(common)} (each removal)" + "".join(
-            f", {name} also {_listed(set(values) - common)}"
+        text += f", {report.listed(common)} (each removal)" + "".join(
+            f", {name} also {report.listed(set(values) - common)}"
             for name, values in seeds.items() if set(values) - common)
-    first = report.caption(infos[0], seeds=text).replace(
-        f"recipe {infos[0]['config']['recipe']['name']}", "speedrun recipe")
+    first = report.caption(infos[0], seeds=text, recipe_name="speedrun recipe")
     others = sorted({report.machine(i) for i in infos} - {report.machine(infos[0])})
     return first + "".join(f"; also {m}" for m in others)
 
@@ -157,7 +156,3 @@ def lines(rows) -> list[str]:
         out.append(f"{r['variant']:20s} {r['accuracy']:6.2f} %{sd} ({r['seeds']} seed"
                    f"{'s' if r['seeds'] > 1 else ''}){change}")
     return out
-
-
-def _listed(seeds) -> str:
-    return ", ".join(str(s) for s in sorted(seeds))

@@ -17,15 +17,17 @@ def load(run_dir) -> dict:
             "summary": info.get("summary"), "caption": caption(info)}
 
 
-def caption(info: dict, seeds: str | None = None, epochs: str | None = None) -> str:
-    """Data, length, seed, precision and machine of a speedrun's run.json (`seeds` and `epochs`
-    in place of its own, for a caption over several runs)."""
+def caption(info: dict, seeds: str | None = None, epochs: str | None = None,
+            recipe_name: str | None = None) -> str:
+    """Data, length, seed, precision and machine of a speedrun's run.json (`seeds`, `epochs`
+    and `recipe_name` in place of its own, for a caption over several runs)."""
     config = info["config"]
     ds = config["dataset"]
     recipe = config["recipe"]
     seeds = f"seed {config['seed']}" if seeds is None else seeds
     epochs = f"{recipe['epochs']:g}" if epochs is None else epochs
-    return (f"airbench94, recipe {recipe['name']}: {ds.get('name', 'CIFAR-10')} "
+    recipe_name = f"recipe {recipe['name']}" if recipe_name is None else recipe_name
+    return (f"airbench94, {recipe_name}: {ds.get('name', 'CIFAR-10')} "
             f"({ds['num_train']:,} training / {ds['num_test']:,} test images), "
             f"{epochs} epochs of batch {recipe['batch_size']}, {seeds}, "
             f"{config['dtype_policy']}; {machine(info)}, Keras "
@@ -56,6 +58,11 @@ def progress_figure(run_dirs, path=None, *, minutes: float = 30.0):
     first = next(iter(records.values()))["info"]
     seeds = sorted({r["info"]["config"]["seed"] for r in records.values()})
     epochs = sorted({r["info"]["config"]["recipe"]["epochs"] for r in records.values()})
-    caption_ = caption(first, seeds="seed" + ("s " if len(seeds) > 1 else " ")
-                       + ", ".join(map(str, seeds)), epochs=" or ".join(f"{e:g}" for e in epochs))
+    caption_ = caption(first, seeds="seed" + ("s " if len(seeds) > 1 else " ") + listed(seeds),
+                       epochs=" or ".join(f"{e:g}" for e in epochs))
     return plots.speedrun_figure(curves, path, minutes=minutes, caption=caption_)
+
+
+def listed(seeds) -> str:
+    """Seeds as text, in order: "0, 1, 2"."""
+    return ", ".join(str(s) for s in sorted(seeds))
