@@ -170,9 +170,9 @@ CLAIMS = (
           "ResNet-20 with the paper's recipe (64k iterations) reaches 8.75 % test error",
           "8.75 %",
           Reach("resnet20-paper-gpu", TEST, "resnet20", 8.75,
-                plan="not yet run: 164 epochs, about 3 hours of 2 CPU cores, so a GPU run "
-                     "(`benchmarks/gpu_records.sh`; on a CPU `cnn-keras degradation --mode "
-                     "full --models resnet20`)")),
+                plan="not yet run: 164 epochs, 2¼-3½ hours of 2 CPU cores (50-80 s an "
+                     "epoch), so a GPU run (`benchmarks/gpu_records.sh`; on a CPU "
+                     "`cnn-keras degradation --mode full --models resnet20`)")),
     Claim("resnet.option_a", "04", PAPERS["04"], "Sec. 4.2",
           "Option-A shortcuts add no parameters: plain and residual twins are equal in size",
           "0.27M / 0.85M", Count(counts.resnet_option_a)),
@@ -228,7 +228,7 @@ CLAIMS = (
           "0.75 MobileNet 68.4 % vs shallow 65.3 % (+3.1)",
           Compare("mobilenet-conv-cpu", TEST, "thin", "shallow",
                   plan="not yet run: in the same record, alpha 0.375 vs alpha 0.5 without the "
-                       "five 512-channel layers (6.7M vs 7.1M multiply-adds)")),
+                       "five 512-channel layers (7.1M vs 6.7M multiply-adds)")),
     Claim("mobilenet.alpha", "06", PAPERS["06"], "Table 6",
           "Accuracy falls smoothly as the width multiplier shrinks",
           "70.6 / 68.4 / 63.7 / 50.6 % for alpha 1 / 0.75 / 0.5 / 0.25",
