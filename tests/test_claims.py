@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
     (2.9, 1.0, 2, verdict.UNDECIDED),  # two seeds: under 3 spreads needs more seeds
     (2.0, 1.0, 3, verdict.WEAK),
     (0.5, 1.0, 3, verdict.NOISE),
-    (-2.0, 1.0, 3, verdict.OPPOSITE),
+    (-2.0, 1.0, 3, verdict.OPPOSITE_WEAK),  # as weak as +2 spreads: not plain opposite
     (10.0, None, 1, verdict.UNDECIDED),  # no spread: a single seed decides nothing
     (0.1, 0.0, 2, verdict.REPRODUCED),
 ])

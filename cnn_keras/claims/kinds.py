@@ -35,7 +35,7 @@ class Compare:
     plan: str  # the decisive experiment: what to run to make (or repeat) the record
     # "lower": `better` is lower than `worse`; "no gain": `worse` (the side with the idea whose
     # gain the claim denies) is *not* lower than `better`: within noise, or higher, reproduces
-    # the claim; `worse` lower by 3 spreads is "opposite"
+    # the claim; `worse` lower by 3 spreads is "opposite" (by 1-3 with 3 seeds, "opposite (weak)")
     expect: str = "lower"
 
     def evaluate(self, results) -> dict:

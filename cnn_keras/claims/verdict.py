@@ -6,8 +6,9 @@ seed-to-seed sample standard deviation. A gap counts only against the spread:
 
 * fewer than two seeds anywhere in the record: no spread, so **undecided**;
 * gap at least 3 x spread: **reproduced** (or **opposite**, when it points the other way);
-* with three or more seeds, a gap between 1 and 3 spreads is **reproduced (weak)**, and a gap
-  within one spread is **within noise** (the effect, if any, is below what our scale resolves);
+* with three or more seeds, a gap between 1 and 3 spreads is **reproduced (weak)** (or
+  **opposite (weak)**), and a gap within one spread is **within noise** (the effect, if any, is
+  below what our scale resolves);
 * otherwise (two seeds, gap under 3 spreads): **undecided** — more seeds are needed.
 
 A claim of the paper's own number (Table 6: ResNet-20 reaches 8.75 %) is **reproduced** when
@@ -24,6 +25,7 @@ DECISIVE = 3.0  # a gap of this many spreads decides a claim on two seeds
 REPRODUCED = "reproduced"
 WEAK = "reproduced (weak)"
 OPPOSITE = "opposite"
+OPPOSITE_WEAK = "opposite (weak)"
 NOISE = "within noise"
 UNDECIDED = "undecided"
 SHORT = "short of the paper"
@@ -32,8 +34,8 @@ NOT_MEASURABLE = "not measurable here"
 HOLDS = "holds (computed)"
 DIFFERS = "differs (computed)"
 
-VERDICTS = (REPRODUCED, WEAK, OPPOSITE, NOISE, UNDECIDED, SHORT, NOT_MEASURED, NOT_MEASURABLE,
-            HOLDS, DIFFERS)
+VERDICTS = (REPRODUCED, WEAK, OPPOSITE, OPPOSITE_WEAK, NOISE, UNDECIDED, SHORT, NOT_MEASURED,
+            NOT_MEASURABLE, HOLDS, DIFFERS)
 
 
 def mean(values) -> float:
@@ -60,7 +62,7 @@ def comparison(gap: float, spread_: float | None, seeds: int) -> str:
     if seeds >= 3:
         if abs(ratio) <= 1:
             return NOISE
-        return WEAK if ratio > 0 else OPPOSITE
+        return WEAK if ratio > 0 else OPPOSITE_WEAK  # the same strength either way
     return UNDECIDED
 
 
