@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from cnn_keras.checks import check_int, fail
+from cnn_keras.checks import check_int, fail, is_int
 
 COMMON_ARGS_DOC = """
     Args:
@@ -241,7 +241,11 @@ def resolve_inputs(
                 "'linear', or None for logits).",
                 classifier_activation=classifier_activation,
             )
-    if weights == "imagenet" and include_top and classifier_activation not in (None, "softmax"):
+    # as keras.applications: compared as resolved functions, so keras.activations.softmax and
+    # "linear" (what None means) pass too
+    allowed = {keras.activations.get("softmax"), keras.activations.get(None)}
+    if (weights == "imagenet" and include_top
+            and keras.activations.get(classifier_activation) not in allowed):
         fail("With weights='imagenet', `classifier_activation` must be 'softmax' or None.",
               classifier_activation=classifier_activation)
 
@@ -256,8 +260,10 @@ def resolve_inputs(
 
     # input_tensor / input_shape
     if input_tensor is not None and not keras.backend.is_keras_tensor(input_tensor):
+        # its type and shape, not its values: an array's repr would fill the screen
         fail("`input_tensor` must be a Keras tensor, e.g. keras.Input(shape=(224, 224, 3)).",
-              input_tensor=input_tensor)
+              input_tensor=f"{type(input_tensor).__name__} of shape "
+                           f"{getattr(input_tensor, 'shape', '?')}")
     if input_tensor is not None:
         tensor_shape = tuple(input_tensor.shape[1:])
         if len(input_tensor.shape) != 4:
@@ -273,12 +279,11 @@ def resolve_inputs(
     if (
         not isinstance(input_shape, (tuple, list))
         or len(input_shape) != 3
-        or any(d is not None and (isinstance(d, bool) or not isinstance(d, int))
-               for d in input_shape)
+        or any(d is not None and not is_int(d) for d in input_shape)
     ):
         fail("`input_shape` must be a tuple of 3 integers (height, width, channels).",
               input_shape=input_shape)
-    input_shape = tuple(input_shape)
+    input_shape = tuple(None if d is None else int(d) for d in input_shape)  # numpy ints too
     h, w, c = input_shape
     if c is None or c < 1:
         fail("The channel dimension of `input_shape` must be a positive integer.",
@@ -340,7 +345,8 @@ def finish_model(
         if head_dropout:
             x = keras.layers.Dropout(head_dropout, name="dropout")(x)
         x = keras.layers.Dense(
-            classes, activation=classifier_activation, name="predictions", **(dense_kwargs or {})
+            int(classes), activation=classifier_activation, name="predictions",
+            **(dense_kwargs or {}),
         )(x)
     elif pooling == "avg":
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -357,7 +363,7 @@ def finish_model(
                 include_top=include_top,
                 weights="imagenet",
                 input_shape=model_inputs.shape,
-                classes=classes,
+                classes=int(classes),
                 classifier_activation=classifier_activation,
             )
         except Exception as exc:  # keras' download: URLError, HTTPError, ... when offline

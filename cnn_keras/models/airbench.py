@@ -117,8 +117,8 @@ def airbench94(include_top=True, weights=None, input_tensor=None, input_shape=No
     if include_top:
         # the reference's MaxPool2d(3) on the 3x3 map that is left at 32x32: a global max-pool
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
-        x = keras.layers.Dense(classes, use_bias=False, kernel_initializer=torch_default_init(),
-                               name="predictions")(x)
+        x = keras.layers.Dense(int(classes), use_bias=False,
+                               kernel_initializer=torch_default_init(), name="predictions")(x)
         x = keras.layers.Rescaling(logit_scale, name="logit_scale")(x)
         x = keras.layers.Activation(classifier_activation, name="classifier_activation")(x)
     return finish_model(x, mi, include_top=include_top, pooling=pooling, classes=classes,

@@ -211,7 +211,7 @@ def _build(arch, include_top, weights, input_tensor, input_shape, pooling, class
             x = keras.layers.Activation(activation, name=f"fc{j}_{activation}")(x)
             if dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"fc{j}_dropout")(x)
-        x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions",
+        x = keras.layers.Dense(int(classes), activation=classifier_activation, name="predictions",
                                **init(0.0))(x)
     # finish_model adds no head here (the FC top is above); it applies `pooling` when headless
     # and loads `weights`.

@@ -480,7 +480,7 @@ def efficientnet(
             x = keras.layers.Dropout(dropout, name="top_dropout")(x)
         # keras.applications' fan-out init is sized for 1000 classes; with 10 its weights are
         # 10x larger (initial loss 4.4 instead of 2.5): the CIFAR net uses Glorot, as the rest
-        x = keras.layers.Dense(classes, activation=classifier_activation,
+        x = keras.layers.Dense(int(classes), activation=classifier_activation,
                                kernel_initializer="glorot_uniform" if cifar
                                else DENSE_KERNEL_INITIALIZER,
                                name="predictions")(x)

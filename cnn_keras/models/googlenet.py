@@ -188,7 +188,7 @@ def _aux_head(x, prefix, classes, classifier_activation, width=1.0):
     x = keras.layers.Dense(scaled_filters(AUX_FC, width), activation="relu",
                            name=f"{prefix}_fc")(x)
     x = keras.layers.Dropout(AUX_DROPOUT, name=f"{prefix}_dropout")(x)
-    return keras.layers.Dense(classes, activation=classifier_activation,
+    return keras.layers.Dense(int(classes), activation=classifier_activation,
                               name=f"{prefix}_predictions")(x)
 
 

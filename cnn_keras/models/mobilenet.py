@@ -217,7 +217,8 @@ def mobilenet(
             of Table 1): "Shallow MobileNet", Table 5. The other blocks keep their indices.
     ImageNet weights (`weights="imagenet"`) exist for alpha in 0.25 / 0.5 / 0.75 / 1.0,
     depth_multiplier 1, relu6, stem_stride 2, no `resolution`, and square inputs of 128, 160,
-    192 or 224 pixels (the input size selects the weights, as in keras.applications).
+    192 or 224 pixels (the input size selects the weights, as in keras.applications); without
+    the top, other sizes load the 224-pixel weights, with keras.applications' warning.
     """
     if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
             or not 0 < alpha <= 1):
@@ -253,6 +254,11 @@ def mobilenet(
             if value != wanted:
                 fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
     size = _square_size(input_shape, input_tensor)
+    given = input_shape is not None or input_tensor is not None  # else the default, 224
+    if weights == "imagenet" and include_top and given and size not in IMAGENET_SIZES:
+        fail(f"With weights='imagenet' and include_top=True, the input must be square, of "
+             f"{list(IMAGENET_SIZES)} pixels (without the top any size loads the 224-pixel "
+             "weights, as in keras.applications).", input_shape=input_shape)
     if stem_stride == 1:
         default_size = 32
     else:  # like keras.applications: a square input of a released size is the default size
@@ -270,9 +276,6 @@ def mobilenet(
         imagenet_available=True,
         model_name=name or "mobilenet",
     )
-    if weights == "imagenet" and inp.shape[:2] not in [(s, s) for s in IMAGENET_SIZES]:
-        fail(f"ImageNet weights exist for square inputs of {list(IMAGENET_SIZES)} pixels "
-              "only (give e.g. input_shape=(224, 224, 3)).", input_shape=inp.shape)
 
     x = resize_input(inp.tensor, resolution)
     x = keras.layers.Conv2D(_width(STEM_FILTERS, alpha), 3, strides=stem_stride, padding="same",
@@ -291,8 +294,8 @@ def mobilenet(
     if include_top:  # keras.applications' head: the classifier is a 1x1 conv on the 1x1 map
         x = keras.layers.GlobalAveragePooling2D(keepdims=True, name="avg_pool")(x)
         x = keras.layers.Dropout(dropout, name="dropout")(x)
-        x = keras.layers.Conv2D(classes, 1, padding="same", name="conv_preds")(x)
-        x = keras.layers.Reshape((classes,), name="reshape_2")(x)
+        x = keras.layers.Conv2D(int(classes), 1, padding="same", name="conv_preds")(x)
+        x = keras.layers.Reshape((int(classes),), name="reshape_2")(x)
         x = keras.layers.Activation(classifier_activation, name="predictions")(x)
     return finish_model(
         x,

@@ -398,6 +398,10 @@ def resnet_imagenet(
         block = "preact"
     default_name = f"resnet{depth}" + ("v2" if version == 2 else "")
     source = _KERAS_APPLICATIONS.get(default_name) if (residual and shortcut == "B") else None
+    if weights == "imagenet" and default_name in _KERAS_APPLICATIONS and source is None:
+        raise ValueError("ImageNet weights exist only for the paper's net (residual=True, "
+                         "shortcut='B'), the one keras.applications has. "
+                         f"Received: residual={residual!r}, shortcut={shortcut!r}")
     return resnet(
         include_top, weights, input_tensor, input_shape, pooling, classes,
         classifier_activation, name or default_name,

@@ -292,7 +292,8 @@ def _build(include_top, weights, input_tensor, input_shape, pooling, classes,
                                    kernel_initializer=_initializer(init))(x)
             if dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
-        x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        x = keras.layers.Dense(int(classes), activation=classifier_activation,
+                               name="predictions")(x)
     # The top is built above, so finish_model only adds the headless pooling and the weights;
     # keras' model for the ImageNet weights still needs the real include_top.
     imagenet_source = None

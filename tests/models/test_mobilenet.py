@@ -261,6 +261,9 @@ def test_imagenet_weights_go_through_keras_applications(monkeypatch):
     features = mobilenet(include_top=False, weights="imagenet", alpha=0.5, pooling="avg",
                          input_shape=(160, 160, 3))
     assert calls[1]["include_top"] is False and features.output_shape == (None, 512)
+    # without the top any size, as keras.applications (it loads the 224-pixel weights)
+    small = mobilenet(include_top=False, weights="imagenet", alpha=0.25, input_shape=(96, 96, 3))
+    assert calls[2]["input_shape"] == (96, 96, 3) and small.output_shape == (None, 3, 3, 256)
 
 
 def test_feature_extractor_pooling():
@@ -347,10 +350,10 @@ def test_weights_file_round_trip(tmp_path):
      "conv='full'"),
     (mobilenet_cifar, {"shallow": 1}, "shallow", "True or False"),
     (mobilenet_cifar, {"shallow": "yes"}, "shallow", "True or False"),
-    (mobilenet, {"weights": "imagenet", "input_shape": (200, 200, 3), "include_top": False},
-     "input_shape", "[128, 160, 192, 224]"),
+    (mobilenet, {"weights": "imagenet", "input_shape": (200, 200, 3)}, "input_shape",
+     "[128, 160, 192, 224]"),
     (mobilenet, {"weights": "imagenet", "input_shape": (160, 128, 3)}, "input_shape",
-     "must be (224, 224, 3)"),
+     "must be square"),
 ])
 def test_validation(builder, kwargs, arg, hint, monkeypatch):
     def no_download(**kwargs):

@@ -221,8 +221,37 @@ BAD_ARGS = [
 
 @pytest.mark.parametrize("kwargs,arg,name", BAD_ARGS)
 def test_bad_arguments_are_clear_value_errors(kwargs, arg, name):
-    with pytest.raises(ValueError, match=rf"Received: {arg}="):
+    with pytest.raises(ValueError, match=rf"Received: {arg}=") as info:
         cnn_keras.build(name, **kwargs)
+    assert "\n" not in str(info.value)  # one line, an array argument included
+
+
+def test_numpy_integers_count_as_integers():
+    """`classes` and `input_shape` from numpy (a dataset's shape, `np.unique(...).size`)."""
+    with keras.StatelessScope():
+        net = cnn_keras.resnet20(classes=np.int64(5), input_shape=(np.int64(40), 40, 3))
+    assert net.output_shape == (None, 5) and net.input_shape == (None, 40, 40, 3)
+
+
+@pytest.mark.parametrize("kwargs", [{"residual": False}, {"shortcut": "A"}])
+def test_imagenet_weights_name_the_option_that_rules_them_out(kwargs, monkeypatch):
+    monkeypatch.setitem(cnn_keras.models.resnet._KERAS_APPLICATIONS, "resnet50",
+                        lambda **kw: pytest.fail("must not download"))
+    [(arg, value)] = kwargs.items()
+    with pytest.raises(ValueError, match=rf"residual=True, shortcut='B'.*Received: .*{arg}="
+                                         rf"{value!r}"):
+        cnn_keras.resnet50(weights="imagenet", **kwargs)
+
+
+@pytest.mark.parametrize("activation", [None, "softmax", "linear", keras.activations.softmax])
+def test_imagenet_weights_take_the_activations_keras_applications_takes(activation,
+                                                                        monkeypatch):
+    def offline(**kwargs):  # reached only once every argument passed the checks
+        raise OSError("no network")
+
+    monkeypatch.setitem(cnn_keras.models.resnet._KERAS_APPLICATIONS, "resnet50", offline)
+    with pytest.raises(RuntimeError, match="offline"):
+        cnn_keras.resnet50(weights="imagenet", classifier_activation=activation)
 
 
 @pytest.mark.parametrize("kwargs,arg", [
