@@ -136,8 +136,8 @@ CLAIMS = (
           "The reductions keep the accuracy of the naive modules at a fraction of the cost",
           "no number",
           Compare("googlenet-naive-cpu", TEST, "reduced", "naive", expect="no gain",
-                  plan=f"not yet run: googlenet_cifar at 1/8 width, reduced vs naive modules "
-                       f"(10.7x the multiply-adds), {_FULL}, 10 epochs "
+                  plan=f"not yet run: googlenet_cifar at 1/16 width, reduced vs naive modules "
+                       f"(10.3x the multiply-adds), {_FULL}, 10 epochs "
                        "(`cnn-keras ablation googlenet_naive --mode record`)")),
     Claim("googlenet.aux", "03", PAPERS["03"], "Sec. 5",
           "The auxiliary classifiers help a little",

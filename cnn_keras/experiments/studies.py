@@ -292,15 +292,16 @@ ABLATIONS = {
         paper="Sec. 5: the auxiliary heads gave 'a minor effect ... around 0.5%'",
     ),
     # Sec. 4, Fig. 2 on CIFAR-10 (results/googlenet-naive-cpu): the 1x1 reductions' accuracy at
-    # their cost, at an eighth of the width (the naive modules cost 10.7x: 247M multiply-adds).
+    # their cost, at a sixteenth of the width (6.0M vs 62.0M multiply-adds, 10.3x): at an eighth
+    # the naive net alone needs about 2 h of 2 cores for its 10 epochs (docs/claims.md).
     "googlenet_naive": Study(
         name="googlenet_naive",
-        title="GoogLeNet at an eighth of the width on CIFAR-10: inception modules with and "
+        title="GoogLeNet at a sixteenth of the width on CIFAR-10: inception modules with and "
               "without the 1x1 reductions",
         variants=(Variant("reduced", "with 1x1 reductions (Fig. 2b)", "googlenet_cifar",
-                          {"width": 0.125}),
+                          {"width": 0.0625}),
                   Variant("naive", "naive modules (Fig. 2a)", "googlenet_cifar",
-                          {"width": 0.125, "naive": True})),
+                          {"width": 0.0625, "naive": True})),
         lr=0.01, weight_decay=2e-4,
         epochs={"quick": 1, "record": 10},
         sizes={"quick": (256, 128), "record": (None, None)},
