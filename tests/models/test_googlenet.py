@@ -9,6 +9,7 @@ import pytest
 
 import cnn_keras
 from cnn_keras.analysis import count_macs, count_params
+from cnn_keras.experiments.studies import STUDIES
 from cnn_keras.models.googlenet import (
     AUX_LOSS_WEIGHTS,
     INCEPTION_V1,
@@ -337,6 +338,21 @@ def test_width_quarter_is_about_a_sixteenth():
     assert count_params(built("googlenet_cifar", width=1.0))["trainable"] == 5_864_762
     assert count_macs(built("googlenet_cifar", width=1.0)) == 1_447_241_728
     assert "width=1.0" in str(inspect.signature(cnn_keras.googlenet_cifar))
+
+
+def test_sixteenth_width_pair_of_the_naive_module_study():
+    """The googlenet_naive study's pair (width 1/16, so that 2 cores train it): the reductions
+    still cut the multiply-adds about tenfold, as at full width."""
+    reduced = built("googlenet_cifar", width=0.0625)
+    naive = built("googlenet_cifar", width=0.0625, naive=True)
+    assert (count_params(reduced)["trainable"], count_macs(reduced)) == (24_375, 5_998_720)
+    assert (count_params(naive)["trainable"], count_macs(naive)) == (364_873, 61_995_282)
+    assert cifar_by_hand(0.0625) == (24_375, 5_998_720)
+    assert cifar_by_hand(0.0625, naive=True) == (364_873, 61_995_282)
+    assert round(count_macs(naive) / count_macs(reduced), 1) == 10.3
+    study = STUDIES["googlenet_naive"]
+    assert [v.kwargs for v in study.variants] == [{"width": 0.0625},
+                                                   {"width": 0.0625, "naive": True}]
 
 
 def test_width_quarter_module_3a_by_hand():
