@@ -138,6 +138,14 @@ def test_a_missing_record_shows_its_plan(tmp_path):
     assert row["verdict"] == verdict.NOT_MEASURED and row["setup"] == "run this"
 
 
+def test_a_record_without_a_variant_yet_keeps_the_plan_to_finish_it(tmp_path):
+    _record(tmp_path / "part", 0, {"a": 20.0})
+    row = Compare("part", "final_test_error", "a", "b",
+                  plan="not yet run: a vs b (`cnn-keras ablation x`)").evaluate(tmp_path)
+    assert row["verdict"] == verdict.NOT_MEASURED and row["ours"] == "no b in part"
+    assert row["setup"].endswith("`results/part`; still to run: a vs b (`cnn-keras ablation x`)")
+
+
 def test_every_claim_names_a_known_notebook_metric_and_unique_id():
     ids = [c.id for c in claims.CLAIMS]
     assert len(ids) == len(set(ids))

@@ -44,8 +44,10 @@ class Compare:
             return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}
         values = rec.values[self.metric]
         missing = [v for v in _members(self.better) + _members(self.worse) if v not in values]
-        if missing:
-            return {"ours": f"no {', '.join(missing)} in {rec.name}", "setup": rec.setup,
+        if missing:  # a record still being made, a variant at a time: say what it lacks
+            todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" * bool(self.plan)
+            return {"ours": f"no {', '.join(missing)} in {rec.name}",
+                    "setup": f"{rec.setup}; `results/{rec.name}`{todo}",
                     "verdict": verdict.NOT_MEASURED}
         (kb, b), (kw, w) = _best(values, self.better), _best(values, self.worse)
         gap = verdict.mean(w) - verdict.mean(b)
