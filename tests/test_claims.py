@@ -138,6 +138,20 @@ def test_a_missing_record_shows_its_plan(tmp_path):
     assert row["verdict"] == verdict.NOT_MEASURED and row["setup"] == "run this"
 
 
+@pytest.mark.parametrize("worse, expected", [
+    ((2.0, 1.5, 2.5), verdict.REPRODUCED),  # a cost of 1.0 +- 0.5: the paper's 1.1 within noise
+    ((10.0, 9.5, 10.5), verdict.OPPOSITE),  # a cost of 9 points, 16 spreads above 1.1
+    ((3.0, 2.5, 3.5), verdict.OPPOSITE_WEAK),  # 0.9 above the paper's cost: 1.8 spreads
+])
+def test_a_small_cost_claim_bounds_the_gap_by_the_papers(tmp_path, worse, expected):
+    for seed, w in enumerate(worse):
+        _record(tmp_path / ("r" if seed == 0 else f"r-seed{seed}"), seed,
+                {"idea": w, "full": (1.0, 0.5, 1.5)[seed]})
+    row = Compare("r", "final_test_error", "full", "idea", plan="", cost=1.1).evaluate(tmp_path)
+    assert row["verdict"] == expected
+    assert "(the paper's cost 1.1%)" in row["ours"]
+
+
 def test_a_record_without_a_variant_yet_keeps_the_plan_to_finish_it(tmp_path):
     _record(tmp_path / "part", 0, {"a": 20.0})
     row = Compare("part", "final_test_error", "a", "b",

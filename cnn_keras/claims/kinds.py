@@ -37,6 +37,10 @@ class Compare:
     # gain the claim denies) is *not* lower than `better`: within noise, or higher, reproduces
     # the claim; `worse` lower by 3 spreads is "opposite" (by 1-3 with 3 seeds, "opposite (weak)")
     expect: str = "lower"
+    # A claim that an idea costs *little*: the paper's own cost (the gap `worse` minus `better`
+    # it measured). The claim holds while our gap is not larger than it by more than the noise
+    # (a decisive gap in the "lower" sense alone would call a ten-point cost "reproduced").
+    cost: float | None = None
 
     def evaluate(self, results) -> dict:
         rec = load_record(results, self.record)
@@ -52,9 +56,13 @@ class Compare:
         (kb, b), (kw, w) = _best(values, self.better), _best(values, self.worse)
         gap = verdict.mean(w) - verdict.mean(b)
         spread, source = _spread(rec, self.metric, (kb, kw))
-        decided = verdict.comparison(gap, spread, min(len(b), len(w)))
-        if self.expect == "no gain":
-            decided = verdict.no_gain(decided)
+        seeds = min(len(b), len(w))
+        if self.cost is not None:
+            decided = verdict.no_gain(verdict.comparison(self.cost - gap, spread, seeds))
+        else:
+            decided = verdict.comparison(gap, spread, seeds)
+            if self.expect == "no gain":
+                decided = verdict.no_gain(decided)
         bounds = [k for k in (kb, kw) if (self.metric, k) in rec.censored]
         return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds),
                 "setup": f"{rec.setup}; `results/{rec.name}`", "verdict": decided,
@@ -72,8 +80,9 @@ class Compare:
 
         spread_text = "no spread (one seed)" if spread is None else f"spread {spread:.2f}{source}"
         note = "; ≥: not reached within the run (counted as its epochs + 1)" if bounds else ""
-        return (f"{what}: {kb} {value(kb, b)} vs {kw} {value(kw, w)}; gap {gap:+.2f}{unit}, "
-                f"{spread_text}{note}")
+        paper = f" (the paper's cost {self.cost:g}{unit})" if self.cost is not None else ""
+        return (f"{what}: {kb} {value(kb, b)} vs {kw} {value(kw, w)}; gap {gap:+.2f}{unit}"
+                f"{paper}, {spread_text}{note}")
 
 
 def _members(group) -> list[str]:
