@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cnn_keras import claims
-from cnn_keras.claims import verdict
+from cnn_keras.claims import evidence, verdict
 from cnn_keras.claims.evidence import METRICS, load_record
 from cnn_keras.claims.kinds import Compare, Count, Reach
 from cnn_keras.cli import main
@@ -174,10 +174,36 @@ def test_every_claim_names_a_known_notebook_metric_and_unique_id():
 def test_the_committed_scoreboard_and_readme_summary_are_what_the_records_give():
     rows = claims.evaluate(REPO / "results")
     stale = "is stale: run `cnn-keras claims` and commit it"
-    assert claims.render(rows) == (REPO / "results" / "CLAIMS.md").read_text(), \
+    board = claims.render(rows, claims.training(REPO / "results"))
+    assert board == (REPO / "results" / "CLAIMS.md").read_text(), \
         f"results/CLAIMS.md {stale}"
     assert claims.readme_block(rows) in (REPO / "README.md").read_text(), \
         f"the README's summary {stale}"
+
+
+def test_the_training_behind_a_record_is_summed_per_machine_kind(tmp_path):
+    _record(tmp_path / "mixed", 0, {"a": 10.0, "b": 11.0})
+    _record(tmp_path / "mixed-seed1", 1, {"a": 10.5})
+    for folder, seconds in (("mixed", [1800, 5400]), ("mixed-seed1", [None])):
+        with open(tmp_path / folder / "summary.csv") as f:
+            rows = list(csv.DictReader(f))
+        for row, s in zip(rows, seconds):
+            row["train_seconds"] = "" if s is None else s
+        with open(tmp_path / folder / "summary.csv", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=[*rows[0]])
+            w.writeheader()
+            w.writerows(rows)
+    info = json.loads((tmp_path / "mixed-seed1" / "run.json").read_text())
+    info["training_hardware"] = {"device": "GPU x1 (NVIDIA H200)"}
+    (tmp_path / "mixed-seed1" / "run.json").write_text(json.dumps(info))
+    t = evidence.training_time(tmp_path, "mixed")
+    assert (t["nets"], t["untimed"], t["hours"]) == (3, 1, {"CPU": 2.0, "GPU": 0.0})
+    assert t["hardware"] == "2 cores Test CPU + GPU x1 (NVIDIA H200)"
+    assert evidence.training_time(tmp_path, "none") is None
+    lines = claims.board.training_table([t])
+    assert "| `results/mixed` | 3 | 2.0 h on CPU (1 untimed) | 2 cores Test CPU + GPU x1" \
+        " (NVIDIA H200) |" in lines
+    assert lines[-2] == "In all: 3 nets, 2.0 h on CPU."
 
 
 def test_the_readme_block_is_replaced_between_its_markers_only():

@@ -11,6 +11,7 @@ from cnn_keras.claims.board import (
     render,
     summary_line,
     table,
+    training,
     with_readme_block,
     write,
 )
@@ -20,4 +21,4 @@ from cnn_keras.claims.notebook import record_table, show_record
 
 __all__ = ["CLAIMS", "PAPERS", "Claim", "evaluate", "readme_block", "record_summary",
            "record_table", "render", "show_record", "summary_line", "table",
-           "with_readme_block", "write"]
+           "training", "with_readme_block", "write"]

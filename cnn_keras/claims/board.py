@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from cnn_keras.checks import check_choice
-from cnn_keras.claims import counts, verdict
+from cnn_keras.claims import counts, evidence, verdict
 from cnn_keras.claims.catalog import CLAIMS, PAPERS
 
 HEADER = """# Claims scoreboard
@@ -59,11 +59,41 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def render(rows: list[dict]) -> str:
+def training(results="results") -> list[dict]:
+    """The training behind the measured claims: one row per record they rest on that exists
+    (`evidence.training_time`), in the scoreboard's order."""
+    names = dict.fromkeys(c.evidence.record for c in CLAIMS if hasattr(c.evidence, "record"))
+    found = (evidence.training_time(Path(results), name) for name in names)
+    return [t for t in found if t is not None]
+
+
+def _hours(hours: dict) -> str:
+    return " + ".join(f"{h:.1f} h on {kind}" for kind, h in hours.items() if h) or "-"
+
+
+def training_table(times: list[dict]) -> list[str]:
+    """The records' training time as Markdown lines: a table and the total per machine kind."""
+    lines = ["## Training behind the verdicts", "",
+             "Time spent in `fit` by every net a record trained (each variant and seed once; "
+             "set-up and the extra evaluations not counted):", "",
+             "| record | nets trained (variant × seed) | training time | hardware |",
+             "|---|---|---|---|"]
+    for t in times:
+        untimed = f" ({t['untimed']} untimed)" if t["untimed"] else ""
+        lines.append(f"| `results/{t['record']}` | {t['nets']} | {_hours(t['hours'])}{untimed} "
+                     f"| {_cell(t['hardware'])} |")
+    total = {kind: sum(t["hours"][kind] for t in times) for kind in ("CPU", "GPU")}
+    lines += ["", f"In all: {sum(t['nets'] for t in times)} nets, {_hours(total)}.", ""]
+    return lines
+
+
+def render(rows: list[dict], times: list[dict] = ()) -> str:
     parts = [HEADER, "## Summary", "", "| notebook | paper | verdicts |", "|---|---|---|"]
     by_nb = {nb: [r for r in rows if r["notebook"] == nb] for nb in PAPERS}
     parts += [f"| {nb} | {PAPERS[nb]} | {summary_line(rs)} |" for nb, rs in by_nb.items() if rs]
     parts += ["", f"All: {summary_line(rows)}.", ""]
+    if times:
+        parts += training_table(times)
     for nb, rs in by_nb.items():
         if rs:
             parts += [f"## {nb} · {PAPERS[nb]}", "", table(rs), ""]
@@ -76,7 +106,7 @@ def write(results="results", out=None, readme=None) -> tuple[Path, list[dict]]:
     scoreboard's path and the rows."""
     rows = evaluate(results)
     out = Path(out) if out is not None else Path(results) / "CLAIMS.md"
-    out.write_text(render(rows))
+    out.write_text(render(rows, training(results)))
     if readme is not None and Path(readme).is_file():
         Path(readme).write_text(with_readme_block(Path(readme).read_text(), rows))
     return out, rows

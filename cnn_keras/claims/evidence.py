@@ -111,6 +111,27 @@ def device(info: dict) -> str:
     return device
 
 
+def training_time(results, name: str) -> dict | None:
+    """The training behind the record `name`: the nets trained (a variant with one seed each)
+    with their time spent in `fit` (summary.csv's train_seconds, summed over resumed sessions),
+    split by the kind of machine (CPU or GPU) each seed folder ran on. None without a record."""
+    folders = record_folders(Path(results), name)
+    if not folders:
+        return None
+    nets, hours, untimed, devices = 0, {"CPU": 0.0, "GPU": 0.0}, 0, []
+    for folder in folders:
+        info = json.loads((folder / "run.json").read_text())
+        devices.append(device(info))
+        kind = "GPU" if "GPU" in devices[-1] else "CPU"
+        for row in _rows(folder):
+            nets += 1
+            seconds = _number(row.get("train_seconds", ""))
+            untimed += seconds is None
+            hours[kind] += (seconds or 0) / 3600
+    return {"record": name, "nets": nets, "hours": hours, "untimed": untimed,
+            "hardware": " + ".join(dict.fromkeys(devices))}
+
+
 def record_summary(results, name: str) -> list[dict]:
     """Per variant of the record `name`: its seeds, and each metric's mean ± seed spread as
     text (a never-reached threshold as "≥ epochs + 1"), for a notebook's table of a record."""

@@ -49,7 +49,7 @@ class Compare:
         values = rec.values[self.metric]
         missing = [v for v in _members(self.better) + _members(self.worse) if v not in values]
         if missing:  # a record still being made, a variant at a time: say what it lacks
-            todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" * bool(self.plan)
+            todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" if self.plan else ""
             return {"ours": f"no {', '.join(missing)} in {rec.name}",
                     "setup": f"{rec.setup}; `results/{rec.name}`{todo}",
                     "verdict": verdict.NOT_MEASURED}
