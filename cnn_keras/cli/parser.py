@@ -292,7 +292,7 @@ def _parser() -> argparse.ArgumentParser:
                    "width; googlenet: auxiliary heads; googlenet_aux: the same at a quarter "
                    "width; googlenet_naive: with vs without the 1x1 reductions; densenet: vs "
                    "ResNet-20 at the same budget, growth rate, compression; densenet_bc28: the "
-                   "same at L=28 (ResNet-20's cost, 0.39x its parameters); mobilenet: width "
+                   "same at L=28 (ResNet-20's cost, 0.38x its parameters); mobilenet: width "
                    "and resolution multipliers; mobilenet_conv: separable vs full convs, "
                    "thinner vs shallower; efficientnet: depth, width, resolution or compound "
                    "scaling at ~3x FLOPs; efficientnet_scaling: the same from B0 at half "
