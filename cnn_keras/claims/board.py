@@ -19,8 +19,9 @@ the verdict. A measured gap counts only against the seed-to-seed spread (the sam
 deviation over seeds): **reproduced** needs a gap of 3 spreads in the paper's direction (or
 1 spread with 3 or more seeds: "weak"), **opposite** the same the other way; **within noise**
 is a gap under one spread with 3 or more seeds; **undecided** means more seeds are needed;
-errors are final-epoch values (no selection on the test set). Counting claims are computed
-from the built nets.
+errors are final-epoch values (no selection on the test set). A claim that an idea brings no
+gain (or costs little) is reproduced when our gap is within noise or goes against the idea
+(beyond the paper's cost, for a cost). Counting claims are computed from the built nets.
 """
 
 

@@ -92,7 +92,7 @@ CLAIMS = (
           Compare("alexnet-cpu", TEST, "paper", "pool2",
                   plan="not yet run: in the same record, 3x3/2 vs 2x2/2 pooling (a 0.4-point "
                        "effect needs a spread well below it)")),
-    Claim("alexnet.params", "01", PAPERS["01"], "Sec. 1",
+    Claim("alexnet.params", "01", PAPERS["01"], "Abstract, Sec. 4",
           "The net has 60 million parameters", "60M", Count(counts.alexnet_params)),
     # --- 02 VGG -----------------------------------------------------------------------------------
     Claim("vgg.depth", "02", PAPERS["02"], "Table 3",
@@ -159,7 +159,7 @@ CLAIMS = (
     Claim("resnet.plain_test", "04", PAPERS["04"], "Fig. 6 left",
           "... and higher test error", "curves: plain-56 above plain-20",
           Compare(_FIG6, TEST, "plain20", "plain56", plan="")),
-    Claim("resnet.residual_train", "04", PAPERS["04"], "Fig. 6 right",
+    Claim("resnet.residual_train", "04", PAPERS["04"], "Fig. 6 middle",
           "With shortcuts the deeper net trains better: ResNet-56 below ResNet-20 in training "
           "error", "curves: ResNet-56 below ResNet-20",
           Compare(_FIG6, TRAIN, "resnet56", "resnet20", plan="")),
@@ -180,7 +180,7 @@ CLAIMS = (
           "With bottleneck blocks ResNet-50 costs about what ResNet-34 does",
           "3.6G (34) vs 3.8G (50) FLOPs", Count(counts.resnet_imagenet_flops)),
     Claim("resnet.gradients", "04", PAPERS["04"], "Sec. 4.1",
-          "Degradation is not vanishing gradients: with BN the gradients stay healthy",
+          "Degradation is not vanishing gradients: with BN the gradients do not vanish",
           "no number (\"healthy norms\")", Count(counts.plain56_gradients,
                                                   setup="computed at initialisation, not "
                                                         "during training")),

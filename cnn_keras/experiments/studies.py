@@ -487,7 +487,8 @@ DEGRADATION = Study(
     # demo: the paper's curves separate from the first epoch; without the one-epoch warm-up,
     # lr 0.1 blows up the 56-layer ResNet in a run this short (the paper met the same at 110
     # layers and warmed up at 0.01)
-    # record: both halves of Fig. 6 on 2 CPU cores (results/degradation-cpu-10ep)
+    # record: Fig. 6 left and middle (plain nets, ResNets) on 2 CPU cores
+    # (results/degradation-cpu-10ep)
     epochs={"quick": 2, "demo": 6, "record": 10, "full": None},
     sizes={"quick": (512, 256), "demo": (10_000, 2_000), "record": (None, None),
            "full": (None, None)},
