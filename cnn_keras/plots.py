@@ -83,8 +83,9 @@ PAPER_FIG6_YLIM = (0, 20)  # He et al. 2015, Fig. 6: error (%) from 0 to 20
 
 
 def degradation_figure(histories: dict, path=None, *, caption: str = "", ylim=None):
-    """The ResNet paper's Fig. 6: left plain nets, right ResNets; training error dashed, test
-    error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows.
+    """The ResNet paper's Fig. 6, its left and middle panels: plain nets on the left, ResNets on
+    the right; training error dashed, test error bold. `histories` maps model names ('plain20',
+    'resnet56', ...) to history rows.
     `ylim`: None for the full range from 0, or e.g. `PAPER_FIG6_YLIM` (the paper's axes)."""
     plain = {k: v for k, v in histories.items() if _info(k).get("residual") is False}
     res = {k: v for k, v in histories.items() if k not in plain}
