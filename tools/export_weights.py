@@ -9,7 +9,7 @@ would be airplanes; CIFAR-10 found as `cnn_keras.data.load_cifar10` finds it) an
 accuracies to the sidecar.
 
     .venv/bin/python tools/export_weights.py runs/alexnet-reg-seed2/paper \\
-        alexnet_cifar-half-paper-seed2 --record results/alexnet-cpu --check 1000
+        alexnet_cifar-half-paper-seed2 --record results/alexnet-cpu-seed2 --check 1000
 """
 
 from __future__ import annotations
