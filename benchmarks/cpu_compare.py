@@ -142,7 +142,7 @@ def _args(argv=None):
     p.add_argument("--peak-flops-per-cycle", type=int, default=None,
                    help="fp32 FLOPs per cycle per core: 64 for two 512-bit FMA pipes (Zen 5, "
                    "recent Xeons), 32 for 256-bit ones (default: 64 where /proc/cpuinfo lists "
-                   "avx512f, else 32)")
+                   "avx512f, except on Zen 4, else 32)")
     args = p.parse_args(argv)
     big = args.model == "airbench94"
     args.batch_size = args.batch_size or (1024 if big else 128)
@@ -213,14 +213,23 @@ def _data_runs(args):
             "data numpy": ({**bench, "pipeline": "numpy"}, {})}
 
 
+def _half_width_avx512():
+    """AMD family 25 (Zen 4) decodes AVX-512 but executes it on 256-bit pipes: half the
+    FLOPs per cycle of Zen 5's or a Xeon's 512-bit ones, for fp32 and bf16 alike."""
+    from cnn_keras.runinfo import cpuinfo
+
+    return cpuinfo("vendor_id") == "AuthenticAMD" and cpuinfo("cpu family") == "25"
+
+
 def _peaks(args, flags):
     """fp32 and bf16 peak GFLOP/s of this machine's cores, with how each was computed."""
+    half = _half_width_avx512()
     if args.peak_flops_per_cycle is None:
-        args.peak_flops_per_cycle = 64 if "avx512f" in flags else 32
+        args.peak_flops_per_cycle = 64 if "avx512f" in flags and not half else 32
     peaks = {"fp32": _peak_gflops(args.peak_flops_per_cycle)}
     for flag, per_cycle in BF16_FLOPS_PER_CYCLE.items():  # AMX first
         if flag in flags:
-            gflops, how = _peak_gflops(per_cycle)
+            gflops, how = _peak_gflops(per_cycle // 2 if half else per_cycle)
             peaks["bf16"] = (gflops, how and how.replace("fp32", f"bf16 ({flag})"))
             break
     return peaks
