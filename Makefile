@@ -42,12 +42,13 @@ demo: setup
 # (pytest-xdist): most of their time is single-threaded Python (building and tracing models),
 # so one process leaves a core idle. --dist loadfile keeps a notebook's cells in one kernel and
 # a test module's shared models in one process; notebooks go first, as the longest pieces.
+# --durations lists the slowest pieces: what to trim when the suite outgrows its ~10 minutes.
 TEST_WORKERS ?= 2
 test: setup
 	$(VENV)/bin/ruff check cnn_keras tests tools
 	CNN_KERAS_MODE=quick $(PY) -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
 		--nbval-lax --nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=600 \
-		notebooks tests
+		--durations=15 notebooks tests
 
 # A notebook as Colab runs it, on Colab's (and the lowest supported) TensorFlow, Keras and numpy,
 # in a venv of its own (.colab-venv; ~1 GB): see tools/colab_check.py. Not part of `make test`
