@@ -352,7 +352,18 @@ def test_sixteenth_width_pair_of_the_naive_module_study():
     assert round(count_macs(naive) / count_macs(reduced), 1) == 10.3
     study = STUDIES["googlenet_naive"]
     assert [v.kwargs for v in study.variants] == [{"width": 0.0625},
-                                                   {"width": 0.0625, "naive": True}]
+                                                   {"width": 0.0625, "naive": True},
+                                                   {"width": 0.2}]
+
+
+def test_fifth_width_reduced_net_costs_what_the_naive_sixteenth_does():
+    """The study's equal-cost variant: the reduced modules at 1/5 width cost 0.94x the naive
+    net's multiply-adds; a quarter would cost more."""
+    wide = built("googlenet_cifar", width=0.2)
+    assert (count_params(wide)["trainable"], count_macs(wide)) == (238_414, 58_561_804)
+    assert cifar_by_hand(0.2) == (238_414, 58_561_804)
+    assert round(58_561_804 / 61_995_282, 2) == 0.94
+    assert cifar_by_hand(0.25)[1] > 61_995_282  # a quarter would cost more than the naive net
 
 
 def test_width_quarter_module_3a_by_hand():
