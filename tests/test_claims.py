@@ -107,8 +107,8 @@ def test_the_overfitting_gap_is_test_minus_training_error(tmp_path):
     folder.mkdir()
     # fit's training error (dropout active) is not what the gap uses: the clean one is
     (folder / "summary.csv").write_text(
-        "variant,final_train_error,final_test_error,final_train_error_clean,epochs\n"
-        "drop,30.0,22.0,20.5,15\nno_drop,9.0,24.0,8.25,15\n")
+        "variant,final_train_error,final_test_error,final_train_error_clean,clean_train_images,"
+        "epochs\ndrop,30.0,22.0,20.5,50000,15\nno_drop,9.0,24.0,8.25,50000,15\n")
     _record(tmp_path / "other", 0, {"a": 1.0})  # borrow a run.json
     (folder / "run.json").write_text((tmp_path / "other" / "run.json").read_text())
     rec = load_record(tmp_path, "reg")
@@ -116,6 +116,26 @@ def test_the_overfitting_gap_is_test_minus_training_error(tmp_path):
     row = Compare("reg", "generalisation_gap", "drop", "no_drop", plan="").evaluate(tmp_path)
     assert row["ours"].startswith("test minus training error: drop 1.50 points (1 seed) vs "
                                   "no_drop 15.75 points (1 seed); gap +14.25 points")
+
+
+def test_a_clean_training_error_from_part_of_the_training_images_is_not_counted(tmp_path):
+    """Records made before clean_train_images measured the first 10,000 training images: in
+    the class-sorted JPEG copy, airplanes and automobiles only."""
+    folder = tmp_path / "reg"
+    _record(folder, 0, {"drop": 22.0, "no_drop": 24.0})
+    (folder / "summary.csv").write_text(
+        "variant,final_test_error,final_train_error_clean,clean_train_images,epochs\n"
+        "drop,22.0,20.5,,15\nno_drop,24.0,8.25,10000,15\n")
+    rec = load_record(tmp_path, "reg")
+    assert rec.values["generalisation_gap"] == rec.values["final_train_error_clean"] == {}
+    assert rec.partial == {(m, k) for m in ("generalisation_gap", "final_train_error_clean")
+                           for k in ("drop", "no_drop")}
+    assert rec.values["final_test_error"] == {"drop": [22.0], "no_drop": [24.0]}
+    row = Compare("reg", "generalisation_gap", "drop", "no_drop",
+                  plan="not yet run: the pair, 15 epochs").evaluate(tmp_path)
+    assert row["verdict"] == verdict.NOT_MEASURED
+    assert row["ours"].startswith("not counted: the clean training error of drop, no_drop")
+    assert row["setup"].endswith("to re-run: the pair, 15 epochs")
 
 
 def test_records_without_the_clean_training_error_have_no_gap(tmp_path):

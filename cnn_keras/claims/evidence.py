@@ -21,6 +21,10 @@ from cnn_keras.claims import verdict
 GAP = "generalisation_gap"
 METRICS = ("final_train_error", "final_test_error", "final_train_error_clean",
            "epochs_to_threshold", GAP)
+# The metrics made from the clean training error: they count only where it was measured on all
+# the training images (summary.csv's clean_train_images). Records made before that column
+# measured the first 10,000, which in the class-sorted JPEG copy are two classes.
+CLEAN_METRICS = ("final_train_error_clean", GAP)
 
 
 @dataclasses.dataclass
@@ -33,6 +37,8 @@ class Record:
     params: dict  # variant -> trainable parameters
     macs: dict  # variant -> multiply-adds
     censored: set = dataclasses.field(default_factory=set)  # (metric, variant): a lower bound
+    # (metric, variant): a clean training error measured on part of the training images only
+    partial: set = dataclasses.field(default_factory=set)
 
 
 def record_folders(results: Path, name: str) -> list[Path]:
@@ -67,14 +73,20 @@ def load_record(results: Path, name: str) -> Record | None:
     if not folders:
         return None
     values = {m: {} for m in METRICS}
-    params, macs, infos, censored = {}, {}, [], set()
+    params, macs, infos, censored, partial = {}, {}, [], set(), set()
     for folder in folders:
         infos.append(json.loads((folder / "run.json").read_text()))
         counted = infos[-1].get("threshold_train_error") is not None  # else: no threshold
+        num_train = infos[-1].get("dataset", {}).get("num_train")
         for row in _rows(folder):
             key = row.get("variant") or row["model"]
+            clean_images = _number(row.get("clean_train_images", ""))
+            whole = num_train is not None and clean_images == num_train
             for m in METRICS:
                 v = _metric(row, m)
+                if v is not None and m in CLEAN_METRICS and not whole:
+                    partial.add((m, key))
+                    continue
                 if v is None and m == "epochs_to_threshold" and counted and row.get("epochs"):
                     # never reached: it would take more than the run's epochs (a lower bound)
                     v = int(row["epochs"]) + 1
@@ -84,7 +96,7 @@ def load_record(results: Path, name: str) -> Record | None:
             params[key] = _number(row.get("trainable_params", ""))
             macs[key] = _number(row.get("macs", ""))
     seeds = sorted({i.get("seed", 0) for i in infos})
-    return Record(name, folders, values, seeds, setup(infos), params, macs, censored)
+    return Record(name, folders, values, seeds, setup(infos), params, macs, censored, partial)
 
 
 def setup(infos: list[dict]) -> str:

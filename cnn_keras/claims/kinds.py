@@ -47,6 +47,15 @@ class Compare:
         if rec is None:
             return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}
         values = rec.values[self.metric]
+        partial = [v for v in _members(self.better) + _members(self.worse)
+                   if (self.metric, v) in rec.partial]
+        if partial:  # measured on the first 10,000 training images: not counted, to re-run
+            return {"ours": f"not counted: the clean training error of {', '.join(partial)} in "
+                            f"{rec.name} was measured on its first 10,000 training images, two "
+                            "classes of the class-sorted JPEG copy",
+                    "setup": f"{rec.setup}; `results/{rec.name}`; to re-run: "
+                             f"{self.plan.removeprefix('not yet run: ')}",
+                    "verdict": verdict.NOT_MEASURED}
         missing = [v for v in _members(self.better) + _members(self.worse) if v not in values]
         if missing:  # a record still being made, a variant at a time: say what it lacks
             todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" if self.plan else ""

@@ -29,7 +29,8 @@ CPU run of the claims scoreboard, all 50k images) and ``full`` (all 50k images; 
   ``vgg_depth``: A, A-LRN, B, B-5x5, D and D from A at a quarter width (the record).
 * ``googlenet`` (Szegedy et al. 2014): auxiliary classifiers on 4a and 4d on/off (Sec. 5);
   ``googlenet_aux`` the same at a quarter width and ``googlenet_naive`` the modules without their
-  1x1 reductions at an eighth (the records).
+  1x1 reductions at a sixteenth, against the reduced ones at the same width and at the naive
+  net's cost (the records).
 * ``densenet`` (Huang et al. 2017): DenseNet-BC (L=52) against ResNet-20 at the same parameter
   budget (~0.27M), growth rate k = 12 vs 6, compression theta = 0.5 vs 1.0. ``densenet_bc28``
   (the record): DenseNet-BC at L=28, ResNet-20's multiply-adds at 0.38x its parameters, with the

@@ -81,7 +81,8 @@ def test_a_sweep_caption_names_each_variant_setting():
     assert "lr 0.003/0.01/0.03/0.1 (per variant), weight decay 0," in caption
 
 
-def test_the_clean_training_error_is_the_final_model_on_training_images_as_tested(tmp_path):
+def test_the_clean_training_error_is_the_final_model_on_training_images_as_tested(tmp_path,
+                                                                                  monkeypatch):
     """fit's training error has dropout and augmentation on; the decisive modes add the final
     model's error on training images evaluated like the test set, once, kept in run.json."""
     data = tiny_data(n_train=64)
@@ -98,3 +99,11 @@ def test_the_clean_training_error_is_the_final_model_on_training_images_as_teste
     (tmp_path / "run.json").write_text(json.dumps(info))
     assert runner.clean_train_error(tmp_path, data) == -1.0
     assert runner.clean_train_error(tmp_path / "none", data) is None  # nothing finished there
+    # a value kept from the first images only (before: the first 10,000) is measured again,
+    # over all the images, a chunk at a time
+    info["clean_train_error"] = {"error": -1.0, "images": 16}
+    (tmp_path / "run.json").write_text(json.dumps(info))
+    monkeypatch.setattr(runner, "CLEAN_CHUNK", 24)
+    assert runner.clean_train_error(tmp_path, data) == error
+    assert json.loads((tmp_path / "run.json").read_text())["clean_train_error"]["images"] == 64
+
