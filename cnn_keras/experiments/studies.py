@@ -300,8 +300,8 @@ ABLATIONS = {
     # fifth of the width: 58.6M multiply-adds, 0.94x the naive net's.
     "googlenet_naive": Study(
         name="googlenet_naive",
-        title="GoogLeNet at a sixteenth of the width on CIFAR-10: inception modules with and "
-              "without the 1x1 reductions",
+        title="GoogLeNet on CIFAR-10: inception modules with and without the 1x1 reductions, "
+              "at a sixteenth of the width and at the naive modules' cost",
         variants=(Variant("reduced", "with 1x1 reductions (Fig. 2b)", "googlenet_cifar",
                           {"width": 0.0625}),
                   Variant("naive", "naive modules (Fig. 2a)", "googlenet_cifar",
