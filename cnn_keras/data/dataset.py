@@ -53,6 +53,17 @@ class ImageData:
         """(images, labels) of one training example, to build a model's training state."""
         return self.x_train[:1], self.y_train[:1]
 
+    def random_batch(self, n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(images, labels) of `n` training examples drawn at random with `seed`: the first `n`
+        are no sample, since a split may list its images class by class (the CIFAR-10 JPEG copy
+        and every subset of it do)."""
+        if not is_int(n) or not 1 <= n <= len(self.x_train):
+            fail(f"`n` must be an integer between 1 and the number of training images "
+                 f"({len(self.x_train)}).", n=n)
+        idx = np.sort(np.random.default_rng([seed, 2]).choice(len(self.x_train), n,
+                                                              replace=False))
+        return self.x_train[idx], self.y_train[idx]
+
     def describe(self) -> dict:
         """A JSON-able summary: name, source, num_train, num_test, image_shape and classes."""
         return {

@@ -241,8 +241,8 @@ def clean_train_error(run_dir: Path, data) -> float | None:
     kept = info.get("clean_train_error", {})
     if kept.get("images") == n:
         return kept["error"]
-    if info.get("status") != "finished":
-        return None
+    if info.get("status") != "finished" or folder.progress() is None:
+        return None  # unfinished, or a record whose weights were not kept
     import numpy as np
 
     from cnn_keras import data as data_lib

@@ -52,6 +52,18 @@ def test_subset_errors(kwargs):
         synthetic().subset(**kwargs)
 
 
+def test_a_random_batch_of_a_class_sorted_split_has_every_class():
+    data = synthetic(n_per_class=(10, 10, 10))  # listed class by class, as the JPEG copy
+    x, y = data.random_batch(9, seed=1)
+    assert len(np.unique(y)) > 1 and x.shape == (9, 4, 4, 3)
+    full = {img.tobytes(): label for img, label in zip(data.x_train, data.y_train)}
+    assert all(full[img.tobytes()] == label for img, label in zip(x, y))
+    assert len({img.tobytes() for img in x}) == 9  # drawn without replacement
+    assert np.array_equal(x, data.random_batch(9, seed=1)[0])
+    assert not np.array_equal(x, data.random_batch(9, seed=2)[0])
+    for n in (0, 31, 2.5):
+        with pytest.raises(ValueError, match=rf"between 1 and .* \(30\).*Received: n={n}$"):
+            data.random_batch(n)
 
 
 def test_synthetic_dataset_is_balanced_and_deterministic():

@@ -107,3 +107,8 @@ def test_the_clean_training_error_is_the_final_model_on_training_images_as_teste
     assert runner.clean_train_error(tmp_path, data) == error
     assert json.loads((tmp_path / "run.json").read_text())["clean_train_error"]["images"] == 64
 
+    # a recorded run keeps no weights: its old value cannot be measured again, so none
+    info["clean_train_error"] = {"error": -1.0, "images": 16}
+    (tmp_path / "run.json").write_text(json.dumps(info))
+    (tmp_path / "progress.json").unlink()
+    assert runner.clean_train_error(tmp_path, data) is None
