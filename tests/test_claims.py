@@ -91,6 +91,12 @@ def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
     _record(tmp_path / "two-seed1", 1, {"c": 12.5})
     row = Compare("two", "final_test_error", "a", "b", plan="").evaluate(tmp_path)
     assert row["verdict"] == verdict.REPRODUCED and "(of c)" in row["ours"]
+    # b's second seed: a's one seed borrows the largest spread of the record, not b's alone
+    _record(tmp_path / "three", 0, {"a": 10.0, "b": 14.0, "c": 12.0})
+    _record(tmp_path / "three-seed1", 1, {"b": 14.01, "c": 15.0})
+    row = Compare("three", "final_test_error", "a", "b", plan="").evaluate(tmp_path)
+    assert row["spread"] == pytest.approx(2.1213, abs=1e-4)  # c's, not b's 0.007
+    assert row["verdict"] == verdict.UNDECIDED and "(of b, c)" in row["ours"]
 
 
 def test_a_sweep_counts_its_best_member(tmp_path):

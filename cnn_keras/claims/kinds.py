@@ -105,11 +105,12 @@ def _best(values: dict, group) -> tuple[str, list]:
 
 
 def _spread(rec: Record, metric: str, variants) -> tuple[float | None, str]:
-    """The larger seed spread of the two variants; where neither has two seeds, the largest of
-    the record's variants that have (said so)."""
+    """The larger seed spread of the two variants; where one of them has a single seed (its
+    spread unknown: the other's may be tiny by chance), the largest of the record's variants
+    that have two (said so)."""
     values = rec.values[metric]
     own = [s for s in (verdict.spread(values[v]) for v in variants) if s is not None]
-    if own:
+    if len(own) == len(variants):
         return max(own), ""
     others = {v: verdict.spread(vs) for v, vs in values.items() if verdict.spread(vs) is not None}
     if not others:
