@@ -198,8 +198,9 @@ CLAIMS = (
           "C10+ 4.51 % (BC-100, 0.8M) vs 6.41 % (ResNet-110, 1.7M)",
           Compare("densenet-eq", TEST, "k12", "resnet20",
                   plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
-                       f"{_FULL} (`cnn-keras ablation densenet`; L=52 costs ~4x ResNet-20 per "
-                       "step on a CPU, so this is a GPU run)")),
+                       f"{_FULL} (`cnn-keras ablation densenet`; L=52 has 2.6x ResNet-20's "
+                       "multiply-adds and took 6.5x its time in the CPU demo, so this is a GPU "
+                       "run)")),
     Claim("densenet.third", "05", PAPERS["05"], "Fig. 4 middle",
           "DenseNet-BC matches ResNet with about a third of its parameters",
           "a third of the parameters for the same error",
