@@ -5,7 +5,8 @@ table, the notebook's rows of the claims scoreboard), so its output does not dep
 notebook's MODE. When a record lands, this executes the notebook in quick mode (seconds to
 minutes: its own training cells run their CI smoke versions) and copies the outputs of the
 record cells, and only those, into the committed notebook, so that a reader on GitHub sees the
-decided results while the demo cells keep their demo-mode outputs.
+decided results while the demo cells keep their demo-mode outputs. A cell tagged
+``same-in-every-mode`` (a measurement on a fixed batch, a picture) is stored the same way.
 
     .venv/bin/python tools/store_record_outputs.py [notebooks/01_alexnet.ipynb ...]
 """
@@ -18,7 +19,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TAG = "record"
+TAGS = ("record", "same-in-every-mode")
 
 
 def execute_quick(path: Path) -> dict:
@@ -41,7 +42,7 @@ def store(path: Path) -> int:
     ran = execute_quick(path)["cells"]
     count = 0
     for cell, fresh in zip(stored["cells"], ran, strict=True):
-        if TAG in cell.get("metadata", {}).get("tags", []):
+        if set(TAGS) & set(cell.get("metadata", {}).get("tags", [])):
             cell["outputs"] = fresh.get("outputs", [])
             # nbval fails a cell that has outputs but no execution count ("unrun reference cell")
             cell["execution_count"] = fresh.get("execution_count")
