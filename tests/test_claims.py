@@ -134,7 +134,7 @@ def test_a_clean_training_error_from_part_of_the_training_images_is_not_counted(
         "drop,22.0,20.5,,15\nno_drop,24.0,8.25,10000,15\n")
     rec = load_record(tmp_path, "reg")
     assert rec.values["generalisation_gap"] == rec.values["final_train_error_clean"] == {}
-    assert rec.partial == {(m, k) for m in ("generalisation_gap", "final_train_error_clean")
+    assert rec.partial == {(m, k, 0) for m in ("generalisation_gap", "final_train_error_clean")
                            for k in ("drop", "no_drop")}
     assert rec.values["final_test_error"] == {"drop": [22.0], "no_drop": [24.0]}
     row = Compare("reg", "generalisation_gap", "drop", "no_drop",
@@ -142,6 +142,17 @@ def test_a_clean_training_error_from_part_of_the_training_images_is_not_counted(
     assert row["verdict"] == verdict.NOT_MEASURED
     assert row["ours"].startswith("not counted: the clean training error of drop, no_drop")
     assert row["setup"].endswith("to re-run: the pair, 15 epochs")
+    # seeds 1 and 2 measured again on all the images: they count, seed 0 is said to be left out
+    for seed, (drop, no_drop) in ((1, (1.0, 4.0)), (2, (1.2, 4.1))):
+        _record(tmp_path / f"reg-seed{seed}", seed, {})
+        (tmp_path / f"reg-seed{seed}" / "summary.csv").write_text(
+            "variant,final_test_error,final_train_error_clean,clean_train_images,epochs\n"
+            f"drop,22.0,{22.0 - drop},50000,15\nno_drop,24.0,{24.0 - no_drop},50000,15\n")
+    row = Compare("reg", "generalisation_gap", "drop", "no_drop", plan="").evaluate(tmp_path)
+    assert row["verdict"] == verdict.REPRODUCED  # 2.95 points, 20 spreads of 0.14
+    assert "drop 1.10 points ± 0.14 (2 seeds)" in row["ours"]
+    assert row["ours"].endswith("; not counted: seed 0 of drop, no_drop (a clean training "
+                                "error from the first 10,000 training images)")
 
 
 def test_records_without_the_clean_training_error_have_no_gap(tmp_path):

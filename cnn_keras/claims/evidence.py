@@ -37,7 +37,8 @@ class Record:
     params: dict  # variant -> trainable parameters
     macs: dict  # variant -> multiply-adds
     censored: set = dataclasses.field(default_factory=set)  # (metric, variant): a lower bound
-    # (metric, variant): a clean training error measured on part of the training images only
+    # (metric, variant, seed): a clean training error measured on part of the training images
+    # only, left out of `values`
     partial: set = dataclasses.field(default_factory=set)
 
 
@@ -78,6 +79,7 @@ def load_record(results: Path, name: str) -> Record | None:
         infos.append(json.loads((folder / "run.json").read_text()))
         counted = infos[-1].get("threshold_train_error") is not None  # else: no threshold
         num_train = infos[-1].get("dataset", {}).get("num_train")
+        seed = infos[-1].get("seed", 0)
         for row in _rows(folder):
             key = row.get("variant") or row["model"]
             clean_images = _number(row.get("clean_train_images", ""))
@@ -85,7 +87,7 @@ def load_record(results: Path, name: str) -> Record | None:
             for m in METRICS:
                 v = _metric(row, m)
                 if v is not None and m in CLEAN_METRICS and not whole:
-                    partial.add((m, key))
+                    partial.add((m, key, seed))
                     continue
                 if v is None and m == "epochs_to_threshold" and counted and row.get("epochs"):
                     # never reached: it would take more than the run's epochs (a lower bound)

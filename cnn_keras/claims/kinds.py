@@ -47,16 +47,19 @@ class Compare:
         if rec is None:
             return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}
         values = rec.values[self.metric]
-        partial = [v for v in _members(self.better) + _members(self.worse)
-                   if (self.metric, v) in rec.partial]
-        if partial:  # measured on the first 10,000 training images: not counted, to re-run
-            return {"ours": f"not counted: the clean training error of {', '.join(partial)} in "
-                            f"{rec.name} was measured on its first 10,000 training images, two "
-                            "classes of the class-sorted JPEG copy",
+        members = _members(self.better) + _members(self.worse)
+        partial = sorted(((v, seed) for m, v, seed in rec.partial
+                          if m == self.metric and v in members),
+                         key=lambda vs: (vs[1], members.index(vs[0])))
+        if any(v not in values for v, _ in partial):  # nothing else counted: to re-run
+            return {"ours": f"not counted: the clean training error of "
+                            f"{', '.join(dict.fromkeys(v for v, _ in partial))} in {rec.name} "
+                            "was measured on its first 10,000 training images, two classes of "
+                            "the class-sorted JPEG copy",
                     "setup": f"{rec.setup}; `results/{rec.name}`; to re-run: "
                              f"{self.plan.removeprefix('not yet run: ')}",
                     "verdict": verdict.NOT_MEASURED}
-        missing = [v for v in _members(self.better) + _members(self.worse) if v not in values]
+        missing = [v for v in members if v not in values]
         if missing:  # a record still being made, a variant at a time: say what it lacks
             todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" if self.plan else ""
             return {"ours": f"no {', '.join(missing)} in {rec.name}",
@@ -73,7 +76,11 @@ class Compare:
             if self.expect == "no gain":
                 decided = verdict.no_gain(decided)
         bounds = [k for k in (kb, kw) if (self.metric, k) in rec.censored]
-        return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds),
+        seeds = sorted({seed for _, seed in partial})
+        left_out = (f"; not counted: seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))} "
+                    f"of {', '.join(dict.fromkeys(v for v, _ in partial))} (a clean training "
+                    "error from the first 10,000 training images)") if partial else ""
+        return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out,
                 "setup": f"{rec.setup}; `results/{rec.name}`", "verdict": decided,
                 "gap": gap, "spread": spread}
 
