@@ -57,7 +57,8 @@ def main(argv=None) -> int:
     for path in paths:
         if not path.is_file() or path.suffix != ".ipynb":
             sys.exit(f"store_record_outputs: each argument must be a notebook. Received: {path}")
-        print(f"{path.name}: {store(path.resolve())} record cells stored", flush=True)
+        stored = store(path.resolve())
+        print(f"{path.name}: {stored} cells stored (tags: {', '.join(TAGS)})", flush=True)
     return 0
 
 

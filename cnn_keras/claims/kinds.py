@@ -51,9 +51,10 @@ class Compare:
         partial = sorted(((v, seed) for m, v, seed in rec.partial
                           if m == self.metric and v in members),
                          key=lambda vs: (vs[1], members.index(vs[0])))
+        partial_names = ", ".join(dict.fromkeys(v for v, _ in partial))
         if any(v not in values for v, _ in partial):  # nothing else counted: to re-run
             return {"ours": f"not counted: the clean training error of "
-                            f"{', '.join(dict.fromkeys(v for v, _ in partial))} in {rec.name} "
+                            f"{partial_names} in {rec.name} "
                             "was measured on its first 10,000 training images, two classes of "
                             "the class-sorted JPEG copy",
                     "setup": f"{rec.setup}; `results/{rec.name}`; to re-run: "
@@ -76,9 +77,9 @@ class Compare:
             if self.expect == "no gain":
                 decided = verdict.no_gain(decided)
         bounds = [k for k in (kb, kw) if (self.metric, k) in rec.censored]
-        seeds = sorted({seed for _, seed in partial})
-        left_out = (f"; not counted: seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))} "
-                    f"of {', '.join(dict.fromkeys(v for v, _ in partial))} (a clean training "
+        left = sorted({seed for _, seed in partial})
+        left_out = (f"; not counted: seed{'s' * (len(left) > 1)} {', '.join(map(str, left))} "
+                    f"of {partial_names} (a clean training "
                     "error from the first 10,000 training images)") if partial else ""
         return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out,
                 "setup": f"{rec.setup}; `results/{rec.name}`", "verdict": decided,
