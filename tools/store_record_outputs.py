@@ -28,6 +28,10 @@ def execute_quick(path: Path) -> dict:
     from nbclient import NotebookClient
 
     os.environ["CNN_KERAS_MODE"] = "quick"
+    # the data `make test` uses (Makefile): without it the notebooks fall back to synthetic data
+    shared = ROOT.parent / "shared" / "data"
+    if "CNN_KERAS_DATA" not in os.environ and (shared / "cifar10-jpeg.zip").is_file():
+        os.environ["CNN_KERAS_DATA"] = str(shared)
     os.environ.pop("MPLBACKEND", None)  # Agg would drop the figures of plt.show()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     nb = nbformat.read(path, as_version=4)
