@@ -61,3 +61,14 @@ def test_repository_url_must_be_a_github_url(tmp_path, bad):
     (tmp_path / "pyproject.toml").write_text(f'[project.urls]\nRepository = "{bad}"\n')
     with pytest.raises(ValueError, match=r"Repository must be a GitHub URL.*Received"):
         course.repository_url(tmp_path)
+
+
+def test_every_notebook_cell_has_a_unique_id():
+    # nbformat 4.5 requires cell ids; a cell added without one makes nbval warn, and future
+    # nbformat versions refuse the notebook.
+    for path in sorted((course.repo_root() / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text())
+        assert (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5), path.name
+        ids = [cell.get("id") for cell in nb["cells"]]
+        assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id"
+        assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"
