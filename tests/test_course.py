@@ -72,3 +72,16 @@ def test_every_notebook_cell_has_a_unique_id():
         ids = [cell.get("id") for cell in nb["cells"]]
         assert None not in ids, f"{path.name}: cell {ids.index(None)} has no id"
         assert len(set(ids)) == len(ids), f"{path.name}: repeated cell ids"
+
+
+def test_stored_outputs_have_no_tensorflow_start_up_noise():
+    # The notebooks import TensorFlow through import_tensorflow_quietly: a reader on GitHub or
+    # Colab should not meet "failed call to cuInit" in a stored output.
+    from cnn_keras.backends.tensorflow import drop_startup_noise
+
+    for path in sorted((course.repo_root() / "notebooks").glob("*.ipynb")):
+        for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+            for out in cell.get("outputs", []):
+                if out.get("name") == "stderr":
+                    text = "".join(out["text"])
+                    assert drop_startup_noise(text) == text, f"{path.name} cell {index}"
