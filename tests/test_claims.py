@@ -193,7 +193,7 @@ def test_a_record_without_a_variant_yet_keeps_the_plan_to_finish_it(tmp_path):
     _record(tmp_path / "part", 0, {"a": 20.0})
     row = Compare("part", "final_test_error", "a", "b",
                   plan="not yet run: a vs b (`cnn-keras ablation x`)").evaluate(tmp_path)
-    assert row["verdict"] == verdict.NOT_MEASURED and row["ours"] == "no b in part"
+    assert row["verdict"] == verdict.NOT_MEASURED and row["ours"] == "not yet trained in part: b"
     assert row["setup"].endswith("`results/part`; still to run: a vs b (`cnn-keras ablation x`)")
 
 

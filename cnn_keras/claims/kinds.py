@@ -63,7 +63,7 @@ class Compare:
         missing = [v for v in members if v not in values]
         if missing:  # a record still being made, a variant at a time: say what it lacks
             todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" if self.plan else ""
-            return {"ours": f"no {', '.join(missing)} in {rec.name}",
+            return {"ours": f"not yet trained in {rec.name}: {', '.join(missing)}",
                     "setup": f"{rec.setup}; `results/{rec.name}`{todo}",
                     "verdict": verdict.NOT_MEASURED}
         (kb, b), (kw, w) = _best(values, self.better), _best(values, self.worse)
