@@ -4,6 +4,7 @@ paths, `analysis.layer_table`, AlexNet's `init` option and the `ablation` subcom
 import csv
 import json
 import math
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +120,24 @@ def test_googlenet_with_aux_heads_trains_and_records_the_main_output(tmp_path, p
     assert info["status"] == "finished" and info["input_pipeline"] == pipeline
     plain = analysis.count_params(quickly(cnn_keras.build, "googlenet_cifar"))["trainable"]
     assert info["params"]["trainable"] > plain  # the auxiliary heads were trained too
+
+
+def test_a_partial_record_is_finished_from_results_in_a_new_run_folder(tmp_path):
+    # a record stopped between variants goes on elsewhere (a new machine without runs/) from
+    # what results/ keeps, histories and run.json without weights: the finished variant is
+    # read back with its clean training error, not trained again
+    data = data_lib.synthetic_dataset(128, 32, seed=0)
+    kw = {"data": data, "verbose": 0, "epochs": 1}
+    [first] = ablation.run("fig1_lrn", "record", tmp_path / "run", variants=["no_lrn"], **kw)
+    assert first["final_train_error_clean"] is not None
+    assert main(["record", str(tmp_path / "run"), str(tmp_path / "results" / "rec")]) == 0
+    shutil.copytree(tmp_path / "results" / "rec", tmp_path / "elsewhere")
+    rows = ablation.run("fig1_lrn", "record", tmp_path / "elsewhere", variants=["lrn"], **kw)
+    assert [r["variant"] for r in rows] == ["no_lrn", "lrn"] and rows[0] == first
+    assert not list((tmp_path / "elsewhere" / "no_lrn").glob("*.keras"))  # not trained again
+    assert main(["record", str(tmp_path / "elsewhere"), str(tmp_path / "results" / "rec")]) == 0
+    summary = json.loads((tmp_path / "results" / "rec" / "run.json").read_text())["summary"]
+    assert summary == rows and (tmp_path / "results" / "rec" / "lrn" / "history.csv").is_file()
 
 
 def test_init_from_must_be_a_finished_run(tmp_path):
