@@ -84,8 +84,10 @@ def test_the_setup_names_every_machine_the_seeds_ran_on(tmp_path):
 
 def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
     _record(tmp_path / "one", 0, {"a": 10.0, "b": 14.0})
-    assert Compare("one", "final_test_error", "a", "b", plan="").evaluate(tmp_path)[
-        "verdict"] == verdict.UNDECIDED
+    row = Compare("one", "final_test_error", "a", "b",
+                  plan="not yet run: a and b, 3 seeds").evaluate(tmp_path)
+    assert row["verdict"] == verdict.UNDECIDED
+    assert row["setup"].endswith("`results/one`; to decide, more seeds of: a and b, 3 seeds")
     # c and d ran with two seeds: their spread stands for a and b's (said so)
     _record(tmp_path / "two", 0, {"a": 10.0, "b": 14.0, "c": 12.0})
     _record(tmp_path / "two-seed1", 1, {"c": 12.5})

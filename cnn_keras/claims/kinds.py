@@ -81,9 +81,11 @@ class Compare:
         left_out = (f"; not counted: seed{'s' * (len(left) > 1)} {', '.join(map(str, left))} "
                     f"of {partial_names} (a clean training "
                     "error from the first 10,000 training images)") if partial else ""
+        setup = f"{rec.setup}; `results/{rec.name}`"
+        if decided == verdict.UNDECIDED and self.plan:  # what the reader waits for
+            setup += f"; to decide, more seeds of: {self.plan.removeprefix('not yet run: ')}"
         return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out,
-                "setup": f"{rec.setup}; `results/{rec.name}`", "verdict": decided,
-                "gap": gap, "spread": spread}
+                "setup": setup, "verdict": decided, "gap": gap, "spread": spread}
 
     def _describe(self, kb, b, kw, w, gap, spread, source, bounds=()) -> str:
         what, unit = _UNITS[self.metric]
