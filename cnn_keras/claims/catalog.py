@@ -244,7 +244,8 @@ CLAIMS = (
           Compare("mobilenet-cpu", TEST, "a1.0", "a0.25",
                   plan=f"not yet run: alpha 1, 0.75, 0.5, 0.25 and rho 0.875, 0.75, 0.625 "
                        f"on {_FULL}, 10 epochs, final epoch (`cnn-keras ablation mobilenet "
-                       "--mode record`)")),
+                       "--mode record`), and seed 1 of alpha 0.5 and 0.25 for the spread "
+                       "(`--seed 1 --variants a0.5 a0.25`)")),
     Claim("mobilenet.rho", "06", PAPERS["06"], "Table 7",
           "Accuracy falls smoothly as the resolution shrinks",
           "70.6 / 69.1 / 67.2 / 64.4 % at 224 / 192 / 160 / 128 px",
