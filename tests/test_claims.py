@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cnn_keras import claims
-from cnn_keras.claims import evidence, verdict
+from cnn_keras.claims import evidence, kinds, verdict
 from cnn_keras.claims.evidence import METRICS, load_record
 from cnn_keras.claims.kinds import Compare, Count, Reach
 from cnn_keras.cli import main
@@ -175,6 +175,24 @@ def test_reach_compares_the_mean_over_seeds_with_the_papers_number(tmp_path):
 def test_a_missing_record_shows_its_plan(tmp_path):
     row = Compare("nothing", "final_test_error", "a", "b", plan="run this").evaluate(tmp_path)
     assert row["verdict"] == verdict.NOT_MEASURED and row["setup"] == "run this"
+
+
+def test_a_fallback_record_decides_until_the_record_itself_exists(tmp_path):
+    """A CPU version of a GPU record stands in for it; once the GPU record exists, it counts."""
+    compare = Compare("eq-gpu", "final_test_error", "a", "b", plan="", fallback="eq-cpu")
+    reach = Reach("paper-gpu", "final_test_error", "a", 8.75, plan="", fallback="paper-cpu")
+    assert compare.evaluate(tmp_path)["verdict"] == verdict.NOT_MEASURED
+    _record(tmp_path / "eq-cpu", 0, {"a": 20.0, "b": 24.0})
+    _record(tmp_path / "eq-cpu-seed1", 1, {"a": 21.0, "b": 25.0})
+    _record(tmp_path / "paper-cpu", 0, {"a": 9.0})
+    assert "`results/eq-cpu`" in compare.evaluate(tmp_path)["setup"]
+    assert "`results/paper-cpu`" in reach.evaluate(tmp_path)["setup"]
+    _record(tmp_path / "eq-gpu", 0, {"a": 5.0, "b": 6.0})
+    row = compare.evaluate(tmp_path)
+    assert "`results/eq-gpu`" in row["setup"] and row["gap"] == pytest.approx(1.0)
+    assert kinds.records(compare) == ("eq-gpu", "eq-cpu")
+    assert kinds.records(Count(lambda: ("", True))) == ()
+    assert claims.notebook.planned("densenet-eq-cpu") == claims.notebook.planned("densenet-eq")
 
 
 @pytest.mark.parametrize("worse, expected", [

@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from cnn_keras.checks import check_choice
-from cnn_keras.claims import counts, evidence, verdict
+from cnn_keras.claims import counts, evidence, kinds, verdict
 from cnn_keras.claims.catalog import CLAIMS, PAPERS
 
 HEADER = """# Claims scoreboard
@@ -63,7 +63,7 @@ def table(rows: list[dict]) -> str:
 def training(results="results") -> list[dict]:
     """The training behind the measured claims: one row per record they rest on that exists
     (`evidence.training_time`), in the scoreboard's order."""
-    names = dict.fromkeys(c.evidence.record for c in CLAIMS if hasattr(c.evidence, "record"))
+    names = dict.fromkeys(r for c in CLAIMS for r in kinds.records(c.evidence))
     found = (evidence.training_time(Path(results), name) for name in names)
     return [t for t in found if t is not None]
 

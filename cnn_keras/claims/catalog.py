@@ -177,10 +177,11 @@ CLAIMS = (
     Claim("resnet.table6", "04", PAPERS["04"], "Table 6",
           "ResNet-20 with the paper's recipe (64k iterations) reaches 8.75 % test error",
           "8.75 %",
-          Reach("resnet20-paper-gpu", TEST, "resnet20", 8.75,
-                plan="not yet run: 164 epochs, 2¼-3½ hours of 2 CPU cores (50-80 s an "
-                     "epoch), so a GPU run (`benchmarks/gpu_records.sh`; on a CPU "
-                     "`cnn-keras degradation --mode full --models resnet20`)")),
+          Reach("resnet20-paper-gpu", TEST, "resnet20", 8.75, fallback="resnet20-paper-cpu",
+                plan="not yet run: 164 epochs, on a GPU (`benchmarks/gpu_records.sh`) or in "
+                     "2¼-3½ hours of 2 CPU cores (50-80 s an epoch; `cnn-keras degradation "
+                     "--mode full --models resnet20 --out runs/resnet20-paper-cpu`, resumable "
+                     "over sessions)")),
     Claim("resnet.option_a", "04", PAPERS["04"], "Sec. 4.2",
           "Option-A shortcuts add no parameters: plain and residual twins are equal in size",
           "0.27M / 0.85M", Count(counts.resnet_option_a)),
@@ -196,11 +197,12 @@ CLAIMS = (
     Claim("densenet.efficiency", "05", PAPERS["05"], "Table 2",
           "At equal parameters DenseNet-BC has lower error than ResNet",
           "C10+ 4.51 % (BC-100, 0.8M) vs 6.41 % (ResNet-110, 1.7M)",
-          Compare("densenet-eq", TEST, "k12", "resnet20",
+          Compare("densenet-eq", TEST, "k12", "resnet20", fallback="densenet-eq-cpu",
                   plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
-                       f"{_FULL} (`cnn-keras ablation densenet`; L=52 has 2.6x ResNet-20's "
-                       "multiply-adds and took 6.5x its time in the CPU demo, so this is a GPU "
-                       "run)")),
+                       f"{_FULL}: 60 epochs on a GPU (`benchmarks/gpu_records.sh`), or 10 "
+                       "epochs on a CPU, about 1.6 h per seed on 2 cores (`cnn-keras ablation "
+                       "densenet --mode record --variants resnet20,k12 --out "
+                       "runs/densenet-eq-cpu`)")),
     Claim("densenet.third", "05", PAPERS["05"], "Fig. 4 middle",
           "DenseNet-BC matches ResNet with about a third of its parameters",
           "a third of the parameters for the same error",

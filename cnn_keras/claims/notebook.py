@@ -7,13 +7,13 @@ from pathlib import Path
 
 from cnn_keras.claims.catalog import CLAIMS
 from cnn_keras.claims.evidence import load_record, record_summary
-from cnn_keras.claims.kinds import Compare
+from cnn_keras.claims.kinds import Compare, records
 
 
 def planned(name: str) -> list[str]:
     """The plans of the claims that rest on the record `name` (what to run, and its cost)."""
     return list(dict.fromkeys(c.evidence.plan for c in CLAIMS if isinstance(c.evidence, Compare)
-                              and c.evidence.record == name and c.evidence.plan))
+                              and name in records(c.evidence) and c.evidence.plan))
 
 
 def record_table(results, name: str) -> str:
