@@ -354,6 +354,17 @@ def test_a_missing_record_shows_the_run_that_makes_it(tmp_path, capsys):
     assert "cnn-keras ablation vgg_depth --mode record" in out
 
 
+def test_a_record_not_made_yet_shows_its_smaller_version(tmp_path, capsys):
+    claims.show_record(tmp_path, "densenet-eq", fallback="densenet-eq-cpu")
+    assert "cnn-keras ablation densenet --mode record" in capsys.readouterr().out  # the plan
+    _record(tmp_path / "densenet-eq-cpu", 0, {"resnet20": 20.0, "k12": 22.0})
+    claims.show_record(tmp_path, "densenet-eq", fallback="densenet-eq-cpu")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "results/densenet-eq is not recorded yet; its smaller version, until it is:"
+    assert out[1].startswith("results/densenet-eq-cpu: CIFAR-10 50000/10000 images, 5 epochs")
+    assert any(line.startswith("k12 ") and "22" in line for line in out)
+
+
 def test_no_gain_claims_put_the_idea_on_the_worse_side(tmp_path):
     """A claim that an idea does not help fails when the net with the idea is clearly better:
     DenseNet's 'a third of the parameters' is opposite when ResNet-20 is far lower."""

@@ -29,10 +29,14 @@ def record_table(results, name: str) -> str:
                      for line in [columns, *cells])
 
 
-def show_record(results, name: str, figure: str = "ablation.png") -> None:
+def show_record(results, name: str, figure: str = "ablation.png", fallback: str = "") -> None:
     """Display the record `results/name`: its figure (seed 0), its set-up and `record_table`.
-    Where it is not recorded yet, print what to run to make it."""
+    Where it is not recorded yet, its smaller version `fallback` (a CPU run of a GPU record)
+    if that is, else what to run to make it."""
     rec = load_record(Path(results), name)
+    if rec is None and fallback and load_record(Path(results), fallback) is not None:
+        print(f"results/{name} is not recorded yet; its smaller version, until it is:")
+        return show_record(results, fallback, figure)
     if rec is None:
         print(f"results/{name} is not recorded yet. The decisive run:")
         for plan in planned(name) or ["(no claim names this record)"]:
