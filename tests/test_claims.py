@@ -101,6 +101,16 @@ def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
     assert row["verdict"] == verdict.UNDECIDED and "(of b, c)" in row["ours"]
 
 
+def test_a_curve_claim_lists_the_whole_sweep_beside_the_verdict_on_its_ends(tmp_path):
+    _record(tmp_path / "rho", 0, {"r32": 27.6, "r28": 41.4, "r24": 39.6, "r20": 45.8})
+    _record(tmp_path / "rho-seed1", 1, {"r32": 28.6, "r20": 46.8})
+    row = Compare("rho", "final_test_error", "r32", "r20", plan="",
+                  curve=("r32", "r28", "r24", "r20")).evaluate(tmp_path)
+    assert row["verdict"] == verdict.REPRODUCED  # the ends: 18.2 points, spread 0.71
+    assert row["ours"].endswith("; the whole sweep: r32 28.10%, r28 41.40%, r24 39.60%, "
+                                "r20 46.30%")  # not monotone: shown, not judged
+
+
 def test_a_sweep_counts_its_best_member(tmp_path):
     _record(tmp_path / "sweep", 0, {"x1": 9.0, "x2": 7.0, "y1": 8.0, "y2": 12.0})
     _record(tmp_path / "sweep-seed1", 1, {"x1": 9.0, "x2": 7.2, "y1": 8.2, "y2": 12.0})

@@ -201,7 +201,7 @@ CLAIMS = (
                   plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
                        f"{_FULL}: 60 epochs on a GPU (`benchmarks/gpu_records.sh`), or 10 "
                        "epochs on a CPU, about 1.6 h per seed on 2 cores (`cnn-keras ablation "
-                       "densenet --mode record --variants resnet20,k12 --out "
+                       "densenet --mode record --variants resnet20 k12 --out "
                        "runs/densenet-eq-cpu`)")),
     Claim("densenet.third", "05", PAPERS["05"], "Fig. 4 middle",
           "DenseNet-BC matches ResNet with about a third of its parameters",
@@ -241,17 +241,17 @@ CLAIMS = (
                   plan="not yet run: in the same record, alpha 0.375 vs alpha 0.5 without the "
                        "five 512-channel layers (7.1M vs 6.7M multiply-adds)")),
     Claim("mobilenet.alpha", "06", PAPERS["06"], "Table 6",
-          "Accuracy falls smoothly as the width multiplier shrinks",
+          "Accuracy falls as the width multiplier shrinks (from alpha 1 to 0.25)",
           "70.6 / 68.4 / 63.7 / 50.6 % for alpha 1 / 0.75 / 0.5 / 0.25",
-          Compare("mobilenet-cpu", TEST, "a1.0", "a0.25",
+          Compare("mobilenet-cpu", TEST, "a1.0", "a0.25", curve=("a1.0", "a0.75", "a0.5", "a0.25"),
                   plan=f"not yet run: alpha 1, 0.75, 0.5, 0.25 and rho 0.875, 0.75, 0.625 "
                        f"on {_FULL}, 10 epochs, final epoch (`cnn-keras ablation mobilenet "
                        "--mode record`), and seed 1 of alpha 0.5 and 0.25 for the spread "
                        "(`--seed 1 --variants a0.5 a0.25`)")),
     Claim("mobilenet.rho", "06", PAPERS["06"], "Table 7",
-          "Accuracy falls smoothly as the resolution shrinks",
+          "Accuracy falls as the resolution shrinks (from rho 1 to 0.625)",
           "70.6 / 69.1 / 67.2 / 64.4 % at 224 / 192 / 160 / 128 px",
-          Compare("mobilenet-cpu", TEST, "a1.0", "r20",
+          Compare("mobilenet-cpu", TEST, "a1.0", "r20", curve=("a1.0", "r28", "r24", "r20"),
                   plan="not yet run: in the same record, rho 1 vs 0.625")),
     Claim("mobilenet.cost", "06", PAPERS["06"], "Sec. 3.1",
           "A 3x3 depthwise separable layer costs 8-9x fewer multiply-adds than a full one",

@@ -44,6 +44,10 @@ class Compare:
     # A smaller version of the record (a CPU run of what `record` runs on a GPU) that decides
     # the claim while `record` does not exist.
     fallback: str = ""
+    # A sweep the claim is about (a curve, of which `better` and `worse` are the ends): each
+    # point's mean is listed in the row, so the reader sees the curve's shape, which the verdict
+    # on the ends does not judge.
+    curve: tuple = ()
 
     def evaluate(self, results) -> dict:
         rec = load_either(results, self.record, self.fallback)
@@ -87,7 +91,8 @@ class Compare:
         setup = f"{rec.setup}; `results/{rec.name}`"
         if decided == verdict.UNDECIDED and self.plan:  # what the reader waits for
             setup += f"; to decide, more seeds of: {self.plan.removeprefix('not yet run: ')}"
-        return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out,
+        return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out
+                + self._sweep(values),
                 "setup": setup, "verdict": decided, "gap": gap, "spread": spread}
 
     def _describe(self, kb, b, kw, w, gap, spread, source, bounds=()) -> str:
@@ -105,6 +110,12 @@ class Compare:
         paper = f" (the paper's cost {self.cost:g}{unit})" if self.cost is not None else ""
         return (f"{what}: {kb} {value(kb, b)} vs {kw} {value(kw, w)}; gap {gap:+.2f}{unit}"
                 f"{paper}, {spread_text}{note}")
+
+    def _sweep(self, values: dict) -> str:
+        """The curve's points in order (mean over seeds), those recorded so far."""
+        unit = _UNITS[self.metric][1]
+        points = [f"{k} {verdict.mean(values[k]):.2f}{unit}" for k in self.curve if k in values]
+        return f"; the whole sweep: {', '.join(points)}" if points else ""
 
 
 def load_either(results, record: str, fallback: str = "") -> Record | None:
