@@ -295,7 +295,8 @@ def _parser() -> argparse.ArgumentParser:
                    "ResNet-20 at the same budget, growth rate, compression; densenet_bc28: the "
                    "same at L=28 (ResNet-20's cost, 0.38x its parameters); mobilenet: width "
                    "and resolution multipliers; mobilenet_conv: separable vs full convs, "
-                   "thinner vs shallower; efficientnet: depth, width, resolution or compound "
+                   "thinner vs shallower; mobilenet_resample: what resizing CIFAR's 32 px "
+                   "images costs; efficientnet: depth, width, resolution or compound "
                    "scaling at ~3x FLOPs; efficientnet_scaling: the same from B0 at half "
                    "width (the record); efficientnet_sd: stochastic depth on/off")
     _add_mode_and_out(s, MODES, "runs/ablation-NAME-MODE")

@@ -416,6 +416,29 @@ ABLATIONS = {
               "Table 5: 0.75 MobileNet 68.4% vs shallow 65.3% at 325M vs 307M",
         tradeoff=True,
     ),
+    # The rho curve of results/mobilenet-cpu drops 14 points at the first resize (32 -> 28 px),
+    # then barely moves to 24 px: is it the information the resampling loses, or the smaller
+    # maps? At alpha 0.25 (4 min a net): native 32 px, 28 px, 28 px resized back to 32 (the 32
+    # px maps on what 28 px keeps), and 36 px (upsampled, as EfficientNet's resolution scaling
+    # does). Record: results/mobilenet-resample-cpu.
+    "mobilenet_resample": Study(
+        name="mobilenet_resample",
+        title="MobileNet (alpha 0.25) on CIFAR-10: what resizing the 32 px images costs",
+        variants=(
+            Variant("native", "32 px (no resizing)", "mobilenet_cifar", {"alpha": 0.25}),
+            Variant("r28", "28 px", "mobilenet_cifar", {"alpha": 0.25, "resolution": 28}),
+            Variant("r28_32", "28 px, resized back to 32", "mobilenet_cifar",
+                    {"alpha": 0.25, "resolution": (28, 32)}),
+            Variant("r36", "36 px (upsampled)", "mobilenet_cifar",
+                    {"alpha": 0.25, "resolution": 36}),
+        ),
+        lr=0.1, weight_decay=5e-5,
+        epochs={"quick": 1, "record": 10},
+        sizes={"quick": (256, 128), "record": (None, None)},
+        threshold={"quick": None, "record": None},
+        paper="Table 7 (ImageNet, every resolution a resample of a larger photo): 70.6 / 69.1 / "
+              "67.2 / 64.4% top-1 at 224 / 192 / 160 / 128 px",
+    ),
     "efficientnet": Study(
         name="efficientnet",
         title="EfficientNet on CIFAR-10: B0 scaled to ~3x FLOPs by depth, width, resolution "

@@ -42,6 +42,7 @@ from cnn_keras.models._common import (
     CIFAR_INPUT_DOC,
     args_doc,
     check_name,
+    check_resolution,
     finish_model,
     imagenet_input_doc,
     imagenet_preprocess,
@@ -204,8 +205,9 @@ def mobilenet(
         stem_stride: stride of the first conv: 2 (ImageNet: 224 -> 7x7 final maps) or 1
             (small images: 32 -> 2x2).
         resolution: None, or the size in pixels the input is resized to (bilinear) before the
-            first conv: the paper's resolution multiplier rho = resolution / input size, for a
-            dataset of fixed size. On ImageNet give rho through the input size instead:
+            first conv (a tuple: resized through each in turn): the paper's resolution
+            multiplier rho = resolution / input size, for a dataset of fixed size. On
+            ImageNet give rho through the input size instead:
             `input_shape=(192, 192, 3)` (or 160, 128) is rho = 0.857 (0.714, 0.571).
         bn_momentum: momentum of the BN moving statistics, in [0, 1) (0.99: keras.applications;
             the CIFAR net uses 0.9, PyTorch's default, so short runs get usable test-time
@@ -238,8 +240,7 @@ def mobilenet(
         fail("`shallow` must be True or False.", shallow=shallow)
     # The net halves the maps 5 times (4 with stem_stride=1); smaller inputs end at 0x0.
     min_size = 32 if stem_stride == 2 else 16
-    if resolution is not None:
-        check_int("resolution", resolution, minimum=min_size)
+    check_resolution(resolution, min_size)
     check_name(name)
     if isinstance(weights, str) and weights == "imagenet":
         if alpha not in IMAGENET_ALPHAS:
@@ -277,7 +278,7 @@ def mobilenet(
         model_name=name or "mobilenet",
     )
 
-    x = resize_input(inp.tensor, resolution)
+    x = resize_input(inp.tensor, resolution, minimum=min_size)
     x = keras.layers.Conv2D(_width(STEM_FILTERS, alpha), 3, strides=stem_stride, padding="same",
                             use_bias=False, name="conv1")(x)
     x = _bn_act(x, "conv1", activation, bn_momentum)
@@ -349,7 +350,9 @@ def mobilenet_cifar(
         activation: "relu6" (keras.applications) or "relu" (the paper's text).
         resolution: the paper's resolution multiplier rho on a dataset of fixed size: None, or
             the size (>= 16 pixels) the input is resized to (bilinear) before the first conv,
-            e.g. 24 for rho = 0.75 on CIFAR: ~rho^2 of the multiply-adds, same parameters.
+            e.g. 24 for rho = 0.75 on CIFAR: ~rho^2 of the multiply-adds, same parameters;
+            or a tuple of sizes resized through in turn, e.g. (28, 32): a control, the 32 px
+            net's maps on what 28 px keeps of the image.
         conv: "separable" or "full" (standard 3x3 convs: "Conv MobileNet", Table 4).
         shallow: without the five stride-1 512-filter separable blocks 7-11 ("Shallow
             MobileNet", Table 5; here on the 4x4 maps).
