@@ -197,12 +197,31 @@ def test_a_fallback_record_decides_until_the_record_itself_exists(tmp_path):
     _record(tmp_path / "paper-cpu", 0, {"a": 9.0})
     assert "`results/eq-cpu`" in compare.evaluate(tmp_path)["setup"]
     assert "`results/paper-cpu`" in reach.evaluate(tmp_path)["setup"]
-    _record(tmp_path / "eq-gpu", 0, {"a": 5.0, "b": 6.0})
+    _record(tmp_path / "eq-gpu", 0, {"a": 5.0})  # a GPU record made in part: not yet used
+    _record(tmp_path / "paper-gpu", 0, {"b": 5.0})
+    assert "`results/eq-cpu`" in compare.evaluate(tmp_path)["setup"]
+    assert "`results/paper-cpu`" in reach.evaluate(tmp_path)["setup"]
+    _record(tmp_path / "eq-gpu-seed1", 1, {"a": 5.5, "b": 6.5})
+    _record(tmp_path / "paper-gpu-seed1", 1, {"a": 8.0})
     row = compare.evaluate(tmp_path)
-    assert "`results/eq-gpu`" in row["setup"] and row["gap"] == pytest.approx(1.0)
+    assert "`results/eq-gpu`" in row["setup"] and row["gap"] == pytest.approx(6.5 - 5.25)
+    assert "a 8.00% (1 seed)" in reach.evaluate(tmp_path)["ours"]
     assert kinds.records(compare) == ("eq-gpu", "eq-cpu")
     assert kinds.records(Count(lambda: ("", True))) == ()
-    assert claims.notebook.planned("densenet-eq-cpu") == claims.notebook.planned("densenet-eq")
+
+
+@pytest.mark.parametrize("name, command", [
+    ("densenet-eq", "--mode record --variants resnet20 k12"),
+    ("densenet-eq-cpu", "--mode record --variants resnet20 k12"),
+    ("resnet20-paper-gpu", "--out runs/resnet20-paper-cpu"),
+    ("resnet20-paper-cpu", "--out runs/resnet20-paper-cpu")])
+def test_a_gpu_record_and_its_cpu_version_name_the_run_that_makes_them(name, command):
+    assert any(command in plan for plan in claims.notebook.planned(name))
+
+
+def test_a_curve_runs_from_the_better_end_to_the_worse():
+    with pytest.raises(ValueError, match="from `better` to `worse`.*Received: curve="):
+        Compare("r", "final_test_error", "a", "c", plan="", curve=("a", "b"))
 
 
 @pytest.mark.parametrize("worse, expected", [
@@ -364,13 +383,13 @@ def test_a_missing_record_shows_the_run_that_makes_it(tmp_path, capsys):
     assert "cnn-keras ablation vgg_depth --mode record" in out
 
 
-def test_a_record_not_made_yet_shows_its_smaller_version(tmp_path, capsys):
+def test_a_record_not_made_yet_shows_its_cpu_version(tmp_path, capsys):
     claims.show_record(tmp_path, "densenet-eq", fallback="densenet-eq-cpu")
     assert "cnn-keras ablation densenet --mode record" in capsys.readouterr().out  # the plan
     _record(tmp_path / "densenet-eq-cpu", 0, {"resnet20": 20.0, "k12": 22.0})
     claims.show_record(tmp_path, "densenet-eq", fallback="densenet-eq-cpu")
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "results/densenet-eq is not recorded yet; its smaller version, until it is:"
+    assert out[0] == "results/densenet-eq is not recorded yet; its CPU version, until it is:"
     assert out[1].startswith("results/densenet-eq-cpu: CIFAR-10 50000/10000 images, 5 epochs")
     assert any(line.startswith("k12 ") and "22" in line for line in out)
 

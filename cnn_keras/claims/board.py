@@ -61,8 +61,9 @@ def table(rows: list[dict]) -> str:
 
 
 def training(results="results") -> list[dict]:
-    """The training behind the measured claims: one row per record they rest on that exists
-    (`evidence.training_time`), in the scoreboard's order."""
+    """The training behind the measured claims: one row per record they may rest on that
+    exists, a CPU version beside its GPU record (`evidence.training_time`), in the scoreboard's
+    order."""
     names = dict.fromkeys(r for c in CLAIMS for r in kinds.records(c.evidence))
     found = (evidence.training_time(Path(results), name) for name in names)
     return [t for t in found if t is not None]

@@ -41,20 +41,25 @@ class Compare:
     # it measured). The claim holds while our gap is not larger than it by more than the noise
     # (a decisive gap in the "lower" sense alone would call a ten-point cost "reproduced").
     cost: float | None = None
-    # A smaller version of the record (a CPU run of what `record` runs on a GPU) that decides
-    # the claim while `record` does not exist.
+    # The CPU version of a GPU record (fewer epochs, or the same run on a CPU): it decides the
+    # claim while `record` lacks a variant the claim compares (`load_either`).
     fallback: str = ""
-    # A sweep the claim is about (a curve, of which `better` and `worse` are the ends): each
-    # point's mean is listed in the row, so the reader sees the curve's shape, which the verdict
-    # on the ends does not judge.
-    curve: tuple = ()
+    # A sweep the claim is about (a curve from `better` to `worse`): each point's mean is listed
+    # in the row, so the reader sees the curve's shape, which the verdict on its ends does not
+    # judge.
+    curve: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.curve and (self.curve[0], self.curve[-1]) != (self.better, self.worse):
+            raise ValueError(f"A curve runs from `better` to `worse` ({self.better!r} to "
+                             f"{self.worse!r}). Received: curve={self.curve!r}")
 
     def evaluate(self, results) -> dict:
-        rec = load_either(results, self.record, self.fallback)
+        members = _members(self.better) + _members(self.worse)
+        rec = load_either(results, self.record, self.fallback, self.metric, members)
         if rec is None:
             return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}
         values = rec.values[self.metric]
-        members = _members(self.better) + _members(self.worse)
         partial = sorted(((v, seed) for m, v, seed in rec.partial
                           if m == self.metric and v in members),
                          key=lambda vs: (vs[1], members.index(vs[0])))
@@ -118,10 +123,14 @@ class Compare:
         return f"; the whole sweep: {', '.join(points)}" if points else ""
 
 
-def load_either(results, record: str, fallback: str = "") -> Record | None:
-    """The record `record`, or where it does not exist (yet), `fallback`."""
+def load_either(results, record: str, fallback: str, metric: str, variants) -> Record | None:
+    """The record `record`; or `fallback` where that exists and `record` lacks one of
+    `variants` in `metric` (a GPU record not made yet, or only in part)."""
     rec = load_record(results, record)
-    return rec if rec is not None or not fallback else load_record(results, fallback)
+    if rec is not None and all(v in rec.values[metric] for v in variants):
+        return rec
+    other = load_record(results, fallback) if fallback else None
+    return other if other is not None else rec
 
 
 def records(evidence) -> tuple[str, ...]:
@@ -165,7 +174,7 @@ class Reach:
     fallback: str = ""  # as Compare's
 
     def evaluate(self, results) -> dict:
-        rec = load_either(results, self.record, self.fallback)
+        rec = load_either(results, self.record, self.fallback, self.metric, [self.variant])
         values = rec.values[self.metric].get(self.variant) if rec is not None else None
         if not values:
             return {"ours": "-", "setup": self.plan, "verdict": verdict.NOT_MEASURED}

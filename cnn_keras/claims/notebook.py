@@ -7,12 +7,13 @@ from pathlib import Path
 
 from cnn_keras.claims.catalog import CLAIMS
 from cnn_keras.claims.evidence import load_record, record_summary
-from cnn_keras.claims.kinds import Compare, records
+from cnn_keras.claims.kinds import Compare, Reach, records
 
 
 def planned(name: str) -> list[str]:
     """The plans of the claims that rest on the record `name` (what to run, and its cost)."""
-    return list(dict.fromkeys(c.evidence.plan for c in CLAIMS if isinstance(c.evidence, Compare)
+    return list(dict.fromkeys(c.evidence.plan for c in CLAIMS
+                              if isinstance(c.evidence, (Compare, Reach))
                               and name in records(c.evidence) and c.evidence.plan))
 
 
@@ -31,12 +32,13 @@ def record_table(results, name: str) -> str:
 
 def show_record(results, name: str, figure: str = "ablation.png", fallback: str = "") -> None:
     """Display the record `results/name`: its figure (seed 0), its set-up and `record_table`.
-    Where it is not recorded yet, its smaller version `fallback` (a CPU run of a GPU record)
-    if that is, else what to run to make it."""
+    Where it is not recorded yet, its CPU version `fallback` (the claims' `fallback`) if that
+    is, else what to run to make it."""
     rec = load_record(Path(results), name)
     if rec is None and fallback and load_record(Path(results), fallback) is not None:
-        print(f"results/{name} is not recorded yet; its smaller version, until it is:")
-        return show_record(results, fallback, figure)
+        print(f"results/{name} is not recorded yet; its CPU version, until it is:")
+        show_record(results, fallback, figure)
+        return
     if rec is None:
         print(f"results/{name} is not recorded yet. The decisive run:")
         for plan in planned(name) or ["(no claim names this record)"]:

@@ -23,7 +23,8 @@ CPU run of the claims scoreboard, all 50k images) and ``full`` (all 50k images; 
 * ``fig1_lr`` / ``fig1_lrn`` / ``alexnet_reg``: the decisive records of notebook 01 (Fig. 1 with a
   learning-rate sweep per activation; LRN on CIFAR-10, Sec. 3.3; dropout, weight decay and
   overlapping pooling on `alexnet_cifar` at half width). Like every ``*_depth``, ``*_aux``,
-  ``*_naive`` and ``*_conv`` study below, they have only ``quick`` and ``record`` modes.
+  ``*_naive``, ``*_conv``, ``*_resample``, ``*_scaling``, ``*_sd`` and ``densenet_bc28`` study
+  below, they have only ``quick`` and ``record`` modes.
 * ``vgg`` (Simonyan & Zisserman 2014): depth A (11 layers) vs D (16), and D pre-initialised from
   the trained A (Sec. 3.1), all without BatchNormalization as in the paper, He-initialised.
   ``vgg_depth``: A, A-LRN, B, B-5x5, D and D from A at a quarter width (the record).
@@ -32,17 +33,22 @@ CPU run of the claims scoreboard, all 50k images) and ``full`` (all 50k images; 
   1x1 reductions at a sixteenth, against the reduced ones at the same width and at the naive
   net's cost (the records).
 * ``densenet`` (Huang et al. 2017): DenseNet-BC (L=52) against ResNet-20 at the same parameter
-  budget (~0.27M), growth rate k = 12 vs 6, compression theta = 0.5 vs 1.0. ``densenet_bc28``
-  (the record): DenseNet-BC at L=28, ResNet-20's multiply-adds at 0.38x its parameters, with the
-  same two switches.
+  budget (~0.27M), growth rate k = 12 vs 6, compression theta = 0.5 vs 1.0; its ``record`` mode
+  is the 10-epoch CPU version of the equal-parameter pair. ``densenet_bc28`` (the record):
+  DenseNet-BC at L=28, ResNet-20's multiply-adds at 0.38x its parameters, with the same two
+  switches.
 * ``mobilenet`` (Howard et al. 2017): the width multiplier alpha (1, 0.75, 0.5, 0.25) and the
   resolution multiplier rho (the 32x32 images resized to 28, 24, 20 pixels inside the net):
   accuracy against multiply-adds and parameters (Tables 6-7), in ``tradeoff.png``;
-  ``mobilenet_conv``: separable vs full convolutions, thinner vs shallower at alpha 0.5.
+  ``mobilenet_conv``: separable vs full convolutions, thinner vs shallower at alpha 0.5;
+  ``mobilenet_resample``: what resizing the 32 px images costs, the detail lost against the
+  smaller maps (28 px, 28 px resized back to 32, 36 px, at alpha 0.25).
 * ``efficientnet`` (Tan & Le 2019): the CIFAR B0 scaled by the compound rule (phi = 1: ~3x its
   multiply-adds on 32 px, where rounding the repeats up weighs more than on ImageNet) and by
   depth only, width only or resolution only to the same budget (Sec. 3.3 / Fig. 3); lr 0.05
   with a one-epoch warm-up, stochastic depth and dropout off (they only slow short runs).
+  ``efficientnet_scaling`` and ``efficientnet_sd`` (the records): B0 at half width scaled ~2.9x
+  four ways, and stochastic depth on/off.
 """
 
 from __future__ import annotations
@@ -326,8 +332,9 @@ ABLATIONS = {
                     {**_DENSE, "compression": 1.0}),
         ),
         lr=0.1, weight_decay=1e-4,
-        # record: the CPU version of equal parameters (results/densenet-eq-cpu), resnet20 and
-        # k12 for 10 epochs as in densenet_bc28; full: the GPU's 60 epochs (densenet-eq)
+        # record: the CPU version of equal parameters (results/densenet-eq-cpu), with
+        # --variants resnet20 k12, 10 epochs as densenet_bc28; full: the GPU's 60 epochs
+        # (densenet-eq)
         epochs={"quick": 1, "demo": 6, "record": 10, "full": 60},
         sizes={**_SIZES, "record": (None, None)},
         threshold={"quick": 88.0, "demo": 50.0, "record": None, "full": 10.0},

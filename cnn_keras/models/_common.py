@@ -309,27 +309,29 @@ def resolve_inputs(
     return ModelInputs(tensor=tensor, inputs=inputs, shape=input_shape)
 
 
-def resize_input(x, resolution, *, name="resize", minimum=8):
+def resize_input(x, resolution, *, minimum: int, name="resize"):
     """The paper's resolution multiplier for a fixed-size dataset: the net computes on the input
     resized (bilinear) to `resolution` x `resolution` pixels; `None` keeps the input size.
-    A tuple of sizes resizes through each in turn: (28, 32) computes at 32 px on what 28 px
-    keeps of the image, a control that separates the information lost from the smaller maps."""
-    sizes = check_resolution(resolution, minimum)
-    for i, size in enumerate(sizes):
+    A sequence of sizes resizes through each in turn (`check_resolution`); `minimum` is the
+    smallest size whose maps do not reach 0x0 in the net."""
+    for i, size in enumerate(check_resolution(resolution, minimum)):
         x = keras.layers.Resizing(size, size, interpolation="bilinear",
-                                  name=name if i == 0 else f"{name}_{i + 1}")(x)
+                                  name=name if i == 0 else f"{name}_{i}")(x)
     return x
 
 
 def check_resolution(resolution, minimum: int) -> tuple:
-    """`resolution` (None, a size, or a tuple of sizes) as a tuple of sizes, or a one-line
-    ValueError naming it."""
+    """`resolution` as a tuple of sizes, or a one-line ValueError naming it: None (no
+    resizing), a size, or a non-empty tuple or list of sizes resized through in turn. A
+    sequence is a control: (28, 32) goes down to 28 px and back up, so the net computes at
+    32 px on an image with 28 px of detail (the last size sets the maps, the smallest the
+    detail kept). A list is accepted because a run's settings come back from JSON as one."""
     if resolution is None:
         return ()
-    sizes = resolution if isinstance(resolution, tuple) else (resolution,)
+    sizes = tuple(resolution) if isinstance(resolution, (tuple, list)) else (resolution,)
     if not sizes or not all(is_int(s) and s >= minimum for s in sizes):
-        fail(f"`resolution` must be None, an integer >= {minimum}, or a tuple of them.",
-             resolution=resolution)
+        fail(f"`resolution` must be None, an integer >= {minimum}, or a non-empty tuple of "
+             f"integers >= {minimum}.", resolution=resolution)
     return tuple(int(s) for s in sizes)
 
 

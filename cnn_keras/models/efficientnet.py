@@ -443,7 +443,7 @@ def efficientnet(
     x = inp.tensor
     if cifar:
         if resolution is not None and tuple(inp.shape[:2]) != (resolution, resolution):
-            x = resize_input(x, resolution)
+            x = resize_input(x, resolution, minimum=min_size)  # one size: checked above
         x = keras.layers.Conv2D(round_filters(STEM_FILTERS, width), 3, strides=1,
                                 padding="same", use_bias=False,
                                 kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)

@@ -205,8 +205,8 @@ def mobilenet(
         stem_stride: stride of the first conv: 2 (ImageNet: 224 -> 7x7 final maps) or 1
             (small images: 32 -> 2x2).
         resolution: None, or the size in pixels the input is resized to (bilinear) before the
-            first conv (a tuple: resized through each in turn): the paper's resolution
-            multiplier rho = resolution / input size, for a dataset of fixed size. On
+            first conv: the paper's resolution multiplier rho = resolution / input size, for a
+            dataset of fixed size (a tuple of sizes: a control, see `mobilenet_cifar`). On
             ImageNet give rho through the input size instead:
             `input_shape=(192, 192, 3)` (or 160, 128) is rho = 0.857 (0.714, 0.571).
         bn_momentum: momentum of the BN moving statistics, in [0, 1) (0.99: keras.applications;
@@ -350,9 +350,9 @@ def mobilenet_cifar(
         activation: "relu6" (keras.applications) or "relu" (the paper's text).
         resolution: the paper's resolution multiplier rho on a dataset of fixed size: None, or
             the size (>= 16 pixels) the input is resized to (bilinear) before the first conv,
-            e.g. 24 for rho = 0.75 on CIFAR: ~rho^2 of the multiply-adds, same parameters;
-            or a tuple of sizes resized through in turn, e.g. (28, 32): a control, the 32 px
-            net's maps on what 28 px keeps of the image.
+            e.g. 24 for rho = 0.75 on CIFAR: fewer multiply-adds, same parameters; or a
+            tuple of sizes resized through in turn, a control: (28, 32) goes down to 28 px and
+            back to 32, so the net computes at 32 px on an image with 28 px of detail.
         conv: "separable" or "full" (standard 3x3 convs: "Conv MobileNet", Table 4).
         shallow: without the five stride-1 512-filter separable blocks 7-11 ("Shallow
             MobileNet", Table 5; here on the 4x4 maps).

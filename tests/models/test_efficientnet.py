@@ -320,6 +320,7 @@ def test_registry_names():
     (efficientnet, {"name": 3}, "name", "string"),
     (efficientnet_imagenet, {"variant": "b8"}, "variant", "b7"),
     (cnn_keras.efficientnet_cifar, {"resolution": 8}, "resolution", ">= 16"),
+    (cnn_keras.efficientnet_cifar, {"resolution": (28, 32)}, "resolution", "integer >= 16"),
     (cnn_keras.efficientnet_cifar, {"weights": "imagenet"}, "weights", "CIFAR"),
     (cnn_keras.efficientnet_cifar, {"input_shape": (8, 8, 3)}, "input_shape", "16x16"),
     (cnn_keras.efficientnet_b3, {"weights": "imagenet", "input_shape": (224, 224, 3)},

@@ -293,8 +293,10 @@ def test_cifar_variant():
     assert count_macs(small) == 24_095_488 < macs  # ... fewer multiply-adds
     assert "resize" not in [la.name for la in model.layers]
     control = mobilenet_cifar(resolution=(28, 32))  # 32 px maps on what 28 px keeps
-    assert [control.get_layer(n).output.shape[1] for n in ("resize", "resize_2")] == [28, 32]
+    assert [control.get_layer(n).output.shape[1] for n in ("resize", "resize_1")] == [28, 32]
     assert count_params(control) == p and count_macs(control) == macs
+    as_json = mobilenet_cifar(resolution=[28, 32])  # a run's settings read back from run.json
+    assert as_json.get_layer("resize_1").output.shape[1] == 32
     half = mobilenet_cifar(alpha=0.5)
     assert count_params(half)["trainable"] == 823_722
     assert infer(half, np.zeros((2, 32, 32, 3), "float32")).shape == (2, 10)
@@ -338,8 +340,8 @@ def test_weights_file_round_trip(tmp_path):
     (mobilenet, {"input_shape": (24, 24, 3)}, "input_shape", "at least 32x32"),
     (mobilenet_cifar, {"resolution": 8}, "resolution", ">= 16"),
     (mobilenet_cifar, {"resolution": 24.0}, "resolution", ">= 16"),
-    (mobilenet_cifar, {"resolution": (28, 8)}, "resolution", "tuple of them"),
-    (mobilenet_cifar, {"resolution": ()}, "resolution", "tuple of them"),
+    (mobilenet_cifar, {"resolution": (28, 8)}, "resolution", "non-empty tuple of integers >= 16"),
+    (mobilenet_cifar, {"resolution": ()}, "resolution", "non-empty tuple"),
     (mobilenet_cifar, {"alpha": 2}, "alpha", "(0, 1]"),
     (mobilenet_cifar, {"weights": "imagenet"}, "weights", "no ImageNet weights"),
     (mobilenet, {"weights": "imagenet", "alpha": 0.3}, "alpha", "[0.25, 0.5, 0.75, 1.0]"),
