@@ -272,9 +272,9 @@ CLAIMS = (
           Compare("efficientnet-cpu", TEST, "compound", ("depth", "width", "resolution"),
                   plan=f"not yet run: B0 at half width (9.9M multiply-adds) scaled ~2.9x four "
                        f"ways (28.1-30.2M each), {_FULL}, 10 epochs, 2-3 seeds "
-                       "(`cnn-keras ablation efficientnet_scaling --mode record`; about 2 h "
-                       "per seed on 2 CPU cores, so a seed may be split over sessions with "
-                       "`--variants`)")),
+                       "(`cnn-keras ablation efficientnet_scaling --mode record`; about 3 h "
+                       "per seed on 2 CPU cores, 44 min for the compound net, so a seed is "
+                       "split over sessions with `--variants`)")),
     Claim("efficientnet.saturate", "07", PAPERS["07"], "Fig. 3",
           "Scaling a single dimension saturates: the gain shrinks as the scale grows",
           "about 80 % top-1 for each dimension alone",
