@@ -28,7 +28,7 @@ from cnn_keras.speedrun.batches import (EpochImages, channel_stats, epoch_order,
 from cnn_keras.speedrun.lookahead import Lookahead
 from cnn_keras.speedrun.recipe import SpeedrunRecipe
 from cnn_keras.speedrun.tta import accuracy, tta_logits
-from cnn_keras.training.folder import RunFolder
+from cnn_keras.training.folder import RunFolder, comparable_dataset
 from cnn_keras.training.losses import SmoothedSparseCrossentropy
 from cnn_keras.training.optim import GroupSGD
 from cnn_keras.training.run import jit_compile_default
@@ -96,9 +96,16 @@ def _check(data, recipe, seed, dtype_policy) -> None:
     recipe.steps_per_epoch(len(data.x_train))  # a batch larger than the data fails here
 
 
+def _comparable(config: dict | None) -> dict | None:
+    """The settings that must agree to resume: all of them, the data by name and sizes."""
+    if not config:
+        return config
+    return {**config, "dataset": comparable_dataset(config.get("dataset") or {})}
+
+
 def _run(folder, config, data, recipe, seed, verbose, started) -> dict:
     saved = folder.progress()
-    if saved is not None and folder.info().get("config") != config:
+    if saved is not None and _comparable(folder.info().get("config")) != _comparable(config):
         raise ValueError(f"{folder.path} holds a speedrun with other settings, so it cannot be "
                          f"resumed with these. Use another output directory, or restart=True "
                          f"(--restart). Saved: {folder.info().get('config')}; "

@@ -142,11 +142,16 @@ class RunFolder:
                            ("label_smoothing", 0.0), ("low_res_size", 0),
                            ("low_res_epochs", 0)):
             out["recipe"][k] = recipe.get(k, default)
-        ds = config.get("dataset") or {}
-        # the name too: generated data of CIFAR-10's size must not pass for CIFAR-10 (a notebook
-        # run first without the data, then with it, would show the generated run's numbers)
-        out["dataset"] = {k: ds.get(k) for k in ("name", "num_train", "num_test")}
+        out["dataset"] = comparable_dataset(config.get("dataset") or {})
         return json.loads(json.dumps(out))
+
+
+def comparable_dataset(described: dict) -> dict:
+    """What of a dataset's `describe()` must agree for a run to resume: its name and sizes. The
+    name too: generated data of CIFAR-10's size must not pass for CIFAR-10 (a notebook run first
+    without the data, then with it, would show the generated run's numbers). Not its source: the
+    same copy read from another folder (or through $CNN_KERAS_DATA) is the same data."""
+    return {k: described.get(k) for k in ("name", "num_train", "num_test")}
 
 
 def _atomic(path: Path, write, suffix: str = ".tmp"):

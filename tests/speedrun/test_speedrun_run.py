@@ -1,5 +1,6 @@
 """The speedrun loop: it learns, records, resumes exactly and refuses other settings."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -43,8 +44,14 @@ def test_learns_records_and_resumes_exactly(tmp_path, monkeypatch):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
         assert a["val_accuracy"] == b["val_accuracy"]
     assert resumed["tta_accuracy"] == whole["tta_accuracy"]
+    # the same images read from another folder are the same data: the run is not refused
+    moved = dataclasses.replace(data, source="the same copy in another folder")
+    again = speedrun.train(moved, tmp_path / "cut", recipe=RECIPE, seed=1, verbose=0)
+    assert again["tta_accuracy"] == resumed["tta_accuracy"]
     with pytest.raises(ValueError, match="other settings"):
         speedrun.train(data, tmp_path / "cut", recipe=RECIPE, seed=2, verbose=0)
+    with pytest.raises(ValueError, match="other settings"):  # other data: other sizes
+        speedrun.train(data.subset(48), tmp_path / "cut", recipe=RECIPE, seed=1, verbose=0)
     fig = report.progress_figure([tmp_path / "whole", tmp_path / "cut"], tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 0
     labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
