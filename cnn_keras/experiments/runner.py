@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from cnn_keras import plots, runinfo, training
 from cnn_keras.checks import check_choice
 from cnn_keras.experiments.studies import MODES, Study, Variant, get
 from cnn_keras.registry import model_info
+from cnn_keras.training.folder import comparable_dataset
 
 SUMMARY_FIELDS = ("variant", "label", "model", "series", "trainable_params", "macs", "epochs",
                   "final_train_error", "final_test_error", "final_train_error_clean",
@@ -128,6 +130,8 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     if data is None:
         data = load_data(study, mode, data_dir, seed=seed, verbose=bool(verbose))
     histories = {}
+    for v in study.variants:  # those not chosen too: the summary shows every finished one
+        _remove_quick_run_on_other_data(out_dir / v.key, data, verbose)
     for i, v in enumerate(chosen, 1):
         rec = recipes[v.key]
         if verbose:
@@ -166,6 +170,24 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
             print_verdict(rows)
         print(f"Figure: {out_dir / (study.figure + '.png')}")
     return rows
+
+
+def _remove_quick_run_on_other_data(folder: Path, data, verbose) -> None:
+    """A quick run is a smoke run of seconds. One left in `folder` from other data (a notebook
+    run first where no CIFAR-10 was found, on generated data, then again with the data) is
+    removed, said so, and trained again if chosen, where any other run would refuse to resume.
+    Only quick runs: a folder of another mode is left for `training.train` to refuse."""
+    info = training.RunFolder(folder).info()
+    if not str(info.get("experiment", "")).endswith("/quick"):
+        return
+    was = comparable_dataset(info.get("config", {}).get("dataset") or {})
+    now = comparable_dataset(data.describe())
+    if was != now:
+        if verbose:
+            print(f"{folder}: a quick run on {was['name']} ({was['num_train']} training "
+                  f"images) is there; this one is on {now['name']} ({now['num_train']}): "
+                  "removed, to be trained again if chosen", flush=True)
+        shutil.rmtree(folder)
 
 
 def _kind(study: Study) -> str:

@@ -1,6 +1,7 @@
 """Studies as data: the record mode, per-variant and per-study recipe settings, and the
 augmentation switch they use (AlexNet's Fig. 1 trains with "no regularization of any kind")."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -112,3 +113,22 @@ def test_the_clean_training_error_is_the_final_model_on_training_images_as_teste
     (tmp_path / "run.json").write_text(json.dumps(info))
     (tmp_path / "progress.json").unlink()
     assert runner.clean_train_error(tmp_path, data) is None
+
+
+def test_a_quick_run_found_on_other_data_is_trained_again_and_a_record_is_kept(tmp_path, capsys):
+    # a notebook run in quick mode first without CIFAR-10 (generated data), then with it; the
+    # smoke run of seconds is replaced, said so, where a record refuses to resume on other data
+    generated = tiny_data(n_train=128)  # one batch of the recipe's 128
+    found = dataclasses.replace(generated, name="cifar10")
+    kw = {"variants": ["no_lrn"], "epochs": 1}
+    runner.run("fig1_lrn", "quick", tmp_path / "quick", data=generated, verbose=0, **kw)
+    runner.run("fig1_lrn", "quick", tmp_path / "quick", data=found, verbose=1, **kw)
+    assert ("a quick run on tiny (128 training images) is there; this one is on cifar10 (128): "
+            "removed, to be trained again if chosen") in capsys.readouterr().out
+    info = json.loads((tmp_path / "quick" / "no_lrn" / "run.json").read_text())
+    assert info["status"] == "finished" and info["config"]["dataset"]["name"] == "cifar10"
+    runner.run("fig1_lrn", "record", tmp_path / "record", data=generated, verbose=0, **kw)
+    with pytest.raises(ValueError, match="Saved: .*'name': 'tiny'"):
+        runner.run("fig1_lrn", "record", tmp_path / "record", data=found, verbose=0, **kw)
+    info = json.loads((tmp_path / "record" / "no_lrn" / "run.json").read_text())
+    assert info["status"] == "finished" and info["config"]["dataset"]["name"] == "tiny"
