@@ -28,7 +28,7 @@ def quickly(build, *args, **kwargs):
 
 
 def built(name: str, **kwargs):
-    key = (name, tuple(sorted(kwargs.items())))
+    key = (name, repr(sorted(kwargs.items())))  # repr: some settings are lists
     if key not in _MODELS:
         _MODELS[key] = quickly(cnn_keras.build, name, **kwargs)
     return _MODELS[key]

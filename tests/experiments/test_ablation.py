@@ -16,7 +16,7 @@ from cnn_keras.experiments import ablation
 from cnn_keras import data as data_lib
 from cnn_keras.cli import main
 
-from built import quickly
+from built import built, quickly
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,6 +31,11 @@ def test_bad_names_and_modes_fail_before_work(tmp_path):
     with pytest.raises(ValueError, match="Received: 'E'"):
         ablation.run("vgg", "quick", tmp_path / "b", variants=["A", "E"], verbose=0)
     assert list(tmp_path.iterdir()) == []
+
+
+def study_net(v):
+    """A study's variant as its runs build it (read only: kept for the module's next test)."""
+    return built(v.model, input_shape=(32, 32, 3), classes=10, **v.kwargs)
 
 
 @pytest.mark.parametrize("name", sorted(ablation.ABLATIONS))
@@ -49,8 +54,7 @@ def test_every_variant_builds_at_32x32(name):
     for v in abl.variants:
         if v.init_from is not None:
             assert v.init_from in keys and v.init_from != v.key
-        model = quickly(cnn_keras.build, v.model, input_shape=(32, 32, 3), classes=10,
-                        **v.kwargs)
+        model = study_net(v)
         assert model.outputs[0].shape[1:] == (10,), v.key
         assert len(model.outputs) == (3 if v.kwargs.get("aux_logits") else 1)
 
@@ -204,8 +208,7 @@ def test_scaling_ablations_compare_what_they_say():
     from cnn_keras.analysis import count_macs, count_params
 
     def cost(abl, key):
-        v = ablation.ABLATIONS[abl].variant(key)
-        m = quickly(cnn_keras.build, v.model, **v.kwargs)
+        m = study_net(ablation.ABLATIONS[abl].variant(key))
         return count_macs(m), count_params(m)["trainable"]
 
     # EfficientNet: every scaled net has compound phi=1's budget (~3x B0) within 10 %
