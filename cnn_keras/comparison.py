@@ -260,8 +260,8 @@ def recorded_accuracy(results_dir, *, num_train: int = FULL_TRAIN) -> list[dict]
         infos = _infos(record)
         if not _full_data(infos, num_train):
             continue
-        # every machine the seeds ran on, as the claims scoreboard names them
-        hardware = " + ".join(dict.fromkeys(evidence.device(i) for i in infos))
+        # every machine the seeds and variants ran on, as the claims scoreboard names them
+        hardware = evidence.record_hardware(record.folders)
         models = _models(infos)
         for variant, errors in record.values["final_test_error"].items():
             model = models.get(variant, variant)

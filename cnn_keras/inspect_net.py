@@ -110,7 +110,7 @@ def run_provenance(run_dir) -> dict:
     builder and arguments, seed, epochs, recipe, data, hardware, versions, training time and
     the final epoch's errors (%, the test error on the run's test images, the training error
     on augmented images with dropout on, as `fit` reports it)."""
-    from cnn_keras.claims.evidence import device
+    from cnn_keras.claims.evidence import run_devices
 
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").is_file() or not (run_dir / "history.csv").is_file():
@@ -140,7 +140,7 @@ def run_provenance(run_dir) -> dict:
         "dtype_policy": config.get("dtype_policy"),
         "data": {k: dataset.get(k) for k in ("name", "num_train", "num_test", "source")},
         "classes": dataset.get("classes"),
-        "hardware": device(run),
+        "hardware": " + ".join(run_devices(run_dir / "run.json")),
         "train_seconds": run.get("train_seconds"),
         "params": run.get("params", {}).get("total"),
         "versions": run.get("versions"),

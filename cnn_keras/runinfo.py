@@ -101,6 +101,18 @@ def git_commit() -> str | None:
         return None
 
 
+def machines(info: dict) -> list[dict]:
+    """Every machine a run folder's run.json says its epochs ran on, in order: the first
+    session's `hardware`, then each resumed session's (recorded since 2026-12-07: a run resumed
+    on another machine type is timed and rounded there too)."""
+    found = [info.get("hardware"), *(r.get("hardware") for r in info.get("resumed", []))]
+    unique = []
+    for hw in found:
+        if hw and hw not in unique:
+            unique.append(hw)
+    return unique
+
+
 def now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 

@@ -82,6 +82,25 @@ def test_the_setup_names_every_machine_the_seeds_ran_on(tmp_path):
         "seeds 0, 1, 2 cores Test CPU + GPU x1 (NVIDIA H200)")
 
 
+def test_the_setup_names_the_machine_of_every_variant_and_session(tmp_path):
+    """A seed split over sessions with --variants: the folder's run.json names the last
+    session's machine; each variant's own run.json, with the sessions it was resumed in, names
+    where it trained."""
+    _record(tmp_path / "split", 0, {"a": 10.0, "b": 11.0, "c": 12.0})
+    cpu = {"device": "CPU (2 cores)", "cores": 2, "cpu": "Test CPU"}
+    gpu = {"device": "GPU x1 (NVIDIA H200)"}
+    runs = {"a": {"hardware": cpu},
+            "b": {"hardware": {**cpu, "cpu_simd": "avx2"}},
+            "c": {"hardware": cpu, "resumed": [{"at_epoch": 2, "hardware": gpu},
+                                                {"at_epoch": 3}]}}  # recorded before 2026-12-07
+    for variant, info in runs.items():
+        (tmp_path / "split" / variant).mkdir()
+        (tmp_path / "split" / variant / "run.json").write_text(json.dumps(info))
+    machines = "2 cores Test CPU + 2 cores Test CPU (avx2) + GPU x1 (NVIDIA H200)"
+    assert load_record(tmp_path, "split").setup.endswith(f"seeds 0, {machines}")
+    assert evidence.training_time(tmp_path, "split")["hardware"] == machines
+
+
 def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
     _record(tmp_path / "one", 0, {"a": 10.0, "b": 14.0})
     row = Compare("one", "final_test_error", "a", "b",

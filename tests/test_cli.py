@@ -131,8 +131,8 @@ def test_degradation_rejects_an_unknown_pipeline_before_loading_data(tmp_path):
 
 @pytest.mark.slow
 def test_degradation_quick_writes_figure_summary_and_histories(tmp_path):
-    """The command's files, for two of the nets and one epoch (notebook 04 runs all four nets in
-    quick mode under nbval; the 56-layer nets take most of its time)."""
+    """The command's files, for two of the nets and one epoch (the 56-layer nets would only add
+    time: the command treats every net alike)."""
     out = tmp_path / "deg"
     assert main(["degradation", "--mode", "quick", "--models", "plain20", "resnet20",
                  "--epochs", "1", "--out", str(out), "--quiet"]) == 0

@@ -13,6 +13,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+from cnn_keras import runinfo
 from cnn_keras.claims import verdict
 
 # What a claim may compare (lower is better for each): summary.csv's columns, and the
@@ -98,16 +99,15 @@ def load_record(results: Path, name: str) -> Record | None:
             params[key] = _number(row.get("trainable_params", ""))
             macs[key] = _number(row.get("macs", ""))
     seeds = sorted({i.get("seed", 0) for i in infos})
-    return Record(name, folders, values, seeds, setup(infos), params, macs, censored, partial)
+    return Record(name, folders, values, seeds, setup(infos, record_hardware(folders)), params,
+                  macs, censored, partial)
 
 
-def setup(infos: list[dict]) -> str:
-    """Data, epochs, seeds and hardware of a record's runs, in one line."""
+def setup(infos: list[dict], devices: str) -> str:
+    """Data, epochs, seeds and hardware (`devices`, in words) of a record's runs, in one line."""
     first = infos[0]
     ds = first.get("dataset", {})
     epochs = sorted({r["epochs"] for i in infos for r in i.get("summary", [])})
-    # every machine the seeds ran on (a repeat may have run on another machine type)
-    devices = " + ".join(dict.fromkeys(device(i) for i in infos))
     seeds = sorted({i.get("seed", 0) for i in infos})
     precision = first.get("dtype_policy", "float32")
     return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
@@ -116,7 +116,33 @@ def setup(infos: list[dict]) -> str:
 
 
 def device(info: dict) -> str:
-    hw = info.get("training_hardware", info.get("hardware", {}))
+    """The machine of a run.json in words: its `training_hardware` (a study's) or `hardware`."""
+    return describe(info.get("training_hardware", info.get("hardware", {})))
+
+
+def folder_devices(folder: Path) -> list[str]:
+    """Every machine that trained a study run folder's variants, from each variant's own
+    run.json and the sessions it was resumed in. The folder's run.json names only the machine
+    of its last session, and a seed's variants may have run on different machines (one run
+    with `--variants` per session); it is the answer only where no variant's run.json is kept."""
+    found = [d for f in sorted(folder.glob("*/run.json")) for d in run_devices(f)]
+    return list(dict.fromkeys(found)) or [device(json.loads((folder / "run.json").read_text()))]
+
+
+def run_devices(run_json: Path) -> list[str]:
+    """The machines, in words, that one training run's sessions ran on (its run.json)."""
+    info = json.loads(run_json.read_text())
+    return list(dict.fromkeys(map(describe, runinfo.machines(info) or [{}])))
+
+
+def record_hardware(folders: list[Path]) -> str:
+    """Every machine a record's seeds and variants ran on, in words ("2 cores AMD EPYC
+    (avx512_bf16) + ...")."""
+    return " + ".join(dict.fromkeys(d for f in folders for d in folder_devices(f)))
+
+
+def describe(hw: dict) -> str:
+    """One machine of a run.json's hardware, in words."""
     device = hw.get("device", "?")
     if "CPU" in device:
         device = f"{hw.get('cores', '?')} cores {hw.get('cpu', '?')}"
@@ -132,18 +158,22 @@ def training_time(results, name: str) -> dict | None:
     folders = record_folders(Path(results), name)
     if not folders:
         return None
-    nets, hours, untimed, devices = 0, {"CPU": 0.0, "GPU": 0.0}, 0, []
+    nets, hours, untimed = 0, {"CPU": 0.0, "GPU": 0.0}, 0
     for folder in folders:
-        info = json.loads((folder / "run.json").read_text())
-        devices.append(device(info))
-        kind = "GPU" if "GPU" in devices[-1] else "CPU"
         for row in _rows(folder):
             nets += 1
             seconds = _number(row.get("train_seconds", ""))
             untimed += seconds is None
-            hours[kind] += (seconds or 0) / 3600
+            hours[_kind(folder, row.get("variant") or row["model"])] += (seconds or 0) / 3600
     return {"record": name, "nets": nets, "hours": hours, "untimed": untimed,
-            "hardware": " + ".join(dict.fromkeys(devices))}
+            "hardware": record_hardware(folders)}
+
+
+def _kind(folder: Path, variant: str) -> str:
+    """"GPU" or "CPU": where a variant of a study run folder trained (its first machine)."""
+    own = folder / variant / "run.json"
+    info = json.loads((own if own.is_file() else folder / "run.json").read_text())
+    return "GPU" if "GPU" in device(info) else "CPU"
 
 
 def record_summary(results, name: str) -> list[dict]:

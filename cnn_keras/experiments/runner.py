@@ -148,15 +148,23 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
              if mode in CLEAN_MODES else {})
     rows = summary(study, mode, out_dir, [v.key for v in shown], histories, clean,
                    clean_images=len(data.x_train))
+    from cnn_keras.claims import evidence  # not at import: the claims package imports Keras
+
     hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
+    # every machine the shown variants trained on: a seed split over sessions with
+    # --variants, or resumed, may have run on several
+    machines = " + ".join(dict.fromkeys(
+        d for v in shown for d in evidence.run_devices(out_dir / v.key / "run.json")))
     shown_recipes = [recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs,
                             variant=v) for v in shown]
     study_recipe = recipe(study, mode, epochs, model=chosen[0].model, warmup_epochs=warmup_epochs)
-    caption = _caption(data.describe(), rows, study_recipe, shown_recipes, seed, engine, hw)
+    caption = _caption(data.describe(), rows, study_recipe, shown_recipes, seed, engine,
+                       machines)
     _figures(study, shown, histories, rows, out_dir, caption, study.threshold[mode])
     meta.update({"experiment": _kind(study), "mode": mode, "seed": seed,
                  "dataset": data.describe(), "recipe": study_recipe.to_dict(),
                  "dtype_policy": engine.dtype_policy, "training_hardware": hw,
+                 "machines": machines,
                  "threshold_train_error": study.threshold[mode], "paper": study.paper,
                  "models": [v.model for v in chosen], "summary": rows,
                  "finished": runinfo.now(),
@@ -211,7 +219,7 @@ def _finished_elsewhere(study: Study, out_dir: Path, histories: dict) -> dict:
     return found
 
 
-def _caption(ds: dict, rows, study_recipe, recipes, seed, engine, hw) -> str:
+def _caption(ds: dict, rows, study_recipe, recipes, seed, engine, machines: str) -> str:
     precision = "" if engine.dtype_policy == "float32" else f", {engine.dtype_policy}"
 
     def setting(name, values):  # one value, or each variant's where they differ (a sweep)
@@ -224,8 +232,7 @@ def _caption(ds: dict, rows, study_recipe, recipes, seed, engine, hw) -> str:
             f"{rows[0]['epochs']} epochs ({study_recipe.name}), "
             f"{setting('lr', [r.lr for r in recipes])}, "
             f"{setting('weight decay', [r.weight_decay for r in recipes])}, "
-            f"one seed ({seed}){precision}; {hw['device']}, {hw['cpu']}"
-            + (f" ({hw['cpu_simd']})" if hw.get("cpu_simd") else ""))
+            f"one seed ({seed}){precision}; {machines}")
 
 
 def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None:

@@ -198,7 +198,8 @@ def train(
             history, initial_epoch = state["history"], int(state["epoch"])
             info = folder.info()
             info.setdefault("resumed", []).append({"at_epoch": initial_epoch,
-                                                   "time": runinfo.now()})
+                                                   "time": runinfo.now(),
+                                                   "hardware": runinfo.hardware()})
         else:
             history, initial_epoch = [], 0
             info = {**runinfo.run_metadata(), **(meta or {}), "config": config,

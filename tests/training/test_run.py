@@ -56,7 +56,9 @@ def test_same_seed_same_losses_and_resume_loses_nothing(tmp_path):
     np.testing.assert_allclose([r["val_loss"] for r in resumed], [r["val_loss"] for r in full],
                                rtol=1e-5)
     info = json.loads((tmp_path / "c" / "run.json").read_text())
+    # the machine of each session, where a run may be resumed on another one
     assert info["resumed"][0]["at_epoch"] == 1
+    assert info["resumed"][0]["hardware"]["cores"] == info["hardware"]["cores"]
     # finished: a third call does nothing and returns the history
     assert training.train(SMALL, data, tmp_path / "c", recipe=recipe, seed=3,
                           verbose=0) == resumed
