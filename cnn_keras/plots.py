@@ -126,7 +126,7 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
             ax.plot(epochs, [100 * (1 - r[key]) for r in rows], "-o", color=color,
                     markersize=3, linewidth=1.8, label=label)
     for ax, what in zip(axes, ("training error", "test error")):
-        ax.set_title(f"{title}\n{what}" if title and ax is axes[0] else what, fontsize=10)
+        ax.set_title(what, fontsize=10)
         ax.set_xlabel("epoch")
         _error_axis(ax, top=_top(histories))
         ax.grid(alpha=0.3)
@@ -136,7 +136,9 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
                          va="bottom", xycoords=("axes fraction", "data"), fontsize=7)
     axes[0].set_ylabel("error (%)")
     axes[1].legend(fontsize=8)
-    _caption(fig, caption, 8, y=0.995)
+    # the title above both panels, with the caption: over the left panel alone a study's long
+    # title ran off the image's left edge
+    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
     return _finish(fig, path)
 
 

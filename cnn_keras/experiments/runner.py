@@ -15,6 +15,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from cnn_keras import plots, runinfo, training
 from cnn_keras.checks import check_choice
@@ -148,18 +149,13 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
              if mode in CLEAN_MODES else {})
     rows = summary(study, mode, out_dir, [v.key for v in shown], histories, clean,
                    clean_images=len(data.x_train))
-    from cnn_keras.claims import evidence  # not at import: the claims package imports Keras
-
     hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
-    # every machine the shown variants trained on: a seed split over sessions with
-    # --variants, or resumed, may have run on several
-    machines = " + ".join(dict.fromkeys(
-        d for v in shown for d in evidence.run_devices(out_dir / v.key / "run.json")))
+    machines = _machines(out_dir, shown)
     shown_recipes = [recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs,
                             variant=v) for v in shown]
     study_recipe = recipe(study, mode, epochs, model=chosen[0].model, warmup_epochs=warmup_epochs)
-    caption = _caption(data.describe(), rows, study_recipe, shown_recipes, seed, engine,
-                       machines)
+    caption = _caption(data.describe(), rows, study_recipe, shown_recipes, seed,
+                       engine.dtype_policy, machines)
     _figures(study, shown, histories, rows, out_dir, caption, study.threshold[mode])
     meta.update({"experiment": _kind(study), "mode": mode, "seed": seed,
                  "dataset": data.describe(), "recipe": study_recipe.to_dict(),
@@ -178,6 +174,36 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
             print_verdict(rows)
         print(f"Figure: {out_dir / (study.figure + '.png')}")
     return rows
+
+
+def redraw(out_dir) -> None:
+    """Draw a finished study run folder's figures again from what it recorded, training and
+    evaluating nothing (a record under results/, after a change to the figures): its run.json's
+    summary, data and seed, and each shown variant's history.csv, recipe and machines. run.json
+    is left as it is."""
+    out_dir = Path(out_dir)
+    info = json.loads((out_dir / "run.json").read_text())
+    study = get(info["experiment"].removeprefix("ablation/"))
+    rows = info["summary"]
+    keys = {r.get("variant") or r["model"] for r in rows}
+    shown = [v for v in study.variants if v.key in keys]
+    histories = {v.key: training.read_history_csv(out_dir / v.key / "history.csv")
+                 for v in shown}
+    recipes = [SimpleNamespace(**json.loads((out_dir / v.key / "run.json").read_text())
+                               ["config"]["recipe"]) for v in shown]
+    caption = _caption(info["dataset"], rows, SimpleNamespace(**info["recipe"]), recipes,
+                       info["seed"], info.get("dtype_policy", "float32"),
+                       _machines(out_dir, shown))
+    _figures(study, shown, histories, rows, out_dir, caption, study.threshold[info["mode"]])
+
+
+def _machines(out_dir: Path, shown) -> str:
+    """Every machine the shown variants trained on, in words: a seed split over sessions with
+    --variants, or a run resumed elsewhere, may have run on several."""
+    from cnn_keras.claims import evidence  # not at import: the claims package imports Keras
+
+    return " + ".join(dict.fromkeys(
+        d for v in shown for d in evidence.run_devices(out_dir / v.key / "run.json")))
 
 
 def _remove_quick_run_on_other_data(folder: Path, data, verbose) -> None:
@@ -219,8 +245,9 @@ def _finished_elsewhere(study: Study, out_dir: Path, histories: dict) -> dict:
     return found
 
 
-def _caption(ds: dict, rows, study_recipe, recipes, seed, engine, machines: str) -> str:
-    precision = "" if engine.dtype_policy == "float32" else f", {engine.dtype_policy}"
+def _caption(ds: dict, rows, study_recipe, recipes, seed, dtype_policy: str,
+             machines: str) -> str:
+    precision = "" if dtype_policy == "float32" else f", {dtype_policy}"
 
     def setting(name, values):  # one value, or each variant's where they differ (a sweep)
         values = sorted(set(values))

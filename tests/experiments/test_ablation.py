@@ -12,7 +12,7 @@ import pytest
 
 import cnn_keras
 from cnn_keras import analysis, training
-from cnn_keras.experiments import ablation
+from cnn_keras.experiments import ablation, runner
 from cnn_keras import data as data_lib
 from cnn_keras.cli import main
 
@@ -142,6 +142,12 @@ def test_a_partial_record_is_finished_from_results_in_a_new_run_folder(tmp_path)
     assert main(["record", str(tmp_path / "elsewhere"), str(tmp_path / "results" / "rec")]) == 0
     summary = json.loads((tmp_path / "results" / "rec" / "run.json").read_text())["summary"]
     assert summary == rows and (tmp_path / "results" / "rec" / "lrn" / "history.csv").is_file()
+    # its figure drawn again from the record alone, which stays as it was
+    recorded = (tmp_path / "results" / "rec" / "run.json").read_text()
+    (tmp_path / "results" / "rec" / "ablation.png").unlink()
+    runner.redraw(tmp_path / "results" / "rec")
+    assert (tmp_path / "results" / "rec" / "ablation.png").stat().st_size > 1000
+    assert (tmp_path / "results" / "rec" / "run.json").read_text() == recorded
 
 
 def test_init_from_must_be_a_finished_run(tmp_path):

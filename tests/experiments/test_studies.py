@@ -76,7 +76,7 @@ def test_a_sweep_caption_names_each_variant_setting():
     study = studies.get("fig1_lr")
     recipes = [runner.recipe(study, "record", variant=v) for v in study.variants]
     caption = runner._caption({"num_train": 50000, "num_test": 10000}, [{"epochs": 25}],
-                              runner.recipe(study, "record"), recipes, 0, training.Engine(),
+                              runner.recipe(study, "record"), recipes, 0, "float32",
                               "2 cores Test CPU")
     assert "(scaled-25ep-constant-lr-no-augment)" in caption
     assert "lr 0.003/0.01/0.03/0.1 (per variant), weight decay 0," in caption
