@@ -103,8 +103,8 @@ def git_commit() -> str | None:
 
 def machines(info: dict) -> list[dict]:
     """Every machine a run folder's run.json says its epochs ran on, in order: the first
-    session's `hardware`, then each resumed session's (recorded since 2026-12-07: a run resumed
-    on another machine type is timed and rounded there too)."""
+    session's `hardware`, then each resumed session's: a run resumed on another machine type is
+    timed and rounded there too."""
     found = [info.get("hardware"), *(r.get("hardware") for r in info.get("resumed", []))]
     unique = []
     for hw in found:

@@ -97,7 +97,7 @@ def test_the_setup_names_the_machine_of_every_variant_and_session(tmp_path):
         (tmp_path / "split" / variant).mkdir()
         (tmp_path / "split" / variant / "run.json").write_text(json.dumps(info))
     machines = "2 cores Test CPU + 2 cores Test CPU (avx2) + GPU x1 (NVIDIA H200)"
-    assert load_record(tmp_path, "split").setup.endswith(f"seeds 0, {machines}")
+    assert load_record(tmp_path, "split").setup.endswith(f"seed 0, {machines}")
     assert evidence.training_time(tmp_path, "split")["hardware"] == machines
 
 

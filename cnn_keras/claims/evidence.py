@@ -111,7 +111,8 @@ def setup(infos: list[dict], devices: str) -> str:
     seeds = sorted({i.get("seed", 0) for i in infos})
     precision = first.get("dtype_policy", "float32")
     return (f"CIFAR-10 {ds.get('num_train', '?')}/{ds.get('num_test', '?')} images, "
-            f"{'/'.join(map(str, epochs))} epochs, seeds {', '.join(map(str, seeds))}, "
+            f"{'/'.join(map(str, epochs))} epochs, seed{'s' if len(seeds) > 1 else ''} "
+            f"{', '.join(map(str, seeds))}, "
             f"{devices}" + ("" if precision == "float32" else f", {precision}"))
 
 
