@@ -278,13 +278,21 @@ def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None
             paper_axes.unlink(missing_ok=True)
     else:
         fig = plots.ablation_figure({v.label: histories[v.key] for v in shown},
-                                    out_dir / "ablation.png", title=study.title, caption=caption,
-                                    threshold=threshold)
+                                    out_dir / "ablation.png", title=figure_title(study, shown),
+                                    caption=caption, threshold=threshold)
         plots.plt.close(fig)
     if study.tradeoff:
         fig = plots.tradeoff_figure(rows, out_dir / "tradeoff.png", caption=caption,
-                                    title=f"{study.title}: accuracy vs cost")
+                                    title=f"{figure_title(study, shown)}: accuracy vs cost")
         plots.plt.close(fig)
+
+
+def figure_title(study, shown) -> str:
+    """The study's title, and how many of its variants a run trained where --variants left some
+    out: the title names them all, a seed repeat may hold two."""
+    if len(shown) == len(study.variants):
+        return study.title
+    return f"{study.title} ({len(shown)} of the study's {len(study.variants)} variants)"
 
 
 def clean_train_error(run_dir: Path, data) -> float | None:

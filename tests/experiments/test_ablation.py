@@ -150,6 +150,13 @@ def test_a_partial_record_is_finished_from_results_in_a_new_run_folder(tmp_path)
     assert (tmp_path / "results" / "rec" / "run.json").read_text() == recorded
 
 
+def test_figure_title_says_when_variants_were_left_out():
+    study = runner.get("densenet")
+    assert runner.figure_title(study, study.variants) == study.title
+    assert runner.figure_title(study, study.variants[:2]) == (
+        f"{study.title} (2 of the study's 4 variants)")
+
+
 def test_init_from_must_be_a_finished_run(tmp_path):
     with pytest.raises(ValueError, match="init_from"):
         training.train("vgg_cifar", data_lib.synthetic_dataset(128, 16), tmp_path / "out",
