@@ -179,7 +179,7 @@ CLAIMS = (
           "8.75 %",
           Reach("resnet20-paper-gpu", TEST, "resnet20", 8.75, fallback="resnet20-paper-cpu",
                 plan="not yet run: 164 epochs, on a GPU (`benchmarks/gpu_records.sh`) or in "
-                     "2¼-4 hours of 2 CPU cores (50-90 s an epoch; `cnn-keras degradation "
+                     "2¼-4¼ hours of 2 CPU cores (50-94 s an epoch; `cnn-keras degradation "
                      "--mode full --models resnet20 --out runs/resnet20-paper-cpu`: longer "
                      "than one 3-hour session; interrupted, it resumes from its run folder)")),
     Claim("resnet.option_a", "04", PAPERS["04"], "Sec. 4.2",
