@@ -42,7 +42,8 @@ class ZeroPadShortcut(keras.layers.Layer):
 
 
 # Krizhevsky et al. 2012, Sec. 3.3: "k = 2, n = 5, alpha = 10^-4, and beta = 0.75". VGG's A-LRN
-# (Simonyan & Zisserman 2014, Sec. 2.3) and GoogLeNet's stem (Szegedy et al. 2014) use them too.
+# (Simonyan & Zisserman 2014, Sec. 2.1) uses them too; GoogLeNet's paper (Szegedy et al. 2014,
+# Table 1) names LRN in its stem without constants, so its builder reuses these.
 ALEXNET_LRN = {"size": 5, "k": 2.0, "alpha": 1e-4, "beta": 0.75}
 
 

@@ -196,7 +196,8 @@ CLAIMS = (
     # --- 05 DenseNet ------------------------------------------------------------------------------
     Claim("densenet.efficiency", "05", PAPERS["05"], "Table 2",
           "At equal parameters DenseNet-BC has lower error than ResNet",
-          "C10+ 4.51 % (BC-100, 0.8M) vs 6.41 % (ResNet-110, 1.7M)",
+          "C10+ 4.51 % (BC-100, 0.8M) vs 6.41 % (ResNet-110, 1.7M, as re-run by Huang et "
+          "al. 2016; He et al.: 6.61 %)",
           Compare("densenet-eq", TEST, "k12", "resnet20", fallback="densenet-eq-cpu",
                   plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
                        f"{_FULL}: 60 epochs on a GPU (`benchmarks/gpu_records.sh`), or 10 "

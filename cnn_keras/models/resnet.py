@@ -17,11 +17,12 @@ those two, registered under its name.
   with option A they have exactly the same weights.
   Convs have no bias (BN follows), He-normal init; BN momentum 0.9 and epsilon 1e-5 as in the
   Torch / Caffe code the paper's results come from.
-* ImageNet nets (Table 1): `resnet18/34` (basic blocks, option B as in the paper's main results;
-  no conv biases, so the count equals torchvision's), `resnet50/101/152` (bottleneck blocks, the
-  layout of keras.applications: stride on the first 1x1, conv biases) and the pre-activation v2
-  nets `resnet50v2/101v2/152v2` (keras.applications' layout). Names, counts and weights match
-  keras.applications where the model exists there.
+* ImageNet nets (Table 1): `resnet18/34` (basic blocks, option B as in the paper's Table 3
+  and torchvision, while its Table 2 / Fig. 4 comparison with the plain nets used option A,
+  `shortcut="A"`; no conv biases, so the count equals torchvision's), `resnet50/101/152`
+  (bottleneck blocks, the layout of keras.applications: stride on the first 1x1, conv biases)
+  and the pre-activation v2 nets `resnet50v2/101v2/152v2` (keras.applications' layout). Names,
+  counts and weights match keras.applications where the model exists there.
 * Input: nothing is normalised in the graph. With ``weights="imagenet"`` call `preprocess_input`
   first for v1 (keras.applications.resnet's "caffe" mode: RGB -> BGR minus the ImageNet mean
   pixel) and `preprocess_input_v2` for v2 (keras.applications.resnet_v2's "tf" mode: [-1, 1]).
@@ -149,7 +150,7 @@ def _shortcut(x, filters, stride, name, *, shortcut, use_bias, bn):
 
 
 def basic_block(x, filters, stride, name, *, residual, shortcut, use_bias, bn):
-    """Two 3x3 convs (Fig. 2 left): conv-BN-ReLU, conv-BN, (+ shortcut), ReLU."""
+    """Two 3x3 convs (Fig. 2; Fig. 5 left): conv-BN-ReLU, conv-BN, (+ shortcut), ReLU."""
     y = _conv(x, filters, 3, stride, f"{name}_1_conv", use_bias=use_bias, pad_name=f"{name}_1_pad")
     y = _relu(_bn(y, f"{name}_1_bn", bn), f"{name}_1_relu")
     y = _conv(y, filters, 3, 1, f"{name}_2_conv", use_bias=use_bias)

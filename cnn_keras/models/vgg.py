@@ -12,7 +12,7 @@ module that passes its configuration to `vgg`, registered under its name. B-5x5 
 * Five blocks of convolutions, each followed by a 2x2/2 max-pool. Convs are stride 1, "same"
   padding, with ReLU; "conv3-64" is a 3x3 conv with 64 filters, "conv1-256" (configuration C)
   a 1x1 conv, "conv5-64" (B-5x5) a 5x5 conv. A-LRN adds one Local Response Normalisation after
-  the first conv, with AlexNet's settings (k=2, n=5, alpha=1e-4, beta=0.75; Sec. 2.3, Table 1).
+  the first conv, with AlexNet's settings (k=2, n=5, alpha=1e-4, beta=0.75; Sec. 2.1, Table 1).
 * The top: flatten, fc1 4096 + ReLU + dropout 0.5, fc2 4096 + ReLU + dropout 0.5, predictions.
   The paper (Sec. 3.1) regularises the first two FC layers with dropout 0.5.
 * Layer names are keras.applications' (``block1_conv1`` ... ``block5_pool``, ``flatten``,
