@@ -28,6 +28,12 @@ def check_int(arg: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_bool(arg: str, value) -> None:
+    """ValueError unless `value` is True or False (a string such as "no" would be truthy)."""
+    if not isinstance(value, bool):
+        fail(f"`{arg}` must be True or False.", **{arg: value})
+
+
 def check_choice(arg: str, value, allowed) -> None:
     """ValueError unless `value` is one of `allowed`."""
     if value not in allowed:

@@ -58,6 +58,8 @@ def _check_name(name) -> None:
 
 def list_models(pattern: str | None = None) -> list[str]:
     """Sorted names of all registered models; `pattern` keeps names that contain it."""
+    if pattern is not None and not isinstance(pattern, str):
+        raise ValueError(f"`pattern` must be a string or None. Received: pattern={pattern!r}")
     names = sorted(_models(), key=_natural_key)
     if pattern:
         names = [n for n in names if pattern.lower() in n]

@@ -57,7 +57,11 @@ def main(argv=None) -> int:
 def _list(args) -> int:
     from cnn_keras.registry import build, list_models
 
-    for name in list_models(args.pattern):
+    names = list_models(args.pattern)
+    if not names:
+        raise ValueError(f"No registered model name contains {args.pattern!r} (`cnn-keras "
+                         f"list` shows them all). Received: pattern={args.pattern!r}")
+    for name in names:
         if args.params:
             from cnn_keras.analysis import count_params
 
@@ -102,7 +106,13 @@ def _recipe(args, depth: int | None):
         from cnn_keras.registry import model_info
         from cnn_keras.training import imagenet_recipes
 
-        paper = imagenet_recipes.get(model_info(args.model)["family"])
+        family = model_info(args.model)["family"]
+        if family not in imagenet_recipes.RECIPES:
+            raise ValueError(f"--recipe imagenet-paper has the ImageNet recipes of the papers' "
+                             f"nets ({', '.join(imagenet_recipes.RECIPES)}); {args.model} "
+                             f"({family}) has none: use --recipe scaled or fast. Received: "
+                             f"model={args.model!r} with --recipe imagenet-paper")
+        paper = imagenet_recipes.get(family)
         return imagenet_recipes.rescaled(paper, batch_size=args.batch_size, epochs=args.epochs,
                                          warmup_epochs=args.warmup_epochs)
     if args.recipe == "paper":

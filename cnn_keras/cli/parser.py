@@ -209,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--recipe", choices=("scaled", "paper", "fast", "imagenet-paper"),
                    default="scaled",
                    help="scaled: lr /10 at 50%% and 75%% of --epochs; paper: 64k iterations, "
-                   "/10 at 32k and 48k (ignores --epochs); fast: one-cycle lr, Nesterov, label "
+                   "/10 at 32k and 48k (no --epochs); fast: one-cycle lr, Nesterov, label "
                    "smoothing 0.1, weight decay 5e-4 (ResNet-20: 87.4%% in 27 min on 2 AVX-512 "
                    "CPU cores); imagenet-paper: the model's paper's ImageNet recipe "
                    "(docs/imagenet-recipes.md) on --image-folder, streamed from its files "

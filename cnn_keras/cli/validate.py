@@ -41,11 +41,16 @@ def _check_recipe_options(args) -> None:
         _reject(f"`{option}` is only used by --recipe imagenet-paper (streamed image folders "
                 "and TFDS datasets).", option, value, f"--recipe {args.recipe}")
     if args.recipe == "paper":
-        for option, value in (("--lr", args.lr), ("--batch-size", args.batch_size)):
+        for option, value in (("--lr", args.lr), ("--batch-size", args.batch_size),
+                              ("--epochs", args.epochs)):
             if value is not None:
                 _reject(f"`{option}` is not used by --recipe paper (the paper's SGD: batch 128, "
-                        "lr 0.1); use --recipe scaled to set it.", option, value,
+                        "lr 0.1, 64k iterations); use --recipe scaled to set it.", option, value,
                         "--recipe paper")
+    if args.image_folder and args.data_dir is not None:
+        _reject("`--data-dir` is where CIFAR-10 is read from; with --image-folder the images "
+                "come from that folder: give one of the two.", "--data-dir", str(args.data_dir),
+                f"--image-folder {args.image_folder}")
     if args.recipe in ("paper", "fast") and args.warmup_epochs:
         _reject("`--warmup-epochs` is only used by --recipe scaled and imagenet-paper (the fast "
                 "recipe warms up over 15% of its epochs, the paper's by its own rule).",

@@ -9,7 +9,7 @@ import dataclasses
 
 import numpy as np
 
-from cnn_keras.checks import fail, is_int
+from cnn_keras.checks import check_int, fail, is_int
 
 __all__ = ["DataNotFoundError", "ImageData", "synthetic_dataset"]
 
@@ -85,6 +85,7 @@ class ImageData:
         drawn at random with ``seed``: the same seed gives the same subset. Examples keep their
         original order. Raises ValueError when a number is not positive or exceeds the split.
         """
+        check_int("seed", seed, minimum=0)
         rng_train = np.random.default_rng([seed, 0])
         rng_test = np.random.default_rng([seed, 1])
         train_idx = _balanced_indices(self.y_train, num_train, rng_train, "num_train")
@@ -147,6 +148,14 @@ def synthetic_dataset(
     Class ``c`` is a noisy image whose brightest channel and stripe frequency depend on ``c``,
     so a CNN can learn it, but nothing measured on it says anything about CIFAR-10.
     """
+    for arg, value in (("num_train", num_train), ("num_test", num_test),
+                       ("num_classes", num_classes)):
+        check_int(arg, value)
+    check_int("seed", seed, minimum=0)
+    if (not isinstance(image_shape, (tuple, list)) or len(image_shape) != 3
+            or not all(is_int(v) and v > 0 for v in image_shape)):
+        fail("`image_shape` must be (height, width, channels), three positive integers.",
+             image_shape=image_shape)
     rng = np.random.default_rng(seed)
     h, w, ch = image_shape
 

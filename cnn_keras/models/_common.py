@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from cnn_keras.checks import check_int, fail, is_int
+from cnn_keras.checks import check_bool, check_int, fail, is_int
 
 COMMON_ARGS_DOC = """
     Args:
@@ -197,8 +197,7 @@ def resolve_inputs(
             "keras.config.set_image_data_format('channels_last').",
             image_data_format=keras.config.image_data_format(),
         )
-    if not isinstance(include_top, bool):
-        fail("`include_top` must be True or False.", include_top=include_top)
+    check_bool("include_top", include_top)
 
     # weights
     if weights is not None:

@@ -24,7 +24,8 @@ from collections import namedtuple
 
 import keras
 
-from cnn_keras.checks import check_choice, check_int, check_number, check_rate, fail
+from cnn_keras.checks import (check_bool, check_choice, check_int, check_number, check_rate,
+                              fail)
 from cnn_keras.layers import ALEXNET_LRN, LocalResponseNormalization
 from cnn_keras.models._common import (
     CIFAR_INPUT_DOC,
@@ -192,11 +193,6 @@ def _aux_head(x, prefix, classes, classifier_activation, width=1.0):
                               name=f"{prefix}_predictions")(x)
 
 
-def _check_bool(arg, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"`{arg}` must be True or False. Received: {arg}={value!r}")
-
-
 # --- The family builder ---------------------------------------------------------------------
 @args_doc(plain_input_doc())
 def inception_v1(
@@ -242,9 +238,9 @@ def inception_v1(
     if stem != "cifar" and width != 1.0:
         fail("`width` applies to the CIFAR stem only (the ImageNet GoogLeNet is unscaled).",
              width=width)
-    _check_bool("aux_logits", aux_logits)
-    _check_bool("lrn", lrn)
-    _check_bool("naive", naive)
+    check_bool("aux_logits", aux_logits)
+    check_bool("lrn", lrn)
+    check_bool("naive", naive)
     check_rate("dropout", dropout)
     check_name(name)
     if aux_logits and include_top is not True:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from cnn_keras.checks import check_choice, check_int, check_low_res, check_number, fail
+from cnn_keras.checks import (check_bool, check_choice, check_int, check_low_res, check_number,
+                              fail)
 
 LR_SCHEDULES = ("step", "onecycle")
 WARMUPS = ("constant", "linear")
@@ -64,15 +65,16 @@ class Recipe:
         check_number("lr", self.lr, low=0, low_open=True)
         check_number("momentum", self.momentum, low=0, high=1, high_open=True)
         check_number("weight_decay", self.weight_decay, low=0)
-        check_number("warmup_epochs", self.warmup_epochs, low=0)
+        # a warm-up may span a whole smoke run (quick modes: 1 epoch, 1 warm-up epoch), no more
+        check_number("warmup_epochs", self.warmup_epochs, low=0, high=self.epochs)
         check_int("warmup_steps", self.warmup_steps, minimum=0)
         check_number("warmup_lr", self.warmup_lr, low=0, low_open=True)
         check_number("label_smoothing", self.label_smoothing, low=0, high=1, high_open=True)
         for m in self.milestones:
             check_number("milestones", m, low=0, high=1)
         check_low_res(self.low_res_size, self.low_res_epochs)
-        if not isinstance(self.augment, bool):
-            fail("`augment` must be True or False.", augment=self.augment)
+        check_bool("augment", self.augment)
+        check_bool("nesterov", self.nesterov)
 
     def total_steps(self, steps_per_epoch: int) -> int:
         if self.iterations is not None:
@@ -124,6 +126,8 @@ class Recipe:
 def paper_recipe(depth: int | None = None) -> Recipe:
     """He et al. 2015, Sec. 4.2: 64k iterations of batch 128, lr 0.1 -> /10 at 32k and 48k.
     ResNet-110 (and deeper) starts with lr 0.01 for 400 iterations."""
+    if depth is not None:
+        check_int("depth", depth)
     return Recipe(name="paper", iterations=64_000, milestones=(0.5, 0.75),
                   warmup_steps=400 if (depth or 0) >= 110 else 0)
 

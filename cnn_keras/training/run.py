@@ -26,7 +26,7 @@ from cnn_keras import runinfo
 from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.backends.tensorflow import (build_training_state, compile_activations,
                                            fuse_batch_norm)
-from cnn_keras.checks import check_choice, check_int, check_low_res, fail, is_int
+from cnn_keras.checks import check_bool, check_choice, check_int, check_low_res, fail, is_int
 from cnn_keras.registry import build, get_builder
 from cnn_keras.training import losses, surgery
 from cnn_keras.training.export import save_with_preprocessing
@@ -74,6 +74,7 @@ class Engine:
             fail("`steps_per_execution` must be 'auto' or an integer >= 1.",
                  steps_per_execution=spe)
         check_int("devices", self.devices)
+        check_bool("fused_bn", self.fused_bn)
 
     def resolved(self) -> Engine:
         """"auto" replaced by the pipeline this machine has."""
@@ -221,14 +222,18 @@ def train(
 def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, engine,
              verbose, callbacks) -> _Job:
     """Check every argument before any work, and derive the run's numbers."""
+    from cnn_keras.data.dataset import ImageData
     from cnn_keras.data.streaming import StreamingData
 
     get_builder(model_name)  # ValueError for unknown names
+    if not isinstance(data, (ImageData, StreamingData)):
+        fail("`data` must be a data.ImageData (e.g. data.load_cifar10()) or a streamed image "
+             "folder (data.streaming).", data=type(data).__name__)
     _check_recipe_for(recipe, data)
     if not isinstance(engine, Engine):
         fail("`engine` must be a training.Engine.", engine=engine)
-    if not is_int(seed):
-        fail("`seed` must be an integer.", seed=seed)
+    check_int("seed", seed, minimum=0)  # keras.utils.set_random_seed takes 0 .. 2**32 - 1
+    _check_model_kwargs(model_kwargs)
     engine = engine.resolved()
     processes = distribute.process_share()[1]
     if processes > 1 and (engine.pipeline != "tf.data" or recipe.batch_size % processes):
@@ -262,6 +267,18 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
                 steps_per_execution=engine.steps_per_execution_for(steps),
                 verbose=_verbose_default() if verbose == "auto" else verbose,
                 callbacks=tuple(callbacks))
+
+
+def _check_model_kwargs(model_kwargs) -> None:
+    """A dict of builder options, without the two that `train` takes from the data."""
+    if model_kwargs is None:
+        return
+    if not isinstance(model_kwargs, dict):
+        fail("`model_kwargs` must be a dict of builder options or None.",
+             model_kwargs=model_kwargs)
+    if set(model_kwargs) & {"classes", "input_shape"}:
+        fail("`model_kwargs` must not set 'classes' or 'input_shape': `train` takes them from "
+             "the data (its class names and image size).", model_kwargs=model_kwargs)
 
 
 def _check_recipe_for(recipe, data) -> None:

@@ -75,3 +75,18 @@ def test_synthetic_dataset_is_balanced_and_deterministic():
     assert "not CIFAR-10" in a.source
 
 
+@pytest.mark.parametrize("kwargs, received", [
+    ({"num_classes": 0}, "num_classes=0"), ({"num_train": 0}, "num_train=0"),
+    ({"num_test": -1}, "num_test=-1"), ({"seed": -1}, "seed=-1"),
+    ({"image_shape": (32, 32)}, r"image_shape=\(32, 32\)"),
+])
+def test_synthetic_dataset_rejects_bad_arguments(kwargs, received):
+    with pytest.raises(ValueError, match=f"Received: {received}$"):
+        D.synthetic_dataset(**{"num_train": 8, "num_test": 4, **kwargs})
+
+
+def test_subset_rejects_a_negative_seed():
+    with pytest.raises(ValueError, match=r"integer >= 0\. Received: seed=-1$"):
+        synthetic().subset(3, seed=-1)
+
+

@@ -278,11 +278,31 @@ def test_recipe_and_engine_reject_bad_numbers_before_any_work(tmp_path):
         training.Engine(pipeline="gpu")
     with pytest.raises(ValueError, match="Received: dtype_policy='float16'"):
         training.Engine(dtype_policy="float16")
+    with pytest.raises(ValueError, match="True or False. Received: fused_bn='no'"):
+        training.Engine(fused_bn="no")
+    with pytest.raises(ValueError, match="<= 10.*Received: warmup_epochs=20"):
+        training.scaled_recipe(10, warmup_epochs=20)
+    with pytest.raises(ValueError, match="Received: depth=-5"):
+        training.paper_recipe(depth=-5)
     a_file = tmp_path / "taken"
     a_file.write_text("keep me")
     with pytest.raises(ValueError, match="existing file.*Received: out_dir="):
         training.train(SMALL, tiny_data(), a_file, recipe=training.scaled_recipe(1))
     assert a_file.read_text() == "keep me"
+
+
+def test_train_rejects_bad_seed_data_and_model_kwargs_before_making_its_folder(tmp_path):
+    recipe = training.scaled_recipe(1)
+    cases = [({"seed": -1}, "Received: seed=-1"),
+             ({"data": np.zeros((4, 32, 32, 3))}, "data.ImageData.*Received: data='ndarray'"),
+             ({"model_kwargs": {"classes": 10}}, "'classes' or 'input_shape'.*Received: model_kw"),
+             ({"model_kwargs": ["lrn"]}, "a dict.*Received: model_kwargs=")]
+    for i, (kwargs, message) in enumerate(cases):
+        out = tmp_path / f"run{i}"
+        with pytest.raises(ValueError, match=message):
+            data = kwargs.pop("data") if "data" in kwargs else tiny_data()
+            training.train(SMALL, data, out, recipe=recipe, **kwargs)
+        assert not out.exists()
 
 
 def test_a_finished_run_saves_a_model_for_raw_images(tmp_path):
