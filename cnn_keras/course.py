@@ -23,11 +23,15 @@ BADGE_ALT = "Open In Colab"
 # notebook alone does not bring `results/`), installs it without its dependencies' upgrades (the
 # lower bounds in pyproject.toml accept Colab's TensorFlow and Keras, so pip keeps them) and puts
 # it on `sys.path`: an editable install is only seen by processes started after it, and Colab's
-# kernel is already running. CNN_KERAS_REPO_URL overrides the URL (the Colab-like check clones a
-# local copy).
+# kernel is already running. Run again in the same kernel (or after Colab's "Restart session"),
+# the package is found but the working folder is not the repository: REPO is then the folder the
+# package was imported from. RUNS, where the notebooks train, is CNN_KERAS_RUNS where set (on
+# Colab a Google Drive folder keeps runs past the end of the session), else REPO/runs.
+# CNN_KERAS_REPO_URL overrides the URL (the Colab-like check clones a local copy).
 SETUP_CELL = '''\
 # Setup: find the course repository, or (on Colab) clone and install it, keeping Colab's
-# TensorFlow and Keras. REPO is the repository's folder (its results/ holds the recorded runs).
+# TensorFlow and Keras. REPO is the repository's folder (its results/ holds the recorded runs),
+# RUNS where this notebook trains (set CNN_KERAS_RUNS, e.g. to a Google Drive folder, to keep it).
 import importlib.util, os, subprocess, sys
 from pathlib import Path
 REPO_URL = os.environ.get("CNN_KERAS_REPO_URL", "{url}")
@@ -37,12 +41,20 @@ if importlib.util.find_spec("cnn_keras") is None:
     if REPO is None:
         REPO = Path.cwd() / "cnn-keras"
         if not REPO.exists():
-            subprocess.run(["git", "clone", "-q", "--depth", "1", REPO_URL, str(REPO)], check=True)
+            subprocess.run(["git", "clone", "-q", "--depth", "1", "-b", "{branch}", REPO_URL,
+                            str(REPO)], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", str(REPO)], check=True)
     sys.path.insert(0, str(REPO))  # the running kernel does not see a new editable install
     importlib.invalidate_caches()
-REPO = REPO or Path.cwd()
-print("cnn-keras from", REPO)'''
+if REPO is None:  # run again on Colab (the kernel's folder is /content)
+    REPO = Path(importlib.util.find_spec("cnn_keras").origin).parents[1]
+RUNS = Path(os.environ.get("CNN_KERAS_RUNS", REPO / "runs")).expanduser()
+print("cnn-keras from", REPO, "| training runs in", RUNS)'''
+
+
+def setup_cell(url: str) -> str:
+    """The setup cell for the repository at `url`."""
+    return SETUP_CELL.format(url=url, branch=BRANCH)
 
 
 def repo_root() -> Path:
@@ -73,6 +85,17 @@ def badge(notebook: str, url: str) -> str:
 
 
 _BADGE_RE = re.compile(r"\[!\[" + BADGE_ALT + r"\]\([^)]*\)\]\([^)]*\)")
+# A notebook's link to a file of the repository: relative (``](../docs/claims.md)``), which Colab
+# cannot follow, or already absolute on GitHub (to be moved to a new URL).
+_REPO_LINK_RE = re.compile(r"\]\((?:\.\./|https://github\.com/[\w.-]+/cnn-keras/blob/[\w.-]+/)"
+                           r"((?:docs|results|notebooks|cnn_keras|benchmarks|tools)/[^)\s]*"
+                           r"|(?:README\.md|Makefile|pyproject\.toml|environment\.yml)[^)\s]*)\)")
+
+
+def _absolute_links(text: str, url: str) -> str:
+    """`text` with its links into the repository pointing at GitHub, so that they open from
+    Colab as from GitHub or Jupyter."""
+    return _REPO_LINK_RE.sub(lambda m: f"]({url}/blob/{BRANCH}/{m.group(1)})", text)
 
 
 def _with_badge(text: str, notebook: str, url: str) -> str:
@@ -85,14 +108,19 @@ def _with_badge(text: str, notebook: str, url: str) -> str:
 
 
 def _notebook_text(path: Path, root: Path, url: str) -> str:
-    """`path`'s JSON with its badge (title cell) and setup cell (first code cell) set."""
+    """`path`'s JSON with its badge (title cell), links into the repository (markdown cells)
+    and setup cell (first code cell) set."""
     nb = json.loads(path.read_text())
     cells = nb["cells"]
     title = "".join(cells[0]["source"])
     cells[0]["source"] = _with_badge(title, path.relative_to(root).as_posix(),
                                      url).splitlines(keepends=True)
+    for cell in cells:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            cell["source"] = _absolute_links(text, url).splitlines(keepends=True)
     setup = next(c for c in cells if c["cell_type"] == "code")
-    setup["source"] = SETUP_CELL.format(url=url).splitlines(keepends=True)
+    setup["source"] = setup_cell(url).splitlines(keepends=True)
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 

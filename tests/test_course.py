@@ -22,11 +22,40 @@ def test_colab_url_opens_the_notebook_from_github():
 
 
 def test_setup_cell_clones_installs_and_imports_in_the_same_kernel():
-    cell = course.SETUP_CELL.format(url=URL)
+    cell = course.setup_cell(URL)
     compile(cell, "setup", "exec")
-    for needed in (f'"CNN_KERAS_REPO_URL", "{URL}"', '"git", "clone"', '"pip", "install"',
-                   "sys.path.insert(0, str(REPO))", 'find_spec("cnn_keras") is None'):
+    for needed in (f'"CNN_KERAS_REPO_URL", "{URL}"', '"git", "clone"', '"-b", "main"',
+                   '"pip", "install"', "sys.path.insert(0, str(REPO))",
+                   'find_spec("cnn_keras") is None'):
         assert needed in cell
+
+
+def test_setup_cell_run_again_outside_the_repository_still_finds_it(tmp_path, monkeypatch):
+    # Colab: the second run of the cell (or one after "Restart session") finds the package
+    # already importable while the kernel's folder, /content, is not the repository.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CNN_KERAS_RUNS", raising=False)
+    names = {}
+    exec(course.setup_cell(URL), names)
+    assert names["REPO"] == course.repo_root() and (names["REPO"] / "results").is_dir()
+    assert names["RUNS"] == course.repo_root() / "runs"
+    monkeypatch.setenv("CNN_KERAS_RUNS", str(tmp_path / "drive"))
+    exec(course.setup_cell(URL), names)
+    assert names["RUNS"] == tmp_path / "drive"
+
+
+def test_links_into_the_repository_open_from_colab():
+    text = ("see [claims](../docs/claims.md), [setup](../docs/setup.md#colab), "
+            "[old](https://github.com/old/cnn-keras/blob/main/results/CLAIMS.md) and "
+            "[airbench](https://github.com/KellerJordan/cifar10-airbench)")
+    assert course._absolute_links(text, URL) == (
+        f"see [claims]({URL}/blob/main/docs/claims.md), [setup]({URL}/blob/main/docs/"
+        f"setup.md#colab), [old]({URL}/blob/main/results/CLAIMS.md) and "
+        "[airbench](https://github.com/KellerJordan/cifar10-airbench)")
+    for path in sorted((course.repo_root() / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "markdown":
+                assert "](../" not in "".join(cell["source"]), path.name
 
 
 def _copy(tmp_path):
@@ -48,7 +77,7 @@ def test_a_new_url_rewrites_badges_and_setup_cells_once(tmp_path):
     nb = json.loads((root / "notebooks" / "04_resnet.ipynb").read_text())
     assert course.badge("notebooks/04_resnet.ipynb", URL) in "".join(nb["cells"][0]["source"])
     setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
-    assert "".join(setup["source"]) == course.SETUP_CELL.format(url=URL)
+    assert "".join(setup["source"]) == course.setup_cell(URL)
     readme = (root / "README.md").read_text()
     rows = len(re.findall(r"\[`\d\d_\w+`\]\(notebooks/", readme))  # the notebook table's rows
     assert rows >= 8
