@@ -126,9 +126,10 @@ def _notebook_text(path: Path, root: Path, url: str) -> str:
 
 def _readme_text(text: str, url: str) -> str:
     """Each README row that links a notebook (``[`NN_name`](notebooks/NN_name.ipynb)``) with
-    its badge after the link."""
+    its badge after the link, and the README's ``git clone`` from `url`."""
     link = re.compile(r"(\[`\w+`\]\((notebooks/\w+\.ipynb)\))( " + _BADGE_RE.pattern + ")?")
-    return link.sub(lambda m: f"{m.group(1)} {badge(m.group(2), url)}", text)
+    text = link.sub(lambda m: f"{m.group(1)} {badge(m.group(2), url)}", text)
+    return re.sub(r"git clone https://github\.com/[\w.-]+/[\w.-]+ ", f"git clone {url} ", text)
 
 
 def sync(root: Path | None = None, write: bool = True) -> list[Path]:

@@ -505,6 +505,19 @@ def test_paper_recipe_takes_the_depth_from_the_registry(model, warmup_steps, mon
     assert seen["engine"].steps_per_execution == 2 and seen["engine"].fused_bn is False
 
 
+def test_train_takes_steps_per_execution_auto(monkeypatch, tmp_path):
+    from cnn_keras import training
+
+    seen = {}
+    monkeypatch.setattr(data_lib, "load_cifar10",
+                        lambda data_dir: data_lib.synthetic_dataset(64, 32, seed=0))
+    monkeypatch.setattr(training, "train", lambda *a, engine, **kw: seen.update(engine=engine)
+                        or [{"accuracy": 0.5, "val_accuracy": 0.5}])
+    assert main(["train", "resnet20", "--subset", "64", "--batch-size", "16", "--out",
+                 str(tmp_path / "r"), "--steps-per-execution", "auto"]) == 0
+    assert seen["engine"].steps_per_execution == "auto"
+
+
 _LIGHT = """
 import json, sys
 from cnn_keras.cli import main

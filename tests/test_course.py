@@ -79,6 +79,7 @@ def test_a_new_url_rewrites_badges_and_setup_cells_once(tmp_path):
     setup = next(c for c in nb["cells"] if c["cell_type"] == "code")
     assert "".join(setup["source"]) == course.setup_cell(URL)
     readme = (root / "README.md").read_text()
+    assert f"git clone {URL} && cd cnn-keras" in readme
     rows = len(re.findall(r"\[`\d\d_\w+`\]\(notebooks/", readme))  # the notebook table's rows
     assert rows >= 8
     assert readme.count(f"/github/{URL.removeprefix('https://github.com/')}/blob/main/") == rows

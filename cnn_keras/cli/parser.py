@@ -239,9 +239,10 @@ def _parser() -> argparse.ArgumentParser:
                    "and prepared where missing (under $TFDS_DATA_DIR, else TFDS's default)")
     s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
     _add_dtype_policy(s)
-    s.add_argument("--steps-per-execution", type=_positive_int, default=1,
-                   help="training steps per call from Python; must divide the epoch's steps "
-                   "(default 1: more measured no faster on CPU)")
+    s.add_argument("--steps-per-execution", type=_steps_per_execution, default=1,
+                   metavar="N|auto", help="training steps per call from Python; must divide the "
+                   "epoch's steps (default 1: more measured no faster on CPU in float32); auto: "
+                   "the largest divisor of an epoch's steps up to 8")
     s.add_argument("--unfused-bn", action="store_true", help="train batch norm with Keras' "
                    "own ops instead of TensorFlow's fused kernel (same math, slower)")
     s.add_argument("--devices", type=_positive_int, default=1, metavar="N",
@@ -260,7 +261,7 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser(
         "degradation", help="plain-20/56 vs ResNet-20/56 (the paper's Fig. 6)",
         description="Train plain-20, plain-56, ResNet-20 and ResNet-56 on CIFAR-10 and draw the "
-        "paper's Fig. 6. quick: seconds (CI); demo: ~10 min on 2 CPU cores (10k-image subset); "
+        "paper's Fig. 6. quick: seconds (CI); demo: ~12 min on 2 AMD EPYC cores (10k images); "
         "record: the decisive CPU run (all 50k images, 10 epochs: about 75 minutes on 2 "
         "cores); full: the paper's recipe (GPU). Resumes if interrupted.")
     _add_mode_and_out(s, MODES, "runs/degradation-MODE")

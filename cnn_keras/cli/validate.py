@@ -116,7 +116,7 @@ def _check_batch_vs_subset(args) -> None:
         _reject(f"`--batch-size` must not exceed --subset ({args.subset}), or an epoch has no "
                 f"full batch.", "--batch-size", batch, f"--subset {args.subset}")
     steps = args.subset // batch
-    if steps % args.steps_per_execution:
+    if args.steps_per_execution != "auto" and steps % args.steps_per_execution:
         _reject(f"`--steps-per-execution` must divide the {steps} steps of an epoch (--subset "
                 f"{args.subset} // --batch-size {batch}).", "--steps-per-execution",
                 args.steps_per_execution)

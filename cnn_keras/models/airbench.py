@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import keras
 
-from cnn_keras.checks import check_int, check_number
+from cnn_keras.checks import check_bool, check_int, check_number
 from cnn_keras.layers import PartialDirac, PatchWhitening, torch_default_init
 from cnn_keras.models._common import (
     args_doc,
@@ -96,9 +96,8 @@ def airbench94(include_top=True, weights=None, input_tensor=None, input_shape=No
     check_number("batchnorm_momentum", batchnorm_momentum, low=0, high=1, high_open=True)
     check_number("logit_scale", logit_scale, low=0, low_open=True)
     check_number("whiten_eps", whiten_eps, low=0)
-    for arg, value in (("whiten", whiten), ("dirac", dirac)):
-        if not isinstance(value, bool):
-            raise ValueError(f"`{arg}` must be True or False. Received: {arg}={value!r}")
+    check_bool("whiten", whiten)
+    check_bool("dirac", dirac)
     check_name(name)
     mi = resolve_inputs(include_top=include_top, weights=weights, input_tensor=input_tensor,
                         input_shape=input_shape, pooling=pooling, classes=classes,

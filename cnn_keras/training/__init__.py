@@ -6,7 +6,6 @@ resumable `train` that records each run in a run folder.
     optim.py      L2SGD, L2RMSprop (coupled weight decay), GroupSGD (PyTorch-style groups),
                   weight_decay_paths
     schedules.py  StepSchedule, OneCycleSchedule, EpochSchedule, TriangleSchedule
-    speedrun.py   airbench's CIFAR-10 speedrun recipe and its training loop
     distribute.py data_parallel (MirroredStrategy / keras.distribution), join (several hosts),
                   synchronize_batch_norm
     losses.py     SmoothedSparseCrossentropy
@@ -15,6 +14,7 @@ resumable `train` that records each run in a run folder.
     export.py     with_preprocessing: the finished model for raw [0, 255] images (model.keras)
     run.py        train, Engine
 
+(airbench's CIFAR-10 speedrun recipe and its training loop are `cnn_keras.speedrun`.)
 The names are imported on first use, so `cnn_keras.training.recipes` (and this package) can be
 imported without Keras or TensorFlow.
 """
