@@ -90,6 +90,13 @@ def build(model_name: str, /, **kwargs):
 
     Unknown keywords are a `TypeError` naming them and listing the accepted ones.
     """
+    check_kwargs(model_name, kwargs)
+    return get_builder(model_name)(**kwargs)
+
+
+def check_kwargs(model_name: str, kwargs) -> None:
+    """`TypeError` naming the keywords that `model_name`'s builder does not take, with the
+    accepted ones (before any work: `train` checks its `model_kwargs` here)."""
     builder = get_builder(model_name)
     accepted = [
         p.name
@@ -102,7 +109,6 @@ def build(model_name: str, /, **kwargs):
             f"{model_name}() got unexpected keyword argument(s) {unknown}. "
             f"Accepted: {', '.join(accepted)}."
         )
-    return builder(**kwargs)
 
 
 def _natural_key(name: str):

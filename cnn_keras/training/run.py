@@ -27,7 +27,7 @@ from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.backends.tensorflow import (build_training_state, compile_activations,
                                            fuse_batch_norm)
 from cnn_keras.checks import check_bool, check_choice, check_int, check_low_res, fail, is_int
-from cnn_keras.registry import build, get_builder
+from cnn_keras.registry import build, check_kwargs, get_builder
 from cnn_keras.training import losses, surgery
 from cnn_keras.training.export import save_with_preprocessing
 from cnn_keras.training import distribute
@@ -234,6 +234,7 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
         fail("`engine` must be a training.Engine.", engine=engine)
     check_int("seed", seed, minimum=0)  # keras.utils.set_random_seed takes 0 .. 2**32 - 1
     _check_model_kwargs(model_kwargs)
+    check_kwargs(model_name, model_kwargs or {})
     engine = engine.resolved()
     processes = distribute.process_share()[1]
     if processes > 1 and (engine.pipeline != "tf.data" or recipe.batch_size % processes):

@@ -296,10 +296,11 @@ def test_train_rejects_bad_seed_data_and_model_kwargs_before_making_its_folder(t
     cases = [({"seed": -1}, "Received: seed=-1"),
              ({"data": np.zeros((4, 32, 32, 3))}, "data.ImageData.*Received: data='ndarray'"),
              ({"model_kwargs": {"classes": 10}}, "'classes' or 'input_shape'.*Received: model_kw"),
-             ({"model_kwargs": ["lrn"]}, "a dict.*Received: model_kwargs=")]
+             ({"model_kwargs": ["lrn"]}, "a dict.*Received: model_kwargs="),
+             ({"model_kwargs": {"widht": 0.5}}, r"unexpected keyword argument\(s\) \['widht'\]")]
     for i, (kwargs, message) in enumerate(cases):
         out = tmp_path / f"run{i}"
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises((ValueError, TypeError), match=message):
             data = kwargs.pop("data") if "data" in kwargs else tiny_data()
             training.train(SMALL, data, out, recipe=recipe, **kwargs)
         assert not out.exists()
