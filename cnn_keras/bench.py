@@ -106,9 +106,8 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
     augmentation alone as the `data.PadCropFlip` layer on the backend's device, on one batch
     already in memory: what moving it into the model costs).
     """
-    from cnn_keras import data as data_lib
-    from cnn_keras import runinfo, training
-    from cnn_keras.registry import build, get_builder
+    from cnn_keras import runinfo
+    from cnn_keras.registry import get_builder
 
     _check(what, batch_size, steps, warmup, dtype_policy, pipeline)
     get_builder(model)  # a clear error for an unknown name
@@ -118,66 +117,17 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
               "device": runinfo.hardware()["device"], "precision": dtype_policy,
               "batch": batch_size, "steps": steps}
     if what == "data":
-        n = batch_size * (steps + warmup)
-        x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
-        y = rng.integers(0, 10, n)
-        mean = data_lib.per_pixel_mean(x)
-        if pipeline == "tf.data":
-            batches = iter(data_lib.train_dataset(x, y, mean=mean, seed=seed,
-                                                  batch_size=batch_size, epochs=1))
-        elif pipeline == "numpy":
-            nb = data_lib.NumpyTrainBatches(x, y, mean=mean, seed=seed, batch_size=batch_size)
-            batches = (nb[i] for i in range(len(nb)))
-        else:
-            batches = _layer_batches(data_lib.eval_arrays(x[:batch_size], y[:batch_size],
-                                                          mean=mean)[0], seed)
-        for _ in range(warmup):
-            next(batches)
-        start = time.perf_counter()
-        for _ in range(steps):
-            next(batches)
-        seconds = time.perf_counter() - start
+        seconds = _time_data(rng, pipeline, batch_size, steps, warmup, seed)
         result["pipeline"] = pipeline
     else:
-        keras.utils.set_random_seed(seed)
-        previous = keras.config.dtype_policy().name
-        keras.config.set_dtype_policy(dtype_policy)
-        try:
-            net = build(model)
-        finally:
-            keras.config.set_dtype_policy(previous)
-        shape = tuple(net.inputs[0].shape[1:])
-        classes = net.outputs[0].shape[-1]
-        x = rng.standard_normal((batch_size, *shape)).astype("float32")
-        y = rng.integers(0, classes, batch_size)
+        net = _build_seeded(model, dtype_policy, seed)
+        x, y = _random_batch(net, rng, batch_size)
         if what == "train":
-            recipe = training.scaled_recipe(10)  # the optimizer and loss `train` compiles
-            if jit_compile == "default":
-                jit_compile = training.jit_compile_default()
-            net.compile(optimizer=recipe.optimizer(1000), loss=recipe.loss(),
-                        jit_compile=jit_compile, steps_per_execution=steps_per_execution)
-            # as `cnn-keras train` does: TensorFlow's fused batch-norm kernel (not under XLA)
-            fused = training.fuse_batch_norm(net) if jit_compile is False else 0
-            xla = training.compile_activations(net) if jit_compile is False else 0
-            result.update(steps_per_execution=steps_per_execution, jit_compile=jit_compile,
-                          fused_batch_norm_layers=fused, xla_activation_layers=xla)
-            labels = (y,) * len(net.outputs) if len(net.outputs) > 1 else y
-            net.fit(_same_batch(x, labels, max(warmup, steps_per_execution)), epochs=1,
-                    verbose=0, shuffle=False)
-            clock = _StepTimes()
-            net.fit(_same_batch(x, labels, steps + steps_per_execution), epochs=1, verbose=0,
-                    shuffle=False, callbacks=[clock])
-            # steady state: from the end of the first execution to the end of the last
-            steps = (len(clock.times) - 1) * steps_per_execution
-            seconds = clock.times[-1] - clock.times[0]
-            result["steps"] = steps
+            steps, seconds, details = _time_train(net, x, y, steps, warmup,
+                                                  steps_per_execution, jit_compile)
+            result.update(details, steps=steps)
         else:
-            for _ in range(warmup):
-                net.predict_on_batch(x)
-            start = time.perf_counter()
-            for _ in range(steps):
-                net.predict_on_batch(x)
-            seconds = time.perf_counter() - start
+            seconds = _time_infer(net, x, steps, warmup)
     result["seconds"] = round(seconds, 6)
     result["images_per_sec"] = round(batch_size * steps / seconds, 1)
     if verbose:
@@ -186,3 +136,84 @@ def run(model: str = "resnet20", what: str = "train", *, batch_size: int = 128, 
               f"{dtype_policy}, {result['device']})")
         print(json.dumps(result))
     return result
+
+
+def _time_data(rng, pipeline, batch_size, steps, warmup, seed) -> float:
+    """Seconds for `steps` batches of the CIFAR-10 training pipeline on random images."""
+    from cnn_keras import data as data_lib
+
+    n = batch_size * (steps + warmup)
+    x = rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8)
+    y = rng.integers(0, 10, n)
+    mean = data_lib.per_pixel_mean(x)
+    if pipeline == "tf.data":
+        batches = iter(data_lib.train_dataset(x, y, mean=mean, seed=seed,
+                                              batch_size=batch_size, epochs=1))
+    elif pipeline == "numpy":
+        nb = data_lib.NumpyTrainBatches(x, y, mean=mean, seed=seed, batch_size=batch_size)
+        batches = (nb[i] for i in range(len(nb)))
+    else:
+        batches = _layer_batches(data_lib.eval_arrays(x[:batch_size], y[:batch_size],
+                                                      mean=mean)[0], seed)
+    for _ in range(warmup):
+        next(batches)
+    start = time.perf_counter()
+    for _ in range(steps):
+        next(batches)
+    return time.perf_counter() - start
+
+
+def _build_seeded(model, dtype_policy, seed):
+    """The registered model built under `dtype_policy`, leaving the global policy as it was."""
+    from cnn_keras.registry import build
+
+    keras.utils.set_random_seed(seed)
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(dtype_policy)
+    try:
+        return build(model)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _random_batch(net, rng, batch_size):
+    """One batch of standard-normal inputs of the net's shape and random labels."""
+    shape = tuple(net.inputs[0].shape[1:])
+    classes = net.outputs[0].shape[-1]
+    x = rng.standard_normal((batch_size, *shape)).astype("float32")
+    return x, rng.integers(0, classes, batch_size)
+
+
+def _time_train(net, x, y, steps, warmup, steps_per_execution, jit_compile):
+    """(steps timed, seconds, compile details) of `fit` on one repeated batch."""
+    from cnn_keras import training
+
+    recipe = training.scaled_recipe(10)  # the optimizer and loss `train` compiles
+    if jit_compile == "default":
+        jit_compile = training.jit_compile_default()
+    net.compile(optimizer=recipe.optimizer(1000), loss=recipe.loss(),
+                jit_compile=jit_compile, steps_per_execution=steps_per_execution)
+    # as `cnn-keras train` does: TensorFlow's fused batch-norm kernel (not under XLA)
+    fused = training.fuse_batch_norm(net) if jit_compile is False else 0
+    xla = training.compile_activations(net) if jit_compile is False else 0
+    details = dict(steps_per_execution=steps_per_execution, jit_compile=jit_compile,
+                   fused_batch_norm_layers=fused, xla_activation_layers=xla)
+    labels = (y,) * len(net.outputs) if len(net.outputs) > 1 else y
+    net.fit(_same_batch(x, labels, max(warmup, steps_per_execution)), epochs=1,
+            verbose=0, shuffle=False)
+    clock = _StepTimes()
+    net.fit(_same_batch(x, labels, steps + steps_per_execution), epochs=1, verbose=0,
+            shuffle=False, callbacks=[clock])
+    # steady state: from the end of the first execution to the end of the last
+    steps = (len(clock.times) - 1) * steps_per_execution
+    return steps, clock.times[-1] - clock.times[0], details
+
+
+def _time_infer(net, x, steps, warmup) -> float:
+    """Seconds for `steps` calls of predict_on_batch after `warmup` calls."""
+    for _ in range(warmup):
+        net.predict_on_batch(x)
+    start = time.perf_counter()
+    for _ in range(steps):
+        net.predict_on_batch(x)
+    return time.perf_counter() - start

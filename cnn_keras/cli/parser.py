@@ -67,6 +67,8 @@ def _steps_per_execution(text):
     except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
             f"must be 'auto' or a positive integer. Received: {text!r}") from None
+
+
 _seed = _int_type(0)
 _positive_number = _number_type(low=0, low_open=True)
 _non_negative_number = _number_type(low=0)
@@ -172,18 +174,46 @@ def _add_train_pipeline(parser):
                         "data.PadCropFlip layer in front of the model")
 
 
+def _add_seed(parser):
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+
+
+def _add_data_dir(parser, *, name_default: bool = False):
+    """--data-dir; `name_default` also says where CIFAR-10 is looked for without it (the
+    commands that print this are those a new user runs first)."""
+    where = " (default: $CNN_KERAS_DATA, ./data, then TFDS)" if name_default else ""
+    parser.add_argument("--data-dir", type=_data_dir,
+                        help=f"CIFAR-10 folder or cifar10-jpeg.zip{where}")
+
+
+def _add_subsets(parser):
+    parser.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
+                        "training images")
+    parser.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog=PROG,
         description="Landmark CNN papers in Keras 3: build, inspect and train the models.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # The order of the subcommands is the order `cnn-keras --help` lists them in.
+    for add in (_add_list, _add_summary, _add_train, _add_degradation, _add_ablation,
+                _add_bench, _add_transfer, _add_speedrun, _add_record, _add_claims):
+        add(sub)
+    return p
 
+
+# --- One function per subcommand: `sub` is the parser's subparsers action ------------------------
+def _add_list(sub):
     s = sub.add_parser("list", help="list the model names", description="List the model names.")
     s.add_argument("pattern", nargs="?", help="only names containing this text")
     s.add_argument("--params", action="store_true",
                    help="also build each model and print its trainable parameters (slower)")
 
+
+def _add_summary(sub):
     s = sub.add_parser("summary", help="layer table, parameter count and MACs of a model",
                        description="Print a model's layers, parameter counts and MACs.")
     s.add_argument("model", help="a name from `cnn-keras list`")
@@ -192,17 +222,28 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--classes", type=_positive_int, help="number of classes")
     s.add_argument("--brief", action="store_true", help="counts only, no layer table")
 
+
+def _add_train(sub):
     s = sub.add_parser(
         "train", help="train a model on CIFAR-10 (resumable)",
         description="Train a model on CIFAR-10 (or an image folder) with the paper's recipe "
         "scaled to --epochs. Writes OUT/history.csv (one row per finished epoch) and "
         "OUT/run.json. Interrupted, the same command resumes after the last finished epoch.")
     s.add_argument("model", help="a name from `cnn-keras list` (e.g. resnet20)")
+    # train has the most options; in three parts, in the order `train --help` lists them.
+    _add_train_recipe_options(s)
+    _add_train_data_options(s)
+    _add_train_execution_options(s)
+    s.add_argument("--quiet", action="store_true", help="no per-step progress output")
+
+
+def _add_train_recipe_options(s):
+    """What is trained how long: epochs, batch, learning rate, recipe, image sizes."""
     s.add_argument("--epochs", type=_positive_int,
                    help="epochs (default 10; fast recipe: 32, 27 min for ResNet-20 on 2 AVX-512 "
                    "cores)")
     s.add_argument("--batch-size", type=_positive_int, default=None,
-                   help="batch size (128; the paper recipe's is 128)")
+                   help="batch size (128, as the paper's CIFAR recipe)")
     s.add_argument("--lr", type=_positive_number,
                    help="initial (fast: peak) learning rate (0.1; fast 0.2; not with the paper "
                    "recipe)")
@@ -225,20 +266,26 @@ def _parser() -> argparse.ArgumentParser:
                    help="progressive resizing: train the first 2/3 of the epochs on images "
                    "resized to SIZE x SIZE (e.g. 24; from 8 to below the image size), then at "
                    "full size (needs global pooling, e.g. ResNet, and a recipe in epochs)")
-    s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
-                   "training images")
-    s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
-    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+
+
+def _add_train_data_options(s):
+    """Which images, which seed, and the run folder."""
+    _add_subsets(s)
+    _add_seed(s)
     s.add_argument("--out", type=_out_dir, required=True, help="output directory")
-    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip "
-                   "(default: $CNN_KERAS_DATA, ./data, then TFDS)")
+    _add_data_dir(s, name_default=True)
     s.add_argument("--image-folder", type=_image_folder,
                    help="train on your own ROOT/train/<class>/* images instead")
     s.add_argument("--tfds", metavar="NAME", help="imagenet-paper: stream a TensorFlow "
                    "Datasets image dataset instead (imagenette, imagenet2012, ...), downloaded "
                    "and prepared where missing (under $TFDS_DATA_DIR, else TFDS's default)")
     s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
+
+
+def _add_train_execution_options(s):
+    """How it runs, not what it computes: precision, devices, hosts, input pipeline."""
     _add_dtype_policy(s)
+    # Not _add_steps_per_execution: train's help says more (it must divide an epoch's steps).
     s.add_argument("--steps-per-execution", type=_steps_per_execution, default=1,
                    metavar="N|auto", help="training steps per call from Python; must divide the "
                    "epoch's steps (default 1: more measured no faster on CPU in float32); auto: "
@@ -256,13 +303,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--process-id", type=_int_type(0), metavar="I",
                    help="this process's index, 0 .. N-1 (0 writes the run folder)")
     _add_train_pipeline(s)
-    s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 
+
+def _add_degradation(sub):
     s = sub.add_parser(
         "degradation", help="plain-20/56 vs ResNet-20/56 (the paper's Fig. 6)",
         description="Train plain-20, plain-56, ResNet-20 and ResNet-56 on CIFAR-10 and draw the "
         "paper's Fig. 6. quick: seconds (CI); demo: ~12 min on 2 AMD EPYC cores (10k images); "
-        "record: the decisive CPU run (all 50k images, 10 epochs: about 75 minutes on 2 "
+        "record: the decisive CPU run (all 50k images, 10 epochs: about 1.7 hours on 2 "
         "cores); full: the paper's recipe (GPU). Resumes if interrupted.")
     _add_mode_and_out(s, MODES, "runs/degradation-MODE")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
@@ -273,10 +321,31 @@ def _parser() -> argparse.ArgumentParser:
     _add_dtype_policy(s)
     _add_train_pipeline(s)
     _add_steps_per_execution(s)
-    s.add_argument("--seed", type=_seed, default=0)
-    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
-    s.add_argument("--quiet", action="store_true")
+    _add_seed(s)
+    _add_data_dir(s)
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
 
+
+# `ablation NAME`'s help: one phrase per study of `studies.ABLATIONS`
+_ABLATION_NAME_HELP = (
+    "alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
+    "CNN, ReLU vs tanh); fig1_lr: the same with a learning-rate sweep per "
+    "activation; fig1_lrn: LRN on/off in that net (Sec. 3.3); alexnet_reg: "
+    "dropout, weight decay, overlapping pooling; vgg: depth A vs D, "
+    "pre-initialisation; vgg_depth: A, A-LRN, B, B-5x5, D, D from A at a quarter "
+    "width; googlenet: auxiliary heads; googlenet_aux: the same at a quarter "
+    "width; googlenet_naive: with vs without the 1x1 reductions, at the same "
+    "width and the same cost; densenet: vs "
+    "ResNet-20 at the same budget, growth rate, compression; densenet_bc28: the "
+    "same at L=28 (ResNet-20's cost, 0.38x its parameters); mobilenet: width "
+    "and resolution multipliers; mobilenet_conv: separable vs full convs, "
+    "thinner vs shallower; mobilenet_resample: what resizing CIFAR's 32 px "
+    "images costs; efficientnet: depth, width, resolution or compound "
+    "scaling at ~3x FLOPs; efficientnet_scaling: the same from B0 at half "
+    "width (the record); efficientnet_sd: stochastic depth on/off")
+
+
+def _add_ablation(sub):
     s = sub.add_parser(
         "ablation", help="one idea of a paper on/off, the experiments of notebooks 01-07",
         description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
@@ -284,32 +353,19 @@ def _parser() -> argparse.ArgumentParser:
         "record: the decisive CPU run of the claims scoreboard, where the study has one (all "
         "50k images, up to an hour or two); full: all 50k images (GPU). Resumes if "
         "interrupted.")
-    s.add_argument("name", choices=ABLATION_NAMES,
-                   help="alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
-                   "CNN, ReLU vs tanh); fig1_lr: the same with a learning-rate sweep per "
-                   "activation; fig1_lrn: LRN on/off in that net (Sec. 3.3); alexnet_reg: "
-                   "dropout, weight decay, overlapping pooling; vgg: depth A vs D, "
-                   "pre-initialisation; vgg_depth: A, A-LRN, B, B-5x5, D, D from A at a quarter "
-                   "width; googlenet: auxiliary heads; googlenet_aux: the same at a quarter "
-                   "width; googlenet_naive: with vs without the 1x1 reductions, at the same "
-                   "width and the same cost; densenet: vs "
-                   "ResNet-20 at the same budget, growth rate, compression; densenet_bc28: the "
-                   "same at L=28 (ResNet-20's cost, 0.38x its parameters); mobilenet: width "
-                   "and resolution multipliers; mobilenet_conv: separable vs full convs, "
-                   "thinner vs shallower; mobilenet_resample: what resizing CIFAR's 32 px "
-                   "images costs; efficientnet: depth, width, resolution or compound "
-                   "scaling at ~3x FLOPs; efficientnet_scaling: the same from B0 at half "
-                   "width (the record); efficientnet_sd: stochastic depth on/off")
+    s.add_argument("name", choices=ABLATION_NAMES, help=_ABLATION_NAME_HELP)
     _add_mode_and_out(s, MODES, "runs/ablation-NAME-MODE")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")
     s.add_argument("--variants", nargs="+", metavar="KEY",
                    help="train only these variants (e.g. relu tanh; one per process on a GPU)")
     _add_dtype_policy(s)
     _add_steps_per_execution(s)
-    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
-    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
+    _add_seed(s)
+    _add_data_dir(s)
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
 
+
+def _add_bench(sub):
     s = sub.add_parser(
         "bench", help="images/s of training, inference or the input pipeline",
         description="Measure images per second: `train` (fit steps with the course's optimizer "
@@ -333,8 +389,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="Keras backend (default: KERAS_BACKEND or tensorflow); runs a fresh "
                    "process with KERAS_BACKEND set")
     _add_dtype_policy(s)
-    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    _add_seed(s)
 
+
+def _add_transfer(sub):
     s = sub.add_parser(
         "transfer", help="fine-tune vs linear probe vs scratch on a CIFAR-10 class split "
         "(notebook 10)",
@@ -347,9 +405,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--shots", type=_positive_int, nargs="+", metavar="N",
                    help="training images per target class (the mode's)")
     s.add_argument("--seeds", type=_seed, nargs="+", metavar="S", help="seeds (the mode's)")
-    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip")
+    _add_data_dir(s)
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
 
+
+_SPEEDRUN_TRICKS = ("whitening", "dirac", "bias_scaler", "lookahead", "label_smoothing",
+                    "alternating_flip", "tta")
+
+
+def _add_speedrun(sub):
     s = sub.add_parser(
         "speedrun", help="airbench94 with its speedrun recipe on CIFAR-10 (the speed chapter)",
         description="Train airbench94 (Jordan 2024) on CIFAR-10 with the reference's speedrun "
@@ -359,9 +423,7 @@ def _parser() -> argparse.ArgumentParser:
         "OUT/history.csv and OUT/run.json; interrupted, the same command resumes.")
     s.add_argument("--epochs", type=_positive_number, default=None,
                    help="epochs, may be fractional (the reference's 9.9)")
-    s.add_argument("--without", nargs="+", metavar="TRICK", default=(),
-                   choices=("whitening", "dirac", "bias_scaler", "lookahead", "label_smoothing",
-                            "alternating_flip", "tta"),
+    s.add_argument("--without", nargs="+", metavar="TRICK", default=(), choices=_SPEEDRUN_TRICKS,
                    help="switch tricks off (the ablation): whitening, dirac, bias_scaler, "
                    "lookahead, label_smoothing, alternating_flip, tta")
     s.add_argument("--ablation", action="store_true",
@@ -371,19 +433,18 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--whiten-eps", type=_positive_number, default=None, metavar="EPS",
                    help="epsilon added to the patch covariance's eigenvalues before whitening "
                    "(the reference's 5e-4)")
-    s.add_argument("--subset", type=_positive_int, help="use a class-balanced subset of N "
-                   "training images")
-    s.add_argument("--test-subset", type=_positive_int, help="evaluate on N test images")
-    s.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    _add_subsets(s)
+    _add_seed(s)
     s.add_argument("--out", type=_out_dir, default="runs/speedrun", help="output directory "
                    "(runs/speedrun)")
-    s.add_argument("--data-dir", type=_data_dir, help="CIFAR-10 folder or cifar10-jpeg.zip "
-                   "(default: $CNN_KERAS_DATA, ./data, then TFDS)")
+    _add_data_dir(s, name_default=True)
     s.add_argument("--dtype-policy", choices=("float32", "mixed_bfloat16"), default="float32",
                    help="float32 (default) or mixed_bfloat16")
     s.add_argument("--restart", action="store_true", help="discard a previous run in --out")
     s.add_argument("--quiet", action="store_true", help="no per-step progress output")
 
+
+def _add_record(sub):
     s = sub.add_parser(
         "record", help="copy a finished study run under results/ (without its checkpoints)",
         description="Copy what a record needs from a finished `degradation`, `ablation` or "
@@ -394,6 +455,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("run_dir", type=_run_dir, metavar="RUN_DIR", help="the finished run's --out")
     s.add_argument("dest", type=_out_dir, metavar="DEST", help="e.g. results/degradation-cpu-10ep")
 
+
+def _add_claims(sub):
     s = sub.add_parser(
         "claims", help="the papers' claims and their verdicts: write results/CLAIMS.md",
         description="Evaluate every claim of the notebooks against the recorded runs (measured "
@@ -404,7 +467,3 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="where to write the scoreboard (RESULTS/CLAIMS.md)")
     s.add_argument("--notebook", choices=("01", "02", "03", "04", "05", "06", "07"),
                    help="print only this notebook's claims as a table (writes nothing)")
-    return p
-
-
-# --- Options together: one check per concern, all before any data (or Keras) is loaded -------

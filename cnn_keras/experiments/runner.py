@@ -130,19 +130,8 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     meta = runinfo.run_metadata()
     if data is None:
         data = load_data(study, mode, data_dir, seed=seed, verbose=bool(verbose))
-    histories = {}
-    for v in study.variants:  # those not chosen too: the summary shows every finished one
-        _remove_quick_run_on_other_data(out_dir / v.key, data, verbose)
-    for i, v in enumerate(chosen, 1):
-        rec = recipes[v.key]
-        if verbose:
-            print(f"[{i}/{len(chosen)}] {v.label}: {v.model}({v.kwargs}), "
-                  f"{len(data.x_train)} training images, recipe {rec.name}", flush=True)
-        histories[v.key] = training.train(
-            v.model, data, out_dir / v.key, recipe=rec, seed=seed, model_kwargs=v.kwargs,
-            verbose=verbose, engine=engine,
-            init_from=out_dir / v.init_from if v.init_from else None,
-            meta={"experiment": f"{_kind(study)}/{mode}", "variant": v.label})
+    histories = _train_chosen(study, chosen, recipes, data, out_dir, mode=mode, seed=seed,
+                              engine=engine, verbose=verbose)
     histories.update(_finished_elsewhere(study, out_dir, histories))
     shown = [v for v in study.variants if v.key in histories]
     clean = ({v.key: clean_train_error(out_dir / v.key, data) for v in shown}
@@ -174,6 +163,24 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
             print_verdict(rows)
         print(f"Figure: {out_dir / (study.figure + '.png')}")
     return rows
+
+
+def _train_chosen(study, chosen, recipes, data, out_dir, *, mode, seed, engine, verbose):
+    """Train (or resume) each chosen variant in its folder of `out_dir`; their histories."""
+    histories = {}
+    for v in study.variants:  # those not chosen too: the summary shows every finished one
+        _remove_quick_run_on_other_data(out_dir / v.key, data, verbose)
+    for i, v in enumerate(chosen, 1):
+        rec = recipes[v.key]
+        if verbose:
+            print(f"[{i}/{len(chosen)}] {v.label}: {v.model}({v.kwargs}), "
+                  f"{len(data.x_train)} training images, recipe {rec.name}", flush=True)
+        histories[v.key] = training.train(
+            v.model, data, out_dir / v.key, recipe=rec, seed=seed, model_kwargs=v.kwargs,
+            verbose=verbose, engine=engine,
+            init_from=out_dir / v.init_from if v.init_from else None,
+            meta={"experiment": f"{_kind(study)}/{mode}", "variant": v.label})
+    return histories
 
 
 def redraw(out_dir) -> None:

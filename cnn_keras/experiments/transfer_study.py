@@ -360,6 +360,21 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
     backbone = load_backbone(out_dir)
     source_mean = data_lib.per_pixel_mean(source.x_train)
 
+    rows = _train_cells(out_dir, s, regimes, target, backbone, source_mean,
+                        model=model, input_shape=data.x_train.shape[1:], say=say)
+    rows = _finish(out_dir, info, source, target, history, rows, started)
+    if verbose:
+        print_summary(rows)
+        print(f"Figure: {out_dir / FIGURE}")
+    return rows
+
+
+def _train_cells(out_dir, s, regimes, target, backbone, source_mean, *, model, input_shape,
+                 say):
+    """Train every (shots, regime, seed) cell not yet in summary.csv, writing the summary
+    after each one (so an interruption loses at most the cell in progress); returns all rows."""
+    from cnn_keras import data as data_lib
+
     rows = read_summary(out_dir)
     done = {(r["shots"], r["regime"], r["seed"]) for r in rows}
     cells = [(n, r, seed) for seed in s.seeds for n in s.shots for r in regimes]
@@ -369,7 +384,7 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
     for i, (n, regime, seed) in enumerate(todo, 1):
         few = few_shot(target, n, seed)
         net = target_model(regime, len(target.class_names), backbone=backbone, model=model,
-                           input_shape=data.x_train.shape[1:], seed=seed)
+                           input_shape=input_shape, seed=seed)
         # the transferred nets see what the backbone was trained on (its pixel mean), as
         # ImageNet weights need their preprocess_input; from scratch: the images' own mean
         mean = data_lib.per_pixel_mean(few.x_train) if regime == "scratch" else source_mean
@@ -381,11 +396,16 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
         say(f"[{i}/{len(todo)}] {n:>4} shots, {regime:<8} seed {seed}: test accuracy "
             f"{100 * row['test_accuracy']:5.1f} % ({row['epochs']} epochs, {row['steps']} "
             f"steps, {row['seconds']:.0f} s)", flush=True)
+    return rows
+
+
+def _finish(out_dir, info, source, target, history, rows, started):
+    """Write the ordered summary, the figure and run.json; returns the ordered rows."""
+    from cnn_keras import plots
+
     rows = ordered_rows(rows)
     write_summary(out_dir, rows)
     caption = figure_caption(info, source, target, history, rows)
-    from cnn_keras import plots
-
     plots.plt.close(figure(rows, out_dir / FIGURE, caption=caption,
                            chance=1 / len(target.class_names)))
     last = history[-1]
@@ -398,9 +418,6 @@ def run(mode: str = "demo", out_dir=None, *, shots=None, seeds=None, regimes=REG
                     "test_images": len(target.x_test)},
                 wall_seconds_this_session=round(time.time() - started, 1), rows=rows)
     write_json(out_dir / "run.json", info)
-    if verbose:
-        print_summary(rows)
-        print(f"Figure: {out_dir / FIGURE}")
     return rows
 
 

@@ -199,31 +199,52 @@ def resolve_inputs(
         )
     check_bool("include_top", include_top)
 
-    # weights
-    if weights is not None:
-        if not isinstance(weights, (str, os.PathLike)):
-            fail(
-                "`weights` must be None, 'imagenet' or the path to a .weights.h5 file.",
-                weights=weights,
-            )
-        weights = os.fspath(weights)
-        if weights == "imagenet":
-            if not imagenet_available:
-                fail(
-                    f"ImageNet weights exist only for models that keras.applications has; "
-                    f"{model_name} is not one of them. Use weights=None or a .weights.h5 path.",
-                    weights=weights,
-                )
-        elif not weights.endswith(".weights.h5"):
-            fail(
-                "`weights` must be None, 'imagenet' or the path to a file ending in "
-                "'.weights.h5' (as written by model.save_weights).",
-                weights=weights,
-            )
-        elif not os.path.isfile(weights):
-            fail("The `weights` file does not exist.", weights=weights)
+    weights = _check_weights(weights, imagenet_available, model_name)
+    _check_classifier(classes, classifier_activation, weights, include_top)
+    _check_pooling(pooling, include_top)
+    input_shape = _resolve_shape(input_tensor, input_shape, default_size, min_size,
+                                 include_top=include_top, weights=weights)
 
-    # classes / activation
+    if input_tensor is None:
+        tensor = keras.Input(shape=input_shape, name="input_layer")
+        inputs = tensor
+    else:
+        tensor = input_tensor
+        inputs = keras.utils.get_source_inputs(input_tensor)
+    return ModelInputs(tensor=tensor, inputs=inputs, shape=input_shape)
+
+
+def _check_weights(weights, imagenet_available: bool, model_name: str):
+    """None, 'imagenet' (where keras.applications has them) or an existing .weights.h5 file;
+    a path-like comes back as a string."""
+    if weights is None:
+        return None
+    if not isinstance(weights, (str, os.PathLike)):
+        fail(
+            "`weights` must be None, 'imagenet' or the path to a .weights.h5 file.",
+            weights=weights,
+        )
+    weights = os.fspath(weights)
+    if weights == "imagenet":
+        if not imagenet_available:
+            fail(
+                f"ImageNet weights exist only for models that keras.applications has; "
+                f"{model_name} is not one of them. Use weights=None or a .weights.h5 path.",
+                weights=weights,
+            )
+    elif not weights.endswith(".weights.h5"):
+        fail(
+            "`weights` must be None, 'imagenet' or the path to a file ending in "
+            "'.weights.h5' (as written by model.save_weights).",
+            weights=weights,
+        )
+    elif not os.path.isfile(weights):
+        fail("The `weights` file does not exist.", weights=weights)
+    return weights
+
+
+def _check_classifier(classes, classifier_activation, weights, include_top) -> None:
+    """`classes` and `classifier_activation`, and what ImageNet weights demand of them."""
     check_int("classes", classes)
     if weights == "imagenet" and include_top and classes != 1000:
         fail("With weights='imagenet' and include_top=True, `classes` must be 1000.",
@@ -248,7 +269,8 @@ def resolve_inputs(
         fail("With weights='imagenet', `classifier_activation` must be 'softmax' or None.",
               classifier_activation=classifier_activation)
 
-    # pooling
+
+def _check_pooling(pooling, include_top) -> None:
     if pooling not in (None, "avg", "max"):
         fail("`pooling` must be None, 'avg' or 'max'.", pooling=pooling)
     if include_top and pooling is not None:
@@ -257,21 +279,13 @@ def resolve_inputs(
             pooling=pooling,
         )
 
-    # input_tensor / input_shape
-    if input_tensor is not None and not keras.backend.is_keras_tensor(input_tensor):
-        # its type and shape, not its values: an array's repr would fill the screen
-        fail("`input_tensor` must be a Keras tensor, e.g. keras.Input(shape=(224, 224, 3)).",
-              input_tensor=f"{type(input_tensor).__name__} of shape "
-                           f"{getattr(input_tensor, 'shape', '?')}")
+
+def _resolve_shape(input_tensor, input_shape, default_size, min_size, *, include_top,
+                   weights) -> tuple:
+    """The (height, width, channels) the model is built for: `input_tensor`'s shape, else
+    `input_shape`, else the default, checked against the smallest size and the weights."""
     if input_tensor is not None:
-        tensor_shape = tuple(input_tensor.shape[1:])
-        if len(input_tensor.shape) != 4:
-            fail("`input_tensor` must be 4D (batch, height, width, channels).",
-                  input_tensor=input_tensor)
-        if input_shape is not None and tuple(input_shape) != tensor_shape:
-            fail(f"`input_shape` disagrees with the shape of `input_tensor` {tensor_shape}.",
-                  input_shape=input_shape)
-        input_shape = tensor_shape
+        input_shape = _tensor_shape(input_tensor, input_shape)
     default_shape = (default_size, default_size, 3)
     if input_shape is None:
         input_shape = default_shape
@@ -298,14 +312,24 @@ def resolve_inputs(
         if include_top and input_shape != default_shape:
             fail(f"With weights='imagenet' and include_top=True, `input_shape` must be "
                   f"{default_shape}.", input_shape=input_shape)
+    return input_shape
 
-    if input_tensor is None:
-        tensor = keras.Input(shape=input_shape, name="input_layer")
-        inputs = tensor
-    else:
-        tensor = input_tensor
-        inputs = keras.utils.get_source_inputs(input_tensor)
-    return ModelInputs(tensor=tensor, inputs=inputs, shape=input_shape)
+
+def _tensor_shape(input_tensor, input_shape) -> tuple:
+    """A 4D Keras tensor's (height, width, channels), which `input_shape` may only repeat."""
+    if not keras.backend.is_keras_tensor(input_tensor):
+        # its type and shape, not its values: an array's repr would fill the screen
+        fail("`input_tensor` must be a Keras tensor, e.g. keras.Input(shape=(224, 224, 3)).",
+              input_tensor=f"{type(input_tensor).__name__} of shape "
+                           f"{getattr(input_tensor, 'shape', '?')}")
+    tensor_shape = tuple(input_tensor.shape[1:])
+    if len(input_tensor.shape) != 4:
+        fail("`input_tensor` must be 4D (batch, height, width, channels).",
+              input_tensor=input_tensor)
+    if input_shape is not None and tuple(input_shape) != tensor_shape:
+        fail(f"`input_shape` disagrees with the shape of `input_tensor` {tensor_shape}.",
+              input_shape=input_shape)
+    return tensor_shape
 
 
 def resize_input(x, resolution, *, minimum: int, name="resize"):

@@ -146,20 +146,8 @@ def densenet(
             (1.0: no compression).
         init_features: filters of the first conv; default 2 * growth_rate.
     """
-    check_choice("stem", stem, ("imagenet", "cifar"))
-    if not isinstance(blocks, (tuple, list)) or not blocks:
-        fail("`blocks` must be a non-empty tuple of positive integers.", blocks=blocks)
-    for v in blocks:
-        check_int("blocks", v)
-    check_int("growth_rate", growth_rate)
-    if bn_size is not None and bn_size != 0:
-        check_int("bn_size", bn_size)
-    if (isinstance(compression, bool) or not isinstance(compression, (int, float))
-            or not 0 < compression <= 1):
-        fail("`compression` (theta) must be a number in (0, 1].", compression=compression)
-    if init_features is None:
-        init_features = 2 * growth_rate
-    check_int("init_features", init_features)
+    init_features = _check_architecture(stem, blocks, growth_rate, bn_size, compression,
+                                        init_features)
     check_name(name)
     cifar = stem == "cifar"
     inp = resolve_inputs(
@@ -176,16 +164,7 @@ def densenet(
         model_name=name or "this DenseNet",
     )
     bn = {"momentum": 0.9, "epsilon": 1e-5} if cifar else {"epsilon": 1.001e-5}
-    x = inp.tensor
-    if cifar:
-        x = _conv(x, init_features, 3, "conv1_conv")
-    else:
-        x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
-        x = keras.layers.Conv2D(init_features, 7, strides=2, use_bias=False,
-                                kernel_initializer="he_normal", name="conv1_conv")(x)
-        x = _bn_relu(x, "conv1", bn)
-        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
-        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = _stem(inp.tensor, cifar, init_features, bn)
 
     first_stage = 2  # keras.applications: dense blocks conv2 .., transitions pool2 ..
     for i, n in enumerate(blocks):
@@ -207,6 +186,38 @@ def densenet(
         name=name or "densenet",
         imagenet_source=imagenet_source,
     )
+
+
+def _check_architecture(stem, blocks, growth_rate, bn_size, compression, init_features):
+    """densenet()'s architecture options; returns init_features with its default (2k) filled."""
+    check_choice("stem", stem, ("imagenet", "cifar"))
+    if not isinstance(blocks, (tuple, list)) or not blocks:
+        fail("`blocks` must be a non-empty tuple of positive integers.", blocks=blocks)
+    for v in blocks:
+        check_int("blocks", v)
+    check_int("growth_rate", growth_rate)
+    if bn_size is not None and bn_size != 0:
+        check_int("bn_size", bn_size)
+    if (isinstance(compression, bool) or not isinstance(compression, (int, float))
+            or not 0 < compression <= 1):
+        fail("`compression` (theta) must be a number in (0, 1].", compression=compression)
+    if init_features is None:
+        init_features = 2 * growth_rate
+    check_int("init_features", init_features)
+    return init_features
+
+
+def _stem(x, cifar, init_features, bn):
+    """conv1: one 3x3 conv on CIFAR (its BN-ReLU opens the first dense layer); the ImageNet
+    7x7/2 conv, BN-ReLU and 3x3/2 max-pool otherwise."""
+    if cifar:
+        return _conv(x, init_features, 3, "conv1_conv")
+    x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = keras.layers.Conv2D(init_features, 7, strides=2, use_bias=False,
+                            kernel_initializer="he_normal", name="conv1_conv")(x)
+    x = _bn_relu(x, "conv1", bn)
+    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
 
 
 @args_doc(_IMAGENET_INPUT)

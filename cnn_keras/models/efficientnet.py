@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 import keras
 
-from cnn_keras.checks import check_choice, check_int, check_rate, fail
+from cnn_keras.checks import check_choice, check_int, check_rate, fail, is_int
 from cnn_keras.models._common import (
     CIFAR_INPUT_DOC,
     args_doc,
@@ -312,14 +312,136 @@ def _check_stages(stages):
     if ok:
         for prev, s in zip((None, *stages), stages):
             ok = ok and s.strides in (1, 2) and s.kernel_size in (1, 3, 5, 7) \
-                and all(isinstance(v, int) and v >= 1 for v in (s.expand_ratio, s.filters_in,
-                                                               s.filters_out, s.repeats)) \
-                and 0 <= s.se_ratio <= 1 \
+                and all(is_int(v) and v >= 1 for v in (s.expand_ratio, s.filters_in,
+                                                       s.filters_out, s.repeats)) \
+                and _is_real(s.se_ratio) and 0 <= s.se_ratio <= 1 \
                 and (prev is None or s.filters_in == prev.filters_out)
     if not ok:
         fail("`stages` must be a non-empty tuple of efficientnet.Stage rows (strides 1 or 2, "
               "kernel 1/3/5/7, positive integer expand_ratio, filters and repeats, se_ratio in "
               "[0, 1], each filters_in equal to the previous row's filters_out).", stages=stages)
+
+
+# --- The builder's steps: arguments, stem, MBConv body, top ---------------------------------
+def _phi_coefficients(phi, stem, width_coefficient, depth_coefficient, resolution):
+    """(width, depth, resolution) of compound coefficient `phi` for this stem. phi fixes all
+    three, so an explicit one given as well is an error rather than silently overridden."""
+    _check_phi(phi)
+    for arg, value in (("width_coefficient", width_coefficient),
+                       ("depth_coefficient", depth_coefficient),
+                       ("resolution", resolution)):
+        if value is not None:
+            fail(f"Give either `phi` (the compound coefficient, which fixes width, depth "
+                  f"and resolution) or explicit coefficients, not both; phi={phi!r} was "
+                  f"given with `{arg}`.", **{arg: value})
+    return compound_coefficients(phi, base_resolution=BASE_RESOLUTION[stem],
+                                 divisor=PHI_RESOLUTION_DIVISOR[stem])
+
+
+def _resolve_scaling(stem, min_size, *, phi, width_coefficient, depth_coefficient, resolution,
+                     dropout):
+    """The checked (width, depth, resolution, dropout) of `efficientnet`: from `phi` (its
+    dropout only where `dropout` is None) or from the explicit arguments and their defaults.
+    With stem="cifar" and no resolution it stays None: the net computes at the input's size."""
+    if phi is not None:
+        width_coefficient, depth_coefficient, resolution = _phi_coefficients(
+            phi, stem, width_coefficient, depth_coefficient, resolution)
+        if dropout is None:
+            dropout = dropout_for_phi(phi)
+    for arg, value in (("width_coefficient", width_coefficient),
+                       ("depth_coefficient", depth_coefficient)):
+        if value is not None and (not _is_real(value) or value <= 0):
+            fail(f"`{arg}` must be a number > 0.", **{arg: value})
+    width = 1.0 if width_coefficient is None else width_coefficient
+    depth = 1.0 if depth_coefficient is None else depth_coefficient
+    if resolution is not None:
+        check_int("resolution", resolution, minimum=min_size)
+    elif stem != "cifar":
+        resolution = BASE_RESOLUTION[stem]
+    dropout = DEFAULT_DROPOUT if dropout is None else dropout
+    check_rate("dropout", dropout)
+    return width, depth, resolution, dropout
+
+
+def _weights_variant(weights, cifar, width, depth, resolution):
+    """The B-variant ('b0' ... 'b7') whose keras.applications weights fit the net, or None (as
+    for every CIFAR net); weights="imagenet" needs one, checked before anything is built."""
+    variant = None if cifar else _imagenet_variant(width, depth, resolution)
+    if isinstance(weights, str) and weights == "imagenet" and variant is None:
+        fail("ImageNet weights exist for B0-B7 only: width, depth and resolution must be a "
+              "row of COEFFICIENTS (e.g. efficientnet_b3()), with stem='imagenet'.",
+              weights=weights)
+    return variant
+
+
+def _scaled_stages(stages, weights, width, depth):
+    """The checked `stages` rows (B0's for ImageNet weights) after width and depth scaling."""
+    _check_stages(stages)
+    if isinstance(weights, str) and weights == "imagenet" and tuple(stages) != B0_STAGES:
+        fail("ImageNet weights need the B0 stages (stages=B0_STAGES).", stages=stages)
+    return scaled_blocks(width, depth, stages)
+
+
+def _stem(inp, width, *, cifar, resolution, min_size, weights, bn_momentum):
+    """Stage 1: a 3x3 conv `stem_conv` to round_filters(STEM_FILTERS, width) channels, BN,
+    swish. CIFAR: stride 1 on inputs normalised outside the net, resized to `resolution` first
+    where that differs from the input size. ImageNet: keras.applications' in-graph
+    preprocessing of 0..255 pixels, then the stride-2 conv with TF "same" padding."""
+    x = inp.tensor
+    if cifar:
+        if resolution is not None and tuple(inp.shape[:2]) != (resolution, resolution):
+            x = resize_input(x, resolution, minimum=min_size)  # one size (_resolve_scaling)
+        x = keras.layers.Conv2D(round_filters(STEM_FILTERS, width), 3, strides=1,
+                                padding="same", use_bias=False,
+                                kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
+    else:
+        # keras.applications' preprocessing (names as in a fresh Keras session)
+        x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(x)
+        x = keras.layers.Normalization(axis=CHANNEL_AXIS, name="normalization")(x)
+        if weights == "imagenet":
+            x = keras.layers.Rescaling([1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB],
+                                       name="rescaling_1")(x)
+        x = keras.layers.ZeroPadding2D(_correct_pad(x, 3), name="stem_conv_pad")(x)
+        x = keras.layers.Conv2D(round_filters(STEM_FILTERS, width), 3, strides=2,
+                                padding="valid", use_bias=False,
+                                kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
+    return _bn_act(x, "stem_", momentum=bn_momentum)
+
+
+def _mbconv_body(x, stages, drop_connect_rate, bn_momentum):
+    """Stages 2-8: the MBConv blocks of the scaled `stages` (block1a_, block1b_, block2a_, ...).
+    A stage's first block has its strides and filters_in; block b of all N drops its residual
+    branch with rate drop_connect_rate * b / N."""
+    total_blocks = sum(s.repeats for s in stages)
+    b = 0
+    for i, stage in enumerate(stages):
+        for j in range(stage.repeats):
+            block_stage = stage if j == 0 else stage._replace(strides=1,
+                                                              filters_in=stage.filters_out)
+            x = mbconv_block(x, block_stage, drop_connect_rate * b / total_blocks,
+                             f"block{i + 1}{_block_letter(j)}_", bn_momentum=bn_momentum)
+            b += 1
+    return x
+
+
+def _top(x, width, *, include_top, dropout, classes, classifier_activation, cifar, bn_momentum):
+    """Stage 9: the 1x1 conv `top_conv` to round_filters(TOP_FILTERS, width) channels, BN,
+    swish; with include_top, keras.applications' pooling, dropout and classifier."""
+    x = keras.layers.Conv2D(round_filters(TOP_FILTERS, width), 1, padding="same",
+                            use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
+                            name="top_conv")(x)
+    x = _bn_act(x, "top_", momentum=bn_momentum)
+    if include_top:  # keras.applications' head (its dropout is named top_dropout)
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if dropout > 0:
+            x = keras.layers.Dropout(dropout, name="top_dropout")(x)
+        # keras.applications' fan-out init is sized for 1000 classes; with 10 its weights are
+        # 10x larger (initial loss 4.4 instead of 2.5): the CIFAR net uses Glorot, as the rest
+        x = keras.layers.Dense(int(classes), activation=classifier_activation,
+                               kernel_initializer="glorot_uniform" if cifar
+                               else DENSE_KERNEL_INITIALIZER,
+                               name="predictions")(x)
+    return x
 
 
 # --- The builders ---------------------------------------------------------------------------
@@ -370,8 +492,9 @@ def efficientnet(
             dataset of fixed size (no layer if it equals the input size).
         dropout: rate of `top_dropout` before the classifier, in [0, 1) (default 0.2, or from
             phi).
-        drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) (paper: 0.2); block
-            b of N drops its residual branch with rate drop_connect_rate * b / N.
+        drop_connect_rate: the stochastic-depth rate the rates grow towards, in [0, 1) (paper:
+            0.2); block b of N (counted from 0) drops its residual branch with rate
+            drop_connect_rate * b / N, as keras.applications.
         stages: the base net's MBConv stages as `Stage` rows (default `B0_STAGES`, Table 1),
             scaled by width and depth like B0; e.g. other kernel sizes, expansions or repeats
             to explore NAS's search space, or `se_ratio=0` for no squeeze-and-excitation.
@@ -387,112 +510,31 @@ def efficientnet(
     """
     check_choice("stem", stem, ("imagenet", "cifar"))
     cifar = stem == "cifar"
-    base, divisor = BASE_RESOLUTION[stem], PHI_RESOLUTION_DIVISOR[stem]
     min_size = 16 if cifar else 32  # the maps are halved 4 (5) times
-    if phi is not None:
-        _check_phi(phi)
-        for arg, value in (("width_coefficient", width_coefficient),
-                           ("depth_coefficient", depth_coefficient),
-                           ("resolution", resolution)):
-            if value is not None:
-                fail(f"Give either `phi` (the compound coefficient, which fixes width, depth "
-                      f"and resolution) or explicit coefficients, not both; phi={phi!r} was "
-                      f"given with `{arg}`.", **{arg: value})
-        width_coefficient, depth_coefficient, resolution = compound_coefficients(
-            phi, base_resolution=base, divisor=divisor)
-        if dropout is None:
-            dropout = dropout_for_phi(phi)
-    for arg, value in (("width_coefficient", width_coefficient),
-                       ("depth_coefficient", depth_coefficient)):
-        if value is not None and (not _is_real(value) or value <= 0):
-            fail(f"`{arg}` must be a number > 0.", **{arg: value})
-    width = 1.0 if width_coefficient is None else width_coefficient
-    depth = 1.0 if depth_coefficient is None else depth_coefficient
-    if resolution is not None:
-        check_int("resolution", resolution, minimum=min_size)
-    elif not cifar:
-        resolution = base
-    dropout = DEFAULT_DROPOUT if dropout is None else dropout
-    check_rate("dropout", dropout)
+    width, depth, resolution, dropout = _resolve_scaling(
+        stem, min_size, phi=phi, width_coefficient=width_coefficient,
+        depth_coefficient=depth_coefficient, resolution=resolution, dropout=dropout)
     check_rate("drop_connect_rate", drop_connect_rate)
     check_name(name)
-    variant = None if cifar else _imagenet_variant(width, depth, resolution)
-    if isinstance(weights, str) and weights == "imagenet" and variant is None:
-        fail("ImageNet weights exist for B0-B7 only: width, depth and resolution must be a "
-              "row of COEFFICIENTS (e.g. efficientnet_b3()), with stem='imagenet'.",
-              weights=weights)
+    variant = _weights_variant(weights, cifar, width, depth, resolution)
+    stages = _scaled_stages(stages, weights, width, depth)
     inp = resolve_inputs(
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
+        include_top=include_top, weights=weights, input_tensor=input_tensor,
+        input_shape=input_shape, pooling=pooling, classes=classes,
         classifier_activation=classifier_activation,
-        default_size=base if cifar else resolution,
-        min_size=min_size,
-        imagenet_available=variant is not None,
-        model_name=name or "efficientnet",
+        default_size=BASE_RESOLUTION[stem] if cifar else resolution, min_size=min_size,
+        imagenet_available=variant is not None, model_name=name or "efficientnet",
     )
-    _check_stages(stages)
-    if weights == "imagenet" and tuple(stages) != B0_STAGES:
-        fail("ImageNet weights need the B0 stages (stages=B0_STAGES).", stages=stages)
-    stages = scaled_blocks(width, depth, stages)
-    total_blocks = sum(s.repeats for s in stages)
 
-    x = inp.tensor
-    if cifar:
-        if resolution is not None and tuple(inp.shape[:2]) != (resolution, resolution):
-            x = resize_input(x, resolution, minimum=min_size)  # one size: checked above
-        x = keras.layers.Conv2D(round_filters(STEM_FILTERS, width), 3, strides=1,
-                                padding="same", use_bias=False,
-                                kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
-    else:
-        # keras.applications' preprocessing (names as in a fresh Keras session)
-        x = keras.layers.Rescaling(1.0 / 255.0, name="rescaling")(x)
-        x = keras.layers.Normalization(axis=CHANNEL_AXIS, name="normalization")(x)
-        if weights == "imagenet":
-            x = keras.layers.Rescaling([1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB],
-                                       name="rescaling_1")(x)
-        x = keras.layers.ZeroPadding2D(_correct_pad(x, 3), name="stem_conv_pad")(x)
-        x = keras.layers.Conv2D(round_filters(STEM_FILTERS, width), 3, strides=2,
-                                padding="valid", use_bias=False,
-                                kernel_initializer=CONV_KERNEL_INITIALIZER, name="stem_conv")(x)
     bn_momentum = 0.9 if cifar else 0.99
-    x = _bn_act(x, "stem_", momentum=bn_momentum)
-
-    b = 0
-    for i, stage in enumerate(stages):
-        for j in range(stage.repeats):
-            block_stage = stage if j == 0 else stage._replace(strides=1,
-                                                              filters_in=stage.filters_out)
-            x = mbconv_block(x, block_stage, drop_connect_rate * b / total_blocks,
-                             f"block{i + 1}{_block_letter(j)}_", bn_momentum=bn_momentum)
-            b += 1
-
-    x = keras.layers.Conv2D(round_filters(TOP_FILTERS, width), 1, padding="same",
-                            use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
-                            name="top_conv")(x)
-    x = _bn_act(x, "top_", momentum=bn_momentum)
-    if include_top:  # keras.applications' head (its dropout is named top_dropout)
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout > 0:
-            x = keras.layers.Dropout(dropout, name="top_dropout")(x)
-        # keras.applications' fan-out init is sized for 1000 classes; with 10 its weights are
-        # 10x larger (initial loss 4.4 instead of 2.5): the CIFAR net uses Glorot, as the rest
-        x = keras.layers.Dense(int(classes), activation=classifier_activation,
-                               kernel_initializer="glorot_uniform" if cifar
-                               else DENSE_KERNEL_INITIALIZER,
-                               name="predictions")(x)
+    x = _stem(inp, width, cifar=cifar, resolution=resolution, min_size=min_size,
+              weights=weights, bn_momentum=bn_momentum)
+    x = _mbconv_body(x, stages, drop_connect_rate, bn_momentum)
+    x = _top(x, width, include_top=include_top, dropout=dropout, classes=classes,
+             classifier_activation=classifier_activation, cifar=cifar, bn_momentum=bn_momentum)
     return finish_model(
-        x,
-        inp,
-        include_top=include_top,
-        head_built=True,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights=weights,
+        x, inp, include_top=include_top, head_built=True, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, weights=weights,
         name=name or "efficientnet",
         imagenet_source=variant and getattr(keras.applications,
                                             f"EfficientNet{variant.upper()}"),
@@ -522,7 +564,7 @@ def efficientnet_imagenet(
         variant: "b0" ... "b7".
         dropout: rate of `top_dropout` before the classifier, in [0, 1); default the variant's
             (0.2, 0.2, 0.3, 0.3, 0.4, 0.4, 0.5, 0.5).
-        drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) (paper: 0.2).
+        drop_connect_rate: the block rates grow to it (rate * b / N), in [0, 1) (paper: 0.2).
     """
     check_choice("variant", variant, tuple(COEFFICIENTS))
     width, depth, resolution, default_dropout = COEFFICIENTS[variant]
@@ -577,7 +619,7 @@ def efficientnet_cifar(
             resized to (bilinear) before the stem: the paper's resolution scaling on a dataset
             of fixed size (~(resolution / 32)^2 of the multiply-adds, same parameters).
         dropout: rate before the classifier, in [0, 1) (default 0.2, or from phi).
-        drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) (paper: 0.2).
+        drop_connect_rate: the block rates grow to it (rate * b / N), in [0, 1) (paper: 0.2).
         stages: the MBConv stages as `Stage` rows (default `B0_STAGES`); see `efficientnet`.
     """
     if isinstance(weights, str) and weights == "imagenet":
@@ -624,7 +666,7 @@ weights). Paper (Table 2): {params} parameters, {flops} FLOPs, {top1}% top-1."""
                     _VARIANT_INPUT, """\
 Architecture options (keyword-only):
     dropout: rate before the classifier, in [0, 1) (default above).
-    drop_connect_rate: stochastic-depth rate of the last block, in [0, 1) (paper: 0.2).""")
+    drop_connect_rate: the block rates grow to it (rate * b / N), in [0, 1) (paper: 0.2).""")
 
 
 @register_model

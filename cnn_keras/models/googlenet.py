@@ -233,31 +233,8 @@ def inception_v1(
             the aux heads' conv and FC) by `width` (> 0), rounded as `scaled_filters`.
     """
     # Validate everything before building any layer.
-    check_choice("stem", stem, STEMS)
-    width = check_number("width", width, low=0, low_open=True)
-    if stem != "cifar" and width != 1.0:
-        fail("`width` applies to the CIFAR stem only (the ImageNet GoogLeNet is unscaled).",
-             width=width)
-    check_bool("aux_logits", aux_logits)
-    check_bool("lrn", lrn)
-    check_bool("naive", naive)
-    check_rate("dropout", dropout)
-    check_name(name)
-    if aux_logits and include_top is not True:
-        raise ValueError("aux_logits=True needs include_top=True (the auxiliary classifiers are "
-                         "classification heads). Received: aux_logits=True with "
-                         f"include_top={include_top!r}")
-    min_size = min_input_size(stem, aux_logits)
-    shape = input_shape
-    if shape is None and keras.backend.is_keras_tensor(input_tensor) \
-            and len(input_tensor.shape) == 4:
-        shape = tuple(input_tensor.shape[1:])
-    if aux_logits and isinstance(shape, (tuple, list)) and len(shape) == 3 and any(
-            isinstance(d, int) and d < min_size for d in shape[:2]):
-        raise ValueError(
-            f"With aux_logits=True the input must be at least {min_size}x{min_size}: the "
-            f"auxiliary heads' 5x5/3 average pool needs the 4a / 4d maps (input / "
-            f"{2 * STEM_STRIDE[stem]}) to be at least 5x5. Received: input_shape={tuple(shape)!r}")
+    width = _check_options(stem, width, aux_logits, lrn, naive, dropout, name, include_top)
+    min_size = _check_aux_size(stem, aux_logits, input_shape, input_tensor)
     default_name = "googlenet" if stem == "imagenet" else "googlenet_cifar"
     inp = resolve_inputs(
         include_top=include_top,
@@ -273,7 +250,56 @@ def inception_v1(
         model_name=name or default_name,
     )
 
-    x = inp.tensor
+    x = _stem(inp.tensor, stem, lrn, width)
+    x, aux_outputs = _body(x, naive, width, aux_logits, classes, classifier_activation)
+
+    # The paper's 7x7 average pool is global average pooling at 224x224 (any size here),
+    # then dropout 0.4 and the linear classifier.
+    return finish_model(
+        x, inp, include_top=include_top, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, weights=weights,
+        name=name or default_name, head_dropout=dropout, extra_outputs=aux_outputs,
+    )
+
+
+def _check_options(stem, width, aux_logits, lrn, naive, dropout, name, include_top):
+    """inception_v1()'s architecture options; returns `width` as a number."""
+    check_choice("stem", stem, STEMS)
+    width = check_number("width", width, low=0, low_open=True)
+    if stem != "cifar" and width != 1.0:
+        fail("`width` applies to the CIFAR stem only (the ImageNet GoogLeNet is unscaled).",
+             width=width)
+    check_bool("aux_logits", aux_logits)
+    check_bool("lrn", lrn)
+    check_bool("naive", naive)
+    check_rate("dropout", dropout)
+    check_name(name)
+    if aux_logits and include_top is not True:
+        raise ValueError("aux_logits=True needs include_top=True (the auxiliary classifiers are "
+                         "classification heads). Received: aux_logits=True with "
+                         f"include_top={include_top!r}")
+    return width
+
+
+def _check_aux_size(stem, aux_logits, input_shape, input_tensor):
+    """The smallest input the net takes (`min_input_size`), with the auxiliary heads' reason
+    given here, where it is known, rather than resolve_inputs' generic message."""
+    min_size = min_input_size(stem, aux_logits)
+    shape = input_shape
+    if shape is None and keras.backend.is_keras_tensor(input_tensor) \
+            and len(input_tensor.shape) == 4:
+        shape = tuple(input_tensor.shape[1:])
+    if aux_logits and isinstance(shape, (tuple, list)) and len(shape) == 3 and any(
+            isinstance(d, int) and d < min_size for d in shape[:2]):
+        raise ValueError(
+            f"With aux_logits=True the input must be at least {min_size}x{min_size}: the "
+            f"auxiliary heads' 5x5/3 average pool needs the 4a / 4d maps (input / "
+            f"{2 * STEM_STRIDE[stem]}) to be at least 5x5. Received: input_shape={tuple(shape)!r}")
+    return min_size
+
+
+def _stem(x, stem, lrn, width):
+    """Table 1's stem up to inception (3a), or the CIFAR stem's single 3x3 conv."""
     if stem == "imagenet":
         x = _conv(x, 64, 7, "conv1_7x7_s2", strides=2)
         x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1_3x3_s2")(x)
@@ -283,12 +309,16 @@ def inception_v1(
         x = _conv(x, 192, 3, "conv2_3x3")
         if lrn:
             x = _lrn(x, "conv2_norm2")
-        x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3_s2")(x)
-    else:
-        x = _conv(x, scaled_filters(192, width), 3, "conv1_3x3")
-        if lrn:
-            x = _lrn(x, "conv1_norm1")
+        return keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2_3x3_s2")(x)
+    x = _conv(x, scaled_filters(192, width), 3, "conv1_3x3")
+    if lrn:
+        x = _lrn(x, "conv1_norm1")
+    return x
 
+
+def _body(x, naive, width, aux_logits, classes, classifier_activation):
+    """Inception stages 3, 4 and 5 with a 3x3/2 max-pool between them, and the auxiliary
+    heads after 4a and 4d; returns the last map and the aux outputs."""
     aux_outputs = []
     for i, stage in enumerate(STAGES):
         if i > 0:
@@ -299,14 +329,7 @@ def inception_v1(
             if aux_logits and key in AUX_AFTER:
                 prefix = f"aux{AUX_AFTER.index(key) + 1}"
                 aux_outputs.append(_aux_head(x, prefix, classes, classifier_activation, width))
-
-    # The paper's 7x7 average pool is global average pooling at 224x224 (any size here),
-    # then dropout 0.4 and the linear classifier.
-    return finish_model(
-        x, inp, include_top=include_top, pooling=pooling, classes=classes,
-        classifier_activation=classifier_activation, weights=weights,
-        name=name or default_name, head_dropout=dropout, extra_outputs=aux_outputs,
-    )
+    return x, aux_outputs
 
 
 # --- Training with the auxiliary classifiers ------------------------------------------------

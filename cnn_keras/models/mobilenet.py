@@ -161,6 +161,94 @@ def _square_size(input_shape, input_tensor):
     return None
 
 
+# --- The builder's steps: argument checks, stem, separable body, head -----------------------
+def _check_architecture(*, alpha, depth_multiplier, dropout, activation, bn_momentum,
+                        stem_stride, conv, shallow):
+    """A one-line ValueError naming the first invalid architecture option of `mobilenet`."""
+    if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
+            or not 0 < alpha <= 1):
+        fail("`alpha` (the width multiplier) must be a number in (0, 1].", alpha=alpha)
+    check_int("depth_multiplier", depth_multiplier)
+    check_rate("dropout", dropout)
+    check_choice("activation", activation, ACTIVATIONS)
+    check_rate("bn_momentum", bn_momentum)
+    if isinstance(stem_stride, bool):
+        fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
+    check_choice("stem_stride", stem_stride, (1, 2))
+    check_choice("conv", conv, CONVS)
+    if conv == "full" and depth_multiplier != 1:
+        fail("`depth_multiplier` must be 1 with conv='full' (the net has no depthwise convs).",
+             depth_multiplier=depth_multiplier)
+    if not isinstance(shallow, bool):
+        fail("`shallow` must be True or False.", shallow=shallow)
+
+
+def _check_imagenet_options(*, alpha, depth_multiplier, activation, stem_stride, resolution,
+                            conv, shallow):
+    """With weights="imagenet": the options keras.applications has weights for, or a
+    ValueError naming the first other one."""
+    if alpha not in IMAGENET_ALPHAS:
+        fail(f"ImageNet weights exist for `alpha` in {list(IMAGENET_ALPHAS)} only.",
+              alpha=alpha)
+    for arg, value, wanted in (("depth_multiplier", depth_multiplier, 1),
+                               ("activation", activation, "relu6"),
+                               ("stem_stride", stem_stride, 2),
+                               ("resolution", resolution, None),
+                               ("conv", conv, "separable"),
+                               ("shallow", shallow, False)):
+        if value != wanted:
+            fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
+
+
+def _default_size(weights, include_top, input_shape, input_tensor, stem_stride):
+    """The default input size for `resolve_inputs`; first rejects, with weights="imagenet" and
+    the top, a given input that is not square of a released size (no weights would fit)."""
+    size = _square_size(input_shape, input_tensor)
+    given = input_shape is not None or input_tensor is not None  # else the default, 224
+    if weights == "imagenet" and include_top and given and size not in IMAGENET_SIZES:
+        fail(f"With weights='imagenet' and include_top=True, the input must be square, of "
+             f"{list(IMAGENET_SIZES)} pixels (without the top any size loads the 224-pixel "
+             "weights, as in keras.applications).", input_shape=input_shape)
+    if stem_stride == 1:
+        return 32
+    # like keras.applications: a square input of a released size is the default size
+    return size if size in IMAGENET_SIZES else 224
+
+
+def _stem(x, alpha, stem_stride, activation, bn_momentum):
+    """The first layer of Table 1: a standard 3x3 conv `conv1` (stride 2, or 1 for small
+    images) to max(1, int(alpha * 32)) filters, BN, ReLU."""
+    x = keras.layers.Conv2D(_width(STEM_FILTERS, alpha), 3, strides=stem_stride, padding="same",
+                            use_bias=False, name="conv1")(x)
+    return _bn_act(x, "conv1", activation, bn_momentum)
+
+
+def _separable_body(x, alpha, *, depth_multiplier, activation, bn_momentum, conv, shallow):
+    """The 13 depthwise separable layers of Table 1 (blocks 1-13), each a standard 3x3 conv
+    with conv="full"; shallow=True skips SHALLOW_BLOCKS, the others keep their indices."""
+    for block_id, (filters, stride) in enumerate(SEPARABLE_LAYERS, start=1):
+        if shallow and block_id in SHALLOW_BLOCKS:
+            continue
+        if conv == "full":
+            x = full_conv_block(x, _width(filters, alpha), stride, block_id,
+                                activation=activation, bn_momentum=bn_momentum)
+        else:
+            x = separable_block(x, _width(filters, alpha), stride, block_id,
+                                depth_multiplier=depth_multiplier, activation=activation,
+                                bn_momentum=bn_momentum)
+    return x
+
+
+def _head(x, dropout, classes, classifier_activation):
+    """Global average pooling to a 1x1 map, dropout, the 1x1 conv `conv_preds` to `classes`
+    (a dense layer), reshape and the classifier activation (keras.applications' layers)."""
+    x = keras.layers.GlobalAveragePooling2D(keepdims=True, name="avg_pool")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    x = keras.layers.Conv2D(int(classes), 1, padding="same", name="conv_preds")(x)
+    x = keras.layers.Reshape((int(classes),), name="reshape_2")(x)
+    return keras.layers.Activation(classifier_activation, name="predictions")(x)
+
+
 # --- The builders ---------------------------------------------------------------------------
 @register_model
 @args_doc(_IMAGENET_INPUT)
@@ -222,91 +310,34 @@ def mobilenet(
     192 or 224 pixels (the input size selects the weights, as in keras.applications); without
     the top, other sizes load the 224-pixel weights, with keras.applications' warning.
     """
-    if (isinstance(alpha, bool) or not isinstance(alpha, numbers.Real)
-            or not 0 < alpha <= 1):
-        fail("`alpha` (the width multiplier) must be a number in (0, 1].", alpha=alpha)
-    check_int("depth_multiplier", depth_multiplier)
-    check_rate("dropout", dropout)
-    check_choice("activation", activation, ACTIVATIONS)
-    check_rate("bn_momentum", bn_momentum)
-    if isinstance(stem_stride, bool):
-        fail("`stem_stride` must be 1 or 2.", stem_stride=stem_stride)
-    check_choice("stem_stride", stem_stride, (1, 2))
-    check_choice("conv", conv, CONVS)
-    if conv == "full" and depth_multiplier != 1:
-        fail("`depth_multiplier` must be 1 with conv='full' (the net has no depthwise convs).",
-             depth_multiplier=depth_multiplier)
-    if not isinstance(shallow, bool):
-        fail("`shallow` must be True or False.", shallow=shallow)
+    _check_architecture(alpha=alpha, depth_multiplier=depth_multiplier, dropout=dropout,
+                        activation=activation, bn_momentum=bn_momentum,
+                        stem_stride=stem_stride, conv=conv, shallow=shallow)
     # The net halves the maps 5 times (4 with stem_stride=1); smaller inputs end at 0x0.
     min_size = 32 if stem_stride == 2 else 16
     check_resolution(resolution, min_size)
     check_name(name)
     if isinstance(weights, str) and weights == "imagenet":
-        if alpha not in IMAGENET_ALPHAS:
-            fail(f"ImageNet weights exist for `alpha` in {list(IMAGENET_ALPHAS)} only.",
-                  alpha=alpha)
-        for arg, value, wanted in (("depth_multiplier", depth_multiplier, 1),
-                                   ("activation", activation, "relu6"),
-                                   ("stem_stride", stem_stride, 2),
-                                   ("resolution", resolution, None),
-                                   ("conv", conv, "separable"),
-                                   ("shallow", shallow, False)):
-            if value != wanted:
-                fail(f"ImageNet weights need `{arg}`={wanted!r}.", **{arg: value})
-    size = _square_size(input_shape, input_tensor)
-    given = input_shape is not None or input_tensor is not None  # else the default, 224
-    if weights == "imagenet" and include_top and given and size not in IMAGENET_SIZES:
-        fail(f"With weights='imagenet' and include_top=True, the input must be square, of "
-             f"{list(IMAGENET_SIZES)} pixels (without the top any size loads the 224-pixel "
-             "weights, as in keras.applications).", input_shape=input_shape)
-    if stem_stride == 1:
-        default_size = 32
-    else:  # like keras.applications: a square input of a released size is the default size
-        default_size = size if size in IMAGENET_SIZES else 224
+        _check_imagenet_options(alpha=alpha, depth_multiplier=depth_multiplier,
+                                activation=activation, stem_stride=stem_stride,
+                                resolution=resolution, conv=conv, shallow=shallow)
+    default_size = _default_size(weights, include_top, input_shape, input_tensor, stem_stride)
     inp = resolve_inputs(
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        default_size=default_size,
-        min_size=min_size,
-        imagenet_available=True,
-        model_name=name or "mobilenet",
+        include_top=include_top, weights=weights, input_tensor=input_tensor,
+        input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, default_size=default_size,
+        min_size=min_size, imagenet_available=True, model_name=name or "mobilenet",
     )
 
     x = resize_input(inp.tensor, resolution, minimum=min_size)
-    x = keras.layers.Conv2D(_width(STEM_FILTERS, alpha), 3, strides=stem_stride, padding="same",
-                            use_bias=False, name="conv1")(x)
-    x = _bn_act(x, "conv1", activation, bn_momentum)
-    for block_id, (filters, stride) in enumerate(SEPARABLE_LAYERS, start=1):
-        if shallow and block_id in SHALLOW_BLOCKS:
-            continue
-        if conv == "full":
-            x = full_conv_block(x, _width(filters, alpha), stride, block_id,
-                                activation=activation, bn_momentum=bn_momentum)
-        else:
-            x = separable_block(x, _width(filters, alpha), stride, block_id,
-                                depth_multiplier=depth_multiplier, activation=activation,
-                                bn_momentum=bn_momentum)
+    x = _stem(x, alpha, stem_stride, activation, bn_momentum)
+    x = _separable_body(x, alpha, depth_multiplier=depth_multiplier, activation=activation,
+                        bn_momentum=bn_momentum, conv=conv, shallow=shallow)
     if include_top:  # keras.applications' head: the classifier is a 1x1 conv on the 1x1 map
-        x = keras.layers.GlobalAveragePooling2D(keepdims=True, name="avg_pool")(x)
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-        x = keras.layers.Conv2D(int(classes), 1, padding="same", name="conv_preds")(x)
-        x = keras.layers.Reshape((int(classes),), name="reshape_2")(x)
-        x = keras.layers.Activation(classifier_activation, name="predictions")(x)
+        x = _head(x, dropout, classes, classifier_activation)
     return finish_model(
-        x,
-        inp,
-        include_top=include_top,
-        head_built=True,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights=weights,
+        x, inp, include_top=include_top, head_built=True, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, weights=weights,
         name=name or "mobilenet",
         imagenet_source=functools.partial(keras.applications.MobileNet, alpha=alpha),
     )

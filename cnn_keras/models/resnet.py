@@ -239,24 +239,7 @@ def resnet(
         use_bias: conv biases; default True for bottleneck/preact (keras.applications),
             False otherwise.
     """
-    check_choice("stem", stem, ("imagenet", "cifar"))
-    check_choice("block", block, BLOCKS)
-    check_choice("residual", residual, (True, False))
-    check_choice("shortcut", shortcut, SHORTCUTS)
-    if block == "preact" and (not residual or shortcut != "B"):
-        raise ValueError(
-            "The pre-activation (v2) block supports only residual=True, shortcut='B'. "
-            f"Received: residual={residual!r}, shortcut={shortcut!r}"
-        )
-    for arg, seq in (("stage_blocks", stage_blocks), ("stage_filters", stage_filters)):
-        if not isinstance(seq, (tuple, list)) or not seq:
-            raise ValueError(f"`{arg}` must be a non-empty tuple of positive integers. "
-                             f"Received: {arg}={seq!r}")
-        for v in seq:
-            check_int(arg, v)
-    if len(stage_blocks) != len(stage_filters):
-        raise ValueError("`stage_blocks` and `stage_filters` must have the same length. "
-                         f"Received: stage_blocks={stage_blocks!r}")
+    _check_architecture(stem, block, residual, shortcut, stage_blocks, stage_filters)
     check_name(name)
     if use_bias is None:
         use_bias = block in ("bottleneck", "preact")
@@ -276,38 +259,8 @@ def resnet(
     )
     # CIFAR: Torch/Caffe BN settings; ImageNet: keras.applications' settings.
     bn = {"momentum": 0.9, "epsilon": 1e-5} if cifar else {"epsilon": 1.001e-5}
-    x = inp.tensor
-    if cifar:
-        x = _conv(x, stage_filters[0], 3, 1, "conv1_conv", use_bias=use_bias)
-        x = _relu(_bn(x, "conv1_bn", bn), "conv1_relu")
-    else:
-        x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
-        x = keras.layers.Conv2D(64, 7, strides=2, use_bias=use_bias or block == "preact",
-                                kernel_initializer="he_normal", name="conv1_conv")(x)
-        if block != "preact":
-            x = _relu(_bn(x, "conv1_bn", bn), "conv1_relu")
-        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
-        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-
-    first_stage = 2  # keras.applications numbers stages conv2 .. conv5 (conv1 is the stem)
-    for i, (n, filters) in enumerate(zip(stage_blocks, stage_filters)):
-        stage = f"conv{first_stage + i}"
-        for j in range(n):
-            bname = f"{stage}_block{j + 1}"
-            if block == "preact":
-                last_stage = i == len(stage_blocks) - 1
-                stride = 2 if (j == n - 1 and not last_stage) else 1
-                x = preact_block(x, filters, stride, bname, first=j == 0, bn=bn)
-                continue
-            stride = 2 if (j == 0 and i > 0) else 1
-            fn = basic_block if block == "basic" else bottleneck_block
-            if block == "bottleneck" and j == 0 and shortcut == "B":
-                # keras.applications projects on every stage's first block (64 -> 256 too).
-                blk_shortcut = "C"
-            else:
-                blk_shortcut = shortcut
-            x = fn(x, filters, stride, bname, residual=residual, shortcut=blk_shortcut,
-                   use_bias=use_bias, bn=bn)
+    x = _stem(inp.tensor, cifar, block, stage_filters[0], use_bias, bn)
+    x = _stages(x, block, stage_blocks, stage_filters, residual, shortcut, use_bias, bn)
     if block == "preact":
         x = _relu(_bn(x, "post_bn", bn), "post_relu")
     return finish_model(
@@ -321,6 +274,69 @@ def resnet(
         name=name or "resnet",
         imagenet_source=imagenet_source,
     )
+
+
+def _check_architecture(stem, block, residual, shortcut, stage_blocks, stage_filters):
+    """resnet()'s architecture options, checked before any layer is built."""
+    check_choice("stem", stem, ("imagenet", "cifar"))
+    check_choice("block", block, BLOCKS)
+    check_choice("residual", residual, (True, False))
+    check_choice("shortcut", shortcut, SHORTCUTS)
+    if block == "preact" and (not residual or shortcut != "B"):
+        raise ValueError(
+            "The pre-activation (v2) block supports only residual=True, shortcut='B'. "
+            f"Received: residual={residual!r}, shortcut={shortcut!r}"
+        )
+    for arg, seq in (("stage_blocks", stage_blocks), ("stage_filters", stage_filters)):
+        if not isinstance(seq, (tuple, list)) or not seq:
+            raise ValueError(f"`{arg}` must be a non-empty tuple of positive integers. "
+                             f"Received: {arg}={seq!r}")
+        for v in seq:
+            check_int(arg, v)
+    if len(stage_blocks) != len(stage_filters):
+        raise ValueError("`stage_blocks` and `stage_filters` must have the same length. "
+                         f"Received: stage_blocks={stage_blocks!r}")
+
+
+def _stem(x, cifar, block, filters, use_bias, bn):
+    """conv1: one 3x3 conv on CIFAR; keras.applications' 7x7/2 conv + 3x3/2 max-pool otherwise
+    (preact nets put their first BN-ReLU inside the first block)."""
+    if cifar:
+        x = _conv(x, filters, 3, 1, "conv1_conv", use_bias=use_bias)
+        return _relu(_bn(x, "conv1_bn", bn), "conv1_relu")
+    x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = keras.layers.Conv2D(64, 7, strides=2, use_bias=use_bias or block == "preact",
+                            kernel_initializer="he_normal", name="conv1_conv")(x)
+    if block != "preact":
+        x = _relu(_bn(x, "conv1_bn", bn), "conv1_relu")
+    x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    return keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+
+
+def _stages(x, block, stage_blocks, stage_filters, residual, shortcut, use_bias, bn):
+    """The residual stages, named as keras.applications names them: conv2 .. conv5 (conv1 is
+    the stem), blocks numbered from 1."""
+    first_stage = 2
+    for i, (n, filters) in enumerate(zip(stage_blocks, stage_filters)):
+        stage = f"conv{first_stage + i}"
+        for j in range(n):
+            bname = f"{stage}_block{j + 1}"
+            if block == "preact":
+                # v2 downsamples in the last block of a stage (keras.applications' layout)
+                last_stage = i == len(stage_blocks) - 1
+                stride = 2 if (j == n - 1 and not last_stage) else 1
+                x = preact_block(x, filters, stride, bname, first=j == 0, bn=bn)
+                continue
+            stride = 2 if (j == 0 and i > 0) else 1
+            fn = basic_block if block == "basic" else bottleneck_block
+            if block == "bottleneck" and j == 0 and shortcut == "B":
+                # keras.applications projects on every stage's first block (64 -> 256 too).
+                blk_shortcut = "C"
+            else:
+                blk_shortcut = shortcut
+            x = fn(x, filters, stride, bname, residual=residual, shortcut=blk_shortcut,
+                   use_bias=use_bias, bn=bn)
+    return x
 
 
 @args_doc(CIFAR_INPUT_DOC)
