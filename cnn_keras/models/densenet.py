@@ -151,16 +151,10 @@ def densenet(
     check_name(name)
     cifar = stem == "cifar"
     inp = resolve_inputs(
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        default_size=32 if cifar else 224,
-        min_size=8 if cifar else 32,
-        imagenet_available=imagenet_source is not None,
+        include_top=include_top, weights=weights, input_tensor=input_tensor,
+        input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, default_size=32 if cifar else 224,
+        min_size=8 if cifar else 32, imagenet_available=imagenet_source is not None,
         model_name=name or "this DenseNet",
     )
     bn = {"momentum": 0.9, "epsilon": 1e-5} if cifar else {"epsilon": 1.001e-5}
@@ -176,14 +170,8 @@ def densenet(
     x = keras.layers.BatchNormalization(axis=-1, name="bn", **bn)(x)
     x = keras.layers.Activation("relu", name="relu")(x)
     return finish_model(
-        x,
-        inp,
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights=weights,
-        name=name or "densenet",
+        x, inp, include_top=include_top, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, weights=weights, name=name or "densenet",
         imagenet_source=imagenet_source,
     )
 

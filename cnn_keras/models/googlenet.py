@@ -237,17 +237,11 @@ def inception_v1(
     min_size = _check_aux_size(stem, aux_logits, input_shape, input_tensor)
     default_name = "googlenet" if stem == "imagenet" else "googlenet_cifar"
     inp = resolve_inputs(
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
+        include_top=include_top, weights=weights, input_tensor=input_tensor,
+        input_shape=input_shape, pooling=pooling, classes=classes,
         classifier_activation=classifier_activation,
-        default_size=224 if stem == "imagenet" else 32,
-        min_size=min_size,
-        imagenet_available=False,
-        model_name=name or default_name,
+        default_size=224 if stem == "imagenet" else 32, min_size=min_size,
+        imagenet_available=False, model_name=name or default_name,
     )
 
     x = _stem(inp.tensor, stem, lrn, width)

@@ -245,16 +245,10 @@ def resnet(
         use_bias = block in ("bottleneck", "preact")
     cifar = stem == "cifar"
     inp = resolve_inputs(
-        include_top=include_top,
-        weights=weights,
-        input_tensor=input_tensor,
-        input_shape=input_shape,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        default_size=32 if cifar else 224,
-        min_size=8 if cifar else 32,
-        imagenet_available=imagenet_source is not None,
+        include_top=include_top, weights=weights, input_tensor=input_tensor,
+        input_shape=input_shape, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, default_size=32 if cifar else 224,
+        min_size=8 if cifar else 32, imagenet_available=imagenet_source is not None,
         model_name=name or "this ResNet",
     )
     # CIFAR: Torch/Caffe BN settings; ImageNet: keras.applications' settings.
@@ -264,14 +258,8 @@ def resnet(
     if block == "preact":
         x = _relu(_bn(x, "post_bn", bn), "post_relu")
     return finish_model(
-        x,
-        inp,
-        include_top=include_top,
-        pooling=pooling,
-        classes=classes,
-        classifier_activation=classifier_activation,
-        weights=weights,
-        name=name or "resnet",
+        x, inp, include_top=include_top, pooling=pooling, classes=classes,
+        classifier_activation=classifier_activation, weights=weights, name=name or "resnet",
         imagenet_source=imagenet_source,
     )
 
