@@ -75,11 +75,16 @@ class LocalResponseNormalization(keras.layers.Layer):
         channels = x.shape[-1]
         idx = np.arange(channels)
         band = (np.abs(idx[:, None] - idx[None, :]) <= self.size // 2).astype("float32")
-        window = ops.matmul(ops.square(x), ops.cast(band, x.dtype))
+        # In float32 under mixed precision (as Keras' BatchNormalization): float16's squares
+        # overflow once activations pass ~114 (5 * 114^2 > 65504), and d ** -beta of inf is 0.
+        dtype = keras.backend.standardize_dtype(x.dtype)
+        xf = ops.cast(x, "float32") if dtype in ("float16", "bfloat16") else x
+        window = ops.matmul(ops.square(xf), ops.cast(band, xf.dtype))
         # d ** -beta as exp(-beta * log d) (d >= k > 0): the same value to float rounding, and
         # half the training time of `power`, whose gradient costs another pow and a divide
         # (benchmarks/lrn_speed.py).
-        return x * ops.exp(-self.beta * ops.log(self.k + self.alpha * window))
+        scale = ops.exp(-self.beta * ops.log(self.k + self.alpha * window))
+        return x * ops.cast(scale, x.dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

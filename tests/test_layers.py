@@ -30,6 +30,18 @@ def test_lrn_formula_by_hand():
     assert y[0] == 0
 
 
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_lrn_under_mixed_precision_does_not_overflow(policy):
+    # activations of 200: their squares summed over 5 channels pass float16's 65504
+    x = np.full((1, 2, 2, 8), 200.0, "float32")
+    ref = keras.ops.convert_to_numpy(LocalResponseNormalization()(x))
+    layer = LocalResponseNormalization(dtype=policy)
+    y = keras.ops.convert_to_numpy(keras.ops.cast(layer(x), "float32"))
+    assert keras.backend.standardize_dtype(layer(x).dtype) == policy.removeprefix("mixed_")
+    np.testing.assert_allclose(y, ref, rtol=1e-2)
+    assert ref.min() > 10  # not the zeros that float16's inf ** -beta gave
+
 def test_lrn_validation_and_round_trip(tmp_path):
     with pytest.raises(ValueError, match="Received: size=4"):
         LocalResponseNormalization(size=4)
