@@ -351,8 +351,8 @@ def _add_ablation(sub):
         description="Train the variants of an ablation on CIFAR-10 (same data, recipe and seed) "
         "and draw their curves. quick: seconds (CI); demo: minutes on 2 CPU cores (a subset); "
         "record: the decisive CPU run of the claims scoreboard, where the study has one (all "
-        "50k images, up to an hour or two); full: all 50k images (GPU). Resumes if "
-        "interrupted.")
+        "50k images, from half an hour to about 3 hours a seed); full: all 50k images (GPU). "
+        "Resumes if interrupted.")
     s.add_argument("name", choices=ABLATION_NAMES, help=_ABLATION_NAME_HELP)
     _add_mode_and_out(s, MODES, "runs/ablation-NAME-MODE")
     s.add_argument("--epochs", type=_positive_int, help="override the mode's epochs")

@@ -300,7 +300,7 @@ ABLATIONS = {
     ),
     # Sec. 4, Fig. 2 on CIFAR-10 (results/googlenet-naive-cpu): the 1x1 reductions' accuracy at
     # their cost, at a sixteenth of the width (6.0M vs 62.0M multiply-adds, 10.3x): at an eighth
-    # the naive net alone needs about 2 h of 2 cores for its 10 epochs (docs/claims.md). The
+    # the naive net alone would need about 2 h of 2 cores for its 10 epochs (notebook 03). The
     # paper's point is what the saving buys ("increasing the number of units at each stage
     # significantly without an uncontrolled blow-up"), so the reduced modules also run at a
     # fifth of the width: 58.6M multiply-adds, 0.94x the naive net's.
@@ -347,7 +347,8 @@ ABLATIONS = {
     # layers per block) has ResNet-20's multiply-adds (43.7M vs 40.6M) with 0.38x its trainable
     # parameters (102,730 vs 269,722), so "a third of the parameters for the same error" is
     # decided at equal cost; growth rate k=12 vs 6 and compression theta 0.5 vs 1 at the same
-    # depth. L=52 (ResNet-20's parameters) costs ~4x ResNet-20 per step on a CPU: a GPU run.
+    # depth. L=52 (ResNet-20's parameters) costs ~5.5x ResNet-20 per epoch on 2 CPU cores (465-559 s
+    # against 86-105 s, Zen 4): `densenet` runs it (results/densenet-eq-cpu).
     "densenet_bc28": Study(
         name="densenet_bc28",
         title="DenseNet-BC (L=28) vs ResNet-20 on CIFAR-10: parameters, growth rate, "
