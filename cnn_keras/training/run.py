@@ -236,6 +236,30 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
     _check_model_kwargs(model_kwargs)
     check_kwargs(model_name, model_kwargs or {})
     engine = engine.resolved()
+    _check_pipeline(engine, recipe, data)
+    folder = RunFolder(out_dir, writes=distribute.is_chief())
+    folder.check_usable()
+    if init_from is not None and not (Path(init_from) / PROGRESS).exists():
+        fail(f"`init_from` must be the directory of a finished training run (with {PROGRESS}).",
+             init_from=str(init_from))
+    from cnn_keras.data import steps_per_epoch
+
+    steps = steps_per_epoch(data.num_train, recipe.batch_size)
+    return _Job(model_name=model_name, model_kwargs=dict(model_kwargs or {}),
+                init_from=None if init_from is None else Path(init_from), data=data,
+                recipe=recipe, seed=int(seed), engine=engine, folder=folder, steps=steps,
+                epochs=recipe.num_epochs(steps),
+                steps_per_execution=engine.steps_per_execution_for(steps),
+                verbose=_verbose_default() if verbose == "auto" else verbose,
+                callbacks=tuple(callbacks))
+
+
+def _check_pipeline(engine, recipe, data) -> None:
+    """The input pipeline against what the run needs of it: tf.data where batches are shared
+    between processes, a folder is streamed or the images are resized; augmentation outside
+    the model where the recipe has none."""
+    from cnn_keras.data.streaming import StreamingData
+
     processes = distribute.process_share()[1]
     if processes > 1 and (engine.pipeline != "tf.data" or recipe.batch_size % processes):
         fail(f"A run of {processes} processes shares each batch out by tf.data: `pipeline` "
@@ -253,21 +277,6 @@ def _resolve(model_name, data, out_dir, recipe, seed, model_kwargs, init_from, e
         raise ValueError(f"Progressive resizing (recipe {recipe.name!r}) is done by the tf.data "
                          f"pipeline: `pipeline` must be 'tf.data' or 'auto' with TensorFlow "
                          f"installed. Received: pipeline={engine.pipeline!r}")
-    folder = RunFolder(out_dir, writes=distribute.is_chief())
-    folder.check_usable()
-    if init_from is not None and not (Path(init_from) / PROGRESS).exists():
-        fail(f"`init_from` must be the directory of a finished training run (with {PROGRESS}).",
-             init_from=str(init_from))
-    from cnn_keras.data import steps_per_epoch
-
-    steps = steps_per_epoch(data.num_train, recipe.batch_size)
-    return _Job(model_name=model_name, model_kwargs=dict(model_kwargs or {}),
-                init_from=None if init_from is None else Path(init_from), data=data,
-                recipe=recipe, seed=int(seed), engine=engine, folder=folder, steps=steps,
-                epochs=recipe.num_epochs(steps),
-                steps_per_execution=engine.steps_per_execution_for(steps),
-                verbose=_verbose_default() if verbose == "auto" else verbose,
-                callbacks=tuple(callbacks))
 
 
 def _check_model_kwargs(model_kwargs) -> None:

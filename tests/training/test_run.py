@@ -319,3 +319,17 @@ def test_a_finished_run_saves_a_model_for_raw_images(tmp_path):
     np.testing.assert_allclose(loaded.predict(data.x_test, verbose=0), expected, atol=1e-5)
     training.RunFolder(tmp_path).discard()
     assert not (tmp_path / training.MODEL_FILE).exists()
+
+
+@pytest.mark.parametrize("pipeline,recipe_change,message", [
+    ("layer", {"augment": False}, "trains without augmentation.*Received: pipeline='layer'"),
+    ("numpy", {"low_res_size": 16, "low_res_epochs": 1},
+     "Progressive resizing .* is done by the tf.data pipeline.*Received: pipeline='numpy'"),
+])
+def test_train_refuses_a_pipeline_the_recipe_cannot_use(tmp_path, pipeline, recipe_change,
+                                                        message):
+    recipe = dataclasses.replace(training.scaled_recipe(2, batch_size=32), **recipe_change)
+    with pytest.raises(ValueError, match=message):
+        training.train(SMALL, tiny_data(), tmp_path / "run", recipe=recipe, verbose=0,
+                       engine=training.Engine(pipeline=pipeline))
+    assert not (tmp_path / "run").exists()  # refused before the run folder is made
