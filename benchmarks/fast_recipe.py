@@ -142,7 +142,10 @@ def plot_record(record: Path, run_dir: Path | None = None) -> Path:
     from cnn_keras import plots, training
 
     summary = json.loads((record / "summary.json").read_text())
-    history = training.read_history_csv((run_dir or record / "resnet20") / "history.csv")
+    run_dir = run_dir or record / "resnet20"
+    history = training.read_history_csv(run_dir / "history.csv")
+    config = json.loads((run_dir / "run.json").read_text())["config"]
+    precision = config.get("dtype_policy", "float32")
     hw, ds = summary["hardware"], summary["dataset"]
     simd = f", {hw['cpu_simd']}" if hw.get("cpu_simd") else ""
     minutes = (summary["wall_seconds"] or summary["epoch_end_seconds"][-1]) / 60
@@ -152,7 +155,8 @@ def plot_record(record: Path, run_dir: Path | None = None) -> Path:
     plots.training_curves(
         {"ResNet-20, fast recipe": history}, record / "curves.png",
         caption=f"CIFAR-10 ({ds['num_train']:,} / {ds['num_test']:,} images, "
-        f"{ds['source'].split(' in ')[0]}), {len(history)} epochs{low}, {minutes:.1f} min on "
+        f"{ds['source'].split(' in ')[0]}), {len(history)} epochs{low}, seed {config['seed']}, "
+        f"{precision}, {minutes:.1f} min on "
         f"{hw['cores']} CPU cores ({hw['cpu']}{simd}); final test accuracy "
         f"{100 * summary['final_test_accuracy']:.2f}% "
         f"({100 * summary['final_test_accuracy_flip_tta']:.2f}% with flip TTA)")

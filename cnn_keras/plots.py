@@ -58,6 +58,24 @@ def _error_axis(ax, ylim=None, top: float = 100.0):
                     "data"), fontsize=7, color="gray", va="bottom")
 
 
+def _epoch_axis(ax, label: str = "epoch"):
+    """Whole epochs on the x axis (matplotlib's default ticks of a 10-epoch run are 2.5, 7.5)."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.set_xlabel(label)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _legend(ax, entries: int, fontsize: float = 8):
+    """The legend inside the axes, or beside them where more than five entries would cover
+    curves."""
+    if entries > 5:
+        ax.legend(fontsize=fontsize, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                  borderaxespad=0)
+    else:
+        ax.legend(fontsize=fontsize)
+
+
 def _top(histories: dict) -> float:
     return max((100 * (1 - r[k]) for rows in histories.values() for r in rows
                 for k in ("accuracy", "val_accuracy")), default=100.0)
@@ -72,7 +90,7 @@ def _error_curves(ax, histories: dict, title: str, ylim=None, top=None):
         ax.plot(epochs, train_err, "--", color=color, linewidth=1.2, label=f"{name} train")
         ax.plot(epochs, test_err, "-", color=color, linewidth=2.4, label=f"{name} test")
     ax.set_title(title)
-    ax.set_xlabel("epoch")
+    _epoch_axis(ax)
     ax.set_ylabel("error (%)")
     _error_axis(ax, ylim, _top(histories) if top is None else top)
     ax.grid(alpha=0.3)
@@ -84,18 +102,27 @@ PAPER_FIG6_YLIM = (0, 20)  # He et al. 2015, Fig. 6: error (%) from 0 to 20
 
 def degradation_figure(histories: dict, path=None, *, caption: str = "", ylim=None):
     """The ResNet paper's Fig. 6, its left and middle panels: plain nets on the left, ResNets on
-    the right; training error dashed, test error bold. `histories` maps model names ('plain20',
-    'resnet56', ...) to history rows.
-    `ylim`: None for the full range from 0, or e.g. `PAPER_FIG6_YLIM` (the paper's axes)."""
+    the right (a run that trained only one kind has one panel); training error dashed, test
+    error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows.
+    `ylim`: None for the full range from 0, or `PAPER_FIG6_YLIM` (the paper's axes) for each
+    panel whose final errors fit in them (the other keeps the full range)."""
     plain = {k: v for k, v in histories.items() if _info(k).get("residual") is False}
     res = {k: v for k, v in histories.items() if k not in plain}
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    panels = [(h, title) for h, title in ((plain, "plain networks"),
+                                          (res, "ResNets (option A shortcuts)")) if h]
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
     top = _top(histories)
-    _error_curves(axes[0], plain, "plain networks", ylim, top)
-    _error_curves(axes[1], res, "ResNets (option A shortcuts)", ylim, top)
-    axes[1].set_ylabel("")
+    for ax, (h, title) in zip(axes[0], panels):
+        fits = ylim is not None and _final_top(h) < ylim[1]
+        _error_curves(ax, h, title, ylim if fits else None, top)
     _caption(fig, caption, 9)
     return _finish(fig, path)
+
+
+def _final_top(histories: dict) -> float:
+    """The largest final-epoch error (%), training or test, of `histories`."""
+    return max(100 * (1 - rows[-1][k]) for rows in histories.values()
+               for k in ("accuracy", "val_accuracy"))
 
 
 def training_curves(histories: dict, path=None, *, caption: str = ""):
@@ -106,7 +133,8 @@ def training_curves(histories: dict, path=None, *, caption: str = ""):
         axes[0].plot(e, [r["loss"] for r in rows], "--", label=f"{name} train")
         axes[0].plot(e, [r["val_loss"] for r in rows], "-", label=f"{name} test")
     axes[0].set_title("loss")
-    axes[0].set_xlabel("epoch")
+    _epoch_axis(axes[0])
+    axes[0].set_ylabel("loss (the recipe's)")  # e.g. label-smoothed cross-entropy
     axes[0].legend(fontsize=8)
     _error_curves(axes[1], histories, "error")
     _caption(fig, caption, 9)
@@ -127,7 +155,7 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
                     markersize=3, linewidth=1.8, label=label)
     for ax, what in zip(axes, ("training error", "test error")):
         ax.set_title(what, fontsize=10)
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
         _error_axis(ax, top=_top(histories))
         ax.grid(alpha=0.3)
     if threshold is not None:
@@ -135,7 +163,7 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
         axes[0].annotate(f"{threshold:g} % threshold", (0.99, threshold), ha="right",
                          va="bottom", xycoords=("axes fraction", "data"), fontsize=7)
     axes[0].set_ylabel("error (%)")
-    axes[1].legend(fontsize=8)
+    _legend(axes[1], len(histories))
     # the title above both panels, with the caption: over the left panel alone a study's long
     # title ran off the image's left edge
     _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
@@ -153,12 +181,11 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
     from matplotlib.ticker import FuncFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
-    for i, r in enumerate(rows):
+    for i, r in enumerate(rows):  # named in the legend: labels beside close points overlapped
         for ax, key in zip(axes, ("macs", "trainable_params")):
-            ax.plot(r[key] / 1e6, r[error_key], "o", color=f"C{i}", markersize=7,
-                    label=r["label"])
-            ax.annotate(r["label"], (r[key] / 1e6, r[error_key]), fontsize=7,
-                        xytext=(4, 4), textcoords="offset points")
+            ax.plot(r[key] / 1e6, r[error_key], linestyle="none", color=f"C{i % 10}",
+                    marker="os^Dv"[i // 10 % 5], markersize=7, label=r["label"])
+
     def series(r):
         return (r.get("series") or "").split("+")
 
@@ -173,10 +200,12 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
                              ("multiply-adds per image (millions)",
                               "trainable parameters (millions)")):
         ax.set_xlabel(what)
-        ax.set_xlim(0, 1.6 * max(r[key] for r in rows) / 1e6)  # room for the labels
+        ax.set_xlim(0, 1.25 * max(r[key] for r in rows) / 1e6)  # room for the series' names
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        _error_axis(ax, top=max(r[error_key] for r in rows))  # from 0: no zoomed-in noise
         ax.grid(alpha=0.3)
     axes[0].set_ylabel(f"{error_key.replace('_', ' ')} (%)")
+    _legend(axes[1], 6, fontsize=7)  # beside the panels, however few
     _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
     return _finish(fig, path)
 
@@ -375,6 +404,10 @@ def speedrun_figure(runs: dict, path=None, *, target: float = 91.0, minutes: flo
         ax.set_ylim(0, 100)  # the whole range: chance (10 %) to 100 %
         ax.grid(alpha=0.3)
     axes[0].axvline(minutes, color="gray", linestyle=":", linewidth=1)
+    axes[0].annotate(f"{minutes:g}-minute budget", (minutes, 0.02), xycoords=("data",
+                     "axes fraction"), rotation=90, fontsize=7, color="gray", ha="right",
+                     va="bottom")
+    _epoch_axis(axes[1], "epochs")
     axes[0].set_ylabel("test accuracy (%), no TTA")
     axes[1].legend(fontsize=8)
     _caption(fig, caption, 8, y=0.995)

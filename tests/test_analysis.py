@@ -116,6 +116,25 @@ def test_tradeoff_and_heatmap_figures(tmp_path):
     assert (tmp_path / "h.png").stat().st_size > 1000
 
 
+
+def _history(errors):
+    return [{"epoch": i + 1, "loss": 1.0, "val_loss": 1.0, "accuracy": 1 - e / 100,
+             "val_accuracy": 1 - e / 100} for i, e in enumerate(errors)]
+
+
+def test_degradation_figure_panels_and_the_papers_axes(tmp_path):
+    from cnn_keras import plots
+
+    # only ResNets trained (a seed repeat of one net): one panel, not an empty plain one
+    fig = plots.degradation_figure({"resnet56": _history([60, 30, 17])}, tmp_path / "r.png")
+    assert len(fig.axes) == 1 and fig.axes[0].get_title().startswith("ResNets")
+    # the paper's 0-20 % axes where a panel's final errors fit, the full range where not
+    both = {"plain20": _history([60, 40, 22]), "plain56": _history([80, 60, 50]),
+            "resnet20": _history([60, 30, 19]), "resnet56": _history([60, 30, 18])}
+    fig = plots.degradation_figure(both, tmp_path / "p.png", ylim=plots.PAPER_FIG6_YLIM)
+    assert [ax.get_ylim() for ax in fig.axes] == [(0, 100), (0, 20)]
+    assert all(t == int(t) for t in fig.axes[0].get_xticks())  # whole epochs
+
 def test_receptive_field_of_squeeze_excitation_nets():
     model = cnn_keras.efficientnet_b0(include_top=False)
     conv_path = {r["layer"]: r["rf"][0] for r in receptive_fields(model)}

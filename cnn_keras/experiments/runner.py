@@ -198,7 +198,9 @@ def redraw(out_dir) -> None:
                  for v in shown}
     recipes = [SimpleNamespace(**json.loads((out_dir / v.key / "run.json").read_text())
                                ["config"]["recipe"]) for v in shown]
-    caption = _caption(info["dataset"], rows, SimpleNamespace(**info["recipe"]), recipes,
+    # records made before run.json kept the study's recipe: the first variant's has its name
+    study_recipe = SimpleNamespace(**info["recipe"]) if "recipe" in info else recipes[0]
+    caption = _caption(info["dataset"], rows, study_recipe, recipes,
                        info["seed"], info.get("dtype_policy", "float32"),
                        _machines(out_dir, shown))
     _figures(study, shown, histories, rows, out_dir, caption, study.threshold[info["mode"]])
@@ -274,11 +276,11 @@ def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None
         curves = {v.model: histories[v.key] for v in shown}
         plots.plt.close(plots.degradation_figure(curves, out_dir / "degradation.png",
                                                  caption=caption))
-        # the paper's 0-20 % axes too, where every final error fits in them (a short run's
-        # would show empty panels)
+        # the paper's 0-20 % axes too, for each panel whose final errors fit in them (where
+        # none does, a short run's, the figure would show empty panels)
         paper_axes = out_dir / "degradation-paper-axes.png"
         top = plots.PAPER_FIG6_YLIM[1]
-        if all(max(r["final_train_error"], r["final_test_error"]) < top for r in rows):
+        if any(max(r["final_train_error"], r["final_test_error"]) < top for r in rows):
             plots.plt.close(plots.degradation_figure(curves, paper_axes, caption=caption,
                                                      ylim=plots.PAPER_FIG6_YLIM))
         else:

@@ -93,13 +93,48 @@ def print_summary(rows: list[dict]) -> None:
 
 
 def figure_caption(info: dict, source, target, history, rows) -> str:
-    hw = info.get("hardware", {})
-    return (f"Source: {len(source.x_train):,} images of {', '.join(source.class_names)}, "
-            f"{plural(len(history), 'epoch')} ({100 * history[-1]['val_accuracy']:.1f} % on "
-            f"{len(source.x_test):,} test images). Target: {', '.join(target.class_names)}, "
-            f"scored on {len(target.x_test):,} test images after the last epoch; "
-            f"{plural(len({r['seed'] for r in rows}), 'seed')} "
-            f"(range shaded). {hw.get('device', '?')}, {hw.get('cpu', '?')}")
+    """The figure's caption from a run's `info` (run.json), the source and target data, the
+    source net's history and the rows: data, net, epochs, seeds and hardware."""
+    return caption_text(info, {"classes": list(source.class_names),
+                               "images": len(source.x_train), "test_images": len(source.x_test),
+                               "epochs": len(history),
+                               "test_accuracy": history[-1]["val_accuracy"]},
+                        {"classes": list(target.class_names), "test_images": len(target.x_test)},
+                        rows)
+
+
+def caption_text(info: dict, source: dict, target: dict, rows) -> str:
+    """`figure_caption` from plain values, as run.json keeps them (`redraw`)."""
+    hw, config = info.get("hardware", {}), info.get("config", {})
+    settings = config.get("settings", {})
+    seeds = len({r["seed"] for r in rows})
+    data = {"cifar10": "CIFAR-10"}.get(config.get("data"), config.get("data", "?"))
+    return (f"{config.get('model', '?')} on {data}. Source: "
+            f"{source['images']:,} images of {', '.join(source['classes'])}, "
+            f"{plural(source['epochs'], 'epoch')} ({100 * source['test_accuracy']:.1f} % on "
+            f"{source['test_images']:,} test images). Target: {', '.join(target['classes'])}, "
+            f"each net trained for at least {settings.get('min_epochs', '?')} epochs and "
+            f"{settings.get('min_steps', '?')} steps, scored on {target['test_images']:,} test "
+            f"images after the last epoch; {plural(seeds, 'seed')}"
+            f"{' (range shaded)' if seeds > 1 else ''}. {hw.get('device', '?')}, "
+            f"{hw.get('cpu', '?')}")
+
+
+def redraw(out_dir) -> None:
+    """Draw a finished transfer run's figure again from its run.json and summary.csv (a record
+    under results/, after a change to the figure), training nothing; its caption in run.json
+    is rewritten to match."""
+    out_dir = Path(out_dir)
+    info = json.loads((out_dir / "run.json").read_text())
+    rows = ordered_rows(read_summary(out_dir))
+    source = {**info["source"], "classes": info["config"]["source_classes"]}
+    target = {**info["target"], "classes": info["config"]["target_classes"]}
+    info["caption"] = caption_text(info, source, target, rows)
+    from cnn_keras import plots
+
+    plots.plt.close(figure(rows, out_dir / FIGURE, caption=info["caption"],
+                           chance=1 / len(target["classes"])))
+    write_json(out_dir / "run.json", info)
 
 
 def plural(n: int, what: str) -> str:

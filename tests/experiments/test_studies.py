@@ -45,6 +45,19 @@ def test_the_degradation_record_is_what_the_record_mode_trains():
         assert json.loads(json.dumps(ours)) == saved  # as run.json holds it (lists)
 
 
+
+def test_records_made_before_run_json_kept_the_recipe_are_drawn_again(tmp_path):
+    import shutil
+
+    recorded = REPO / "results" / "degradation-demo"
+    if not (recorded / "run.json").exists():
+        pytest.skip("no degradation demo record in this checkout")
+    assert "recipe" not in json.loads((recorded / "run.json").read_text())
+    copy = shutil.copytree(recorded, tmp_path / "demo")
+    (copy / "degradation.png").unlink()
+    runner.redraw(copy)
+    assert (copy / "degradation.png").stat().st_size > 1000
+
 def test_recipes_record_augment_only_when_off():
     assert "augment" not in training.scaled_recipe(2).to_dict()  # older runs still resume
     off = training.Recipe(name="x", epochs=2, augment=False)

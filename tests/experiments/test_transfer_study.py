@@ -196,3 +196,22 @@ def test_the_command_line_checks_before_loading_data(tmp_path, capsys):
     assert err.startswith("python -m cnn_keras.experiments.transfer_study: error: `shots`")
     assert "Received: shots=(5, 5)" in err and "\n" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_record_is_drawn_again_with_its_net_data_and_training_length(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from cnn_keras.experiments import transfer_results
+
+    recorded = Path(__file__).resolve().parents[2] / "results" / "transfer-cpu"
+    if not (recorded / "run.json").exists():
+        pytest.skip("no transfer record in this checkout")
+    copy = shutil.copytree(recorded, tmp_path / "rec")
+    (copy / "transfer.png").unlink()
+    transfer_results.redraw(copy)
+    caption = json.loads((copy / "run.json").read_text())["caption"]
+    assert caption.startswith("resnet20 on CIFAR-10. Source: 25,000 images")
+    assert "at least 30 epochs and 400 steps" in caption and "3 seeds (range shaded)" in caption
+    assert (copy / "transfer.png").stat().st_size > 1000
+    assert transfer_results.read_summary(copy) == transfer_results.read_summary(recorded)
