@@ -172,12 +172,12 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
 
 def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: str = "",
                     error_key: str = "final_test_error"):
-    """Test error against multiply-adds (left) and parameters (right), one labelled point per
-    net: the accuracy/cost trade-off of MobileNet's Tables 6-7 and EfficientNet's Fig. 1. Each
-    row needs 'label', 'macs', 'trainable_params' and `error_key` (the final epoch's error:
-    the best epoch would select on the test set); rows of one 'series' (e.g. the width
-    multiplier's nets; "alpha+rho" for a row of two) are joined by a line, in the rows'
-    order."""
+    """Test error against multiply-adds (left) and parameters (right), one point per net
+    (named in the legend): the accuracy/cost trade-off of MobileNet's Tables 6-7 and
+    EfficientNet's Fig. 1. Each row needs 'label', 'macs', 'trainable_params' and `error_key`
+    (the final epoch's error: the best epoch would select on the test set); rows of one
+    'series' (e.g. the width multiplier's nets; "alpha+rho" for a row of two) are joined by
+    a line, in the rows' order."""
     from matplotlib.ticker import FuncFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
