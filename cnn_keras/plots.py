@@ -240,14 +240,16 @@ def accuracy_vs_macs_figure(rows: list[dict], path=None, *, title: str = "",
                              key=lambda r: r["macs"])
             x = [r["macs"] / 1e6 for r in members]
             y = [r["test_accuracy"] for r in members]
-            ax.errorbar(x, y, yerr=[r["spread"] or 0 for r in members], fmt="o",
-                        linestyle="-" if j % 2 == 0 else "--", color=f"C{i}", markersize=6,
-                        linewidth=1.5, capsize=3, label=record if j == 0 else None)
+            # ten colours, then a new marker: each record its own (colour, marker) pair
+            ax.errorbar(x, y, yerr=[r["spread"] or 0 for r in members], fmt="osD^v"[i // 10 % 5],
+                        linestyle="-" if j % 2 == 0 else "--", color=f"C{i % 10}",
+                        markersize=6, linewidth=1.5, capsize=3,
+                        label=record if j == 0 else None)
             for r, xi, yi in zip(members, x, y):
                 below = any(o["macs"] == r["macs"] and o["test_accuracy"] > yi for o in mine)
                 label = r["model"] + ("" if r["variant"] in (r["model"], "paper")
                                       else f" ({r['variant']})")
-                ax.annotate(label, (xi, yi), fontsize=7, color=f"C{i}", textcoords="offset "
+                ax.annotate(label, (xi, yi), fontsize=7, color=f"C{i % 10}", textcoords="offset "
                             "points", xytext=(5, -10) if below else (5, 3))
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
