@@ -145,14 +145,17 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
                     threshold: float | None = None):
     """Variants of one net side by side: training error (left) and test error (right) per epoch.
     `histories` maps a variant's label to its history rows; `threshold` (a training error, %)
-    is drawn where the study counts the epochs to reach it (AlexNet's Fig. 1: 25 %)."""
+    is drawn where the study counts the epochs to reach it (AlexNet's Fig. 1: 25 %). The
+    legend gives each variant's final test error."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for i, (label, rows) in enumerate(histories.items()):
         color = f"C{i}"
         epochs = [r["epoch"] for r in rows]
         for ax, key in zip(axes, ("accuracy", "val_accuracy")):
-            ax.plot(epochs, [100 * (1 - r[key]) for r in rows], "-o", color=color,
-                    markersize=3, linewidth=1.8, label=label)
+            errors = [100 * (1 - r[key]) for r in rows]
+            # the final error in the legend: curves a point apart on 0-100 % are hard to read
+            ax.plot(epochs, errors, "-o", color=color, markersize=3, linewidth=1.8,
+                    label=f"{label}: {errors[-1]:.1f} %")
     for ax, what in zip(axes, ("training error", "test error")):
         ax.set_title(what, fontsize=10)
         _epoch_axis(ax)
