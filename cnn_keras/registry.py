@@ -47,6 +47,11 @@ def _models() -> dict[str, Callable]:
 def _check_name(name) -> None:
     """ValueError with close matches unless `name` is a registered model."""
     models = _models()
+    if isinstance(name, str) and name not in models and name in _family_builders():
+        raise ValueError(
+            f"{name!r} is a family builder, not a registered model: call cnn_keras.{name}(...) "
+            f"with its architecture options (help(cnn_keras.{name})); build() takes the "
+            f"{len(models)} names of cnn_keras.list_models(). Received: name={name!r}")
     if not isinstance(name, str) or name not in models:
         close = difflib.get_close_matches(str(name).lower(), list(models), n=5, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
@@ -54,6 +59,15 @@ def _check_name(name) -> None:
             f"Unknown model name.{hint} Call cnn_keras.list_models() for all "
             f"{len(models)} names. Received: name={name!r}"
         )
+
+
+def _family_builders() -> set[str]:
+    """The exported builders that take architecture options instead of a registered name."""
+    from cnn_keras import _HELPERS
+
+    return {n for n, module in _HELPERS.items() if module.startswith("cnn_keras.models.")
+            and (n in ("resnet", "vgg", "densenet", "inception_v1")
+                 or n.endswith(("_cifar", "_imagenet")))}
 
 
 def list_models(pattern: str | None = None) -> list[str]:

@@ -201,3 +201,10 @@ def test_deep_graph_recursion_limit():
     with deep_graph_recursion_limit():
         keras.Model(inp, x)
     assert sys.getrecursionlimit() == limit
+
+
+@pytest.mark.parametrize("name", ["resnet_cifar", "densenet", "inception_v1"])
+def test_a_family_builder_given_to_build_says_how_to_call_it(name):
+    with pytest.raises(ValueError, match=rf"'{name}' is a family builder.*call "
+                                         rf"cnn_keras\.{name}\(\.\.\.\).*Received: name="):
+        cnn_keras.build(name)
