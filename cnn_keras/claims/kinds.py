@@ -64,20 +64,9 @@ class Compare:
                           if m == self.metric and v in members),
                          key=lambda vs: (vs[1], members.index(vs[0])))
         partial_names = ", ".join(dict.fromkeys(v for v, _ in partial))
-        if any(v not in values for v, _ in partial):  # nothing else counted: to re-run
-            return {"ours": f"not counted: the clean training error of "
-                            f"{partial_names} in {rec.name} "
-                            "was measured on its first 10,000 training images, two classes of "
-                            "the class-sorted JPEG copy",
-                    "setup": f"{rec.setup}; `results/{rec.name}`; to re-run: "
-                             f"{self.plan.removeprefix('not yet run: ')}",
-                    "verdict": verdict.NOT_MEASURED}
-        missing = [v for v in members if v not in values]
-        if missing:  # a record still being made, a variant at a time: say what it lacks
-            todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" if self.plan else ""
-            return {"ours": f"not yet trained in {rec.name}: {', '.join(missing)}",
-                    "setup": f"{rec.setup}; `results/{rec.name}`{todo}",
-                    "verdict": verdict.NOT_MEASURED}
+        incomplete = self._incomplete(rec, values, members, partial, partial_names)
+        if incomplete:
+            return incomplete
         (kb, b), (kw, w) = _best(values, self.better), _best(values, self.worse)
         gap = verdict.mean(w) - verdict.mean(b)
         spread, source = _spread(rec, self.metric, (kb, kw))
@@ -99,6 +88,26 @@ class Compare:
         return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out
                 + self._sweep(values),
                 "setup": setup, "verdict": decided, "gap": gap, "spread": spread}
+
+
+    def _incomplete(self, rec, values, members, partial, partial_names) -> dict | None:
+        """The row of a record that cannot decide yet (a clean training error measured on part
+        of the data, or variants still to train), or None."""
+        if any(v not in values for v, _ in partial):  # nothing else counted: to re-run
+            return {"ours": f"not counted: the clean training error of "
+                            f"{partial_names} in {rec.name} "
+                            "was measured on its first 10,000 training images, two classes of "
+                            "the class-sorted JPEG copy",
+                    "setup": f"{rec.setup}; `results/{rec.name}`; to re-run: "
+                             f"{self.plan.removeprefix('not yet run: ')}",
+                    "verdict": verdict.NOT_MEASURED}
+        missing = [v for v in members if v not in values]
+        if missing:  # a record still being made, a variant at a time: say what it lacks
+            todo = f"; still to run: {self.plan.removeprefix('not yet run: ')}" if self.plan else ""
+            return {"ours": f"not yet trained in {rec.name}: {', '.join(missing)}",
+                    "setup": f"{rec.setup}; `results/{rec.name}`{todo}",
+                    "verdict": verdict.NOT_MEASURED}
+        return None
 
     def _describe(self, kb, b, kw, w, gap, spread, source, bounds=()) -> str:
         what, unit = _UNITS[self.metric]
