@@ -1,6 +1,6 @@
 """LRN's training cost: forward + backward of `LocalResponseNormalization` at the shapes of
 AlexNet's Fig. 1 net with LRN (batch 128: 32x32x32 after conv1, 15x15x32 after conv2), its
-`d ** -beta` written as `power` (the first implementation) and as `exp(-beta * log d)` (the
+`d ** -beta` written as `power` (the direct form) and as `exp(-beta * log d)` (the
 layer's), beside `tf.nn.local_response_normalization` and the window sum alone. Prints
 milliseconds per step (the best of --rounds rounds of --steps steps), the largest difference
 from the `power` form, and the machine.

@@ -24,8 +24,8 @@ PIPELINES = ("tf.data", "numpy", "layer")
 
 
 class _StepTimes(keras.callbacks.Callback):
-    """The time at the end of every executed batch (steady state excludes fit's set-up: the
-    first timed `fit` of a process sometimes spent ~4.5 s before its first step)."""
+    """The time at the end of every executed batch (steady state excludes fit's set-up, which
+    varies from run to run)."""
 
     def __init__(self):
         super().__init__()

@@ -70,8 +70,8 @@ class LocalResponseNormalization(keras.layers.Layer):
 
     def call(self, x):
         # The window sum over channels as one matmul with a 0/1 band matrix (band[j, i] = 1 when
-        # |i - j| <= n/2): exact, and several times faster to train than summing n shifted
-        # slices (whose gradients are n pads).
+        # |i - j| <= n/2): exact, one matmul where summing n shifted slices would put n pads
+        # in the gradient.
         channels = x.shape[-1]
         idx = np.arange(channels)
         band = (np.abs(idx[:, None] - idx[None, :]) <= self.size // 2).astype("float32")
@@ -81,8 +81,8 @@ class LocalResponseNormalization(keras.layers.Layer):
         xf = ops.cast(x, "float32") if dtype in ("float16", "bfloat16") else x
         window = ops.matmul(ops.square(xf), ops.cast(band, xf.dtype))
         # d ** -beta as exp(-beta * log d) (d >= k > 0): the same value to float rounding, and
-        # half the training time of `power`, whose gradient costs another pow and a divide
-        # (benchmarks/lrn_speed.py).
+        # cheaper to train than `power`, whose gradient costs another pow and a divide
+        # (docs/benchmarks.md, benchmarks/lrn_speed.py).
         scale = ops.exp(-self.beta * ops.log(self.k + self.alpha * window))
         return x * ops.cast(scale, x.dtype)
 

@@ -47,7 +47,7 @@ def hardware() -> dict:
     except AttributeError:
         cores = os.cpu_count()
     info = {"cpu": _cpu_model(), "cores": cores, "machine": platform.machine()}
-    if cpuinfo("cpu family") is not None:  # "AMD EPYC" alone names both Zen 3 and Zen 5
+    if cpuinfo("cpu family") is not None:  # the model name alone may not tell the generation
         info["cpu_family_model"] = f"{cpuinfo('cpu family')}/{cpuinfo('model')}"
     info["cpu_simd"] = cpu_simd()
     try:

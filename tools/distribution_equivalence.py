@@ -6,10 +6,7 @@ trained for 4 steps of 16 images both ways, and the largest loss difference prin
     python tools/distribution_equivalence.py jax          # keras.distribution.DataParallel on
                                                           # 2 host devices (needs jax)
 
-Measured on 2 AMD EPYC Zen 4 cores (TF 2.21, Keras 3.15.1; JAX 0.10.2 on CPU), 2026-12-04:
-MirroredStrategy: no BN 1.2e-7, BN 4.2e-3 (each replica normalises by its own half of the
-batch), synchronized BN 2.4e-7; JAX DataParallel: BN 1.2e-7 (the sharded step computes the
-global batch's statistics).
+What it printed, and why Keras' batch norm differs under MirroredStrategy: docs/distributed.md.
 """
 
 import os

@@ -3,7 +3,7 @@
 
     python tools/multiworker_check.py          # launches the two workers, prints the outcome
 
-Checked 2026-12-04 with TF 2.21 and Keras 3.15.1 on 2 AMD EPYC cores: both workers fail in
+With TF 2.21 and Keras 3.15.1 both workers fail in
 `fit` with "ValueError: Attempt to convert a value (PerReplica:{...}) with an unsupported type
 ... to a Tensor", as reported upstream (keras-team/keras issue 20585). So the course's
 several-host path is JAX's multi-process initialisation (`jax.distributed.initialize`), Keras

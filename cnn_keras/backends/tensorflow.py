@@ -20,8 +20,8 @@ def use_onednn_by_default() -> None:
     """Turn TensorFlow's oneDNN CPU kernels on unless the user chose (TF_ENABLE_ONEDNN_OPTS).
 
     TensorFlow enables them by default only on CPUs with AVX-512 VNNI/BF16 or AMX; elsewhere
-    (AVX2 laptops, AMD Zen 2/3 servers) its own kernels train ResNet-20 at about half the speed
-    (measured: docs/benchmarks.md). TensorFlow reads the variable once, at import, so this must
+    (CPUs with AVX2 only) its own kernels train far slower (docs/benchmarks.md, "On a CPU
+    without AVX-512"). TensorFlow reads the variable once, at import, so this must
     run before the first `import tensorflow` (or `import keras` on the TensorFlow backend).
     """
     if "TF_ENABLE_ONEDNN_OPTS" in os.environ:
@@ -81,8 +81,8 @@ def build_training_state(model, x, y, outputs: int) -> None:
 
     Keras does this before `fit` on JAX and PyTorch (`Trainer._symbolic_build`, shapes only),
     but on TensorFlow without a distribution strategy it leaves it to the traced train step,
-    and TensorFlow then traces that step twice (the first trace only creates variables), which
-    doubles the start-up of every run (measured: docs/benchmarks.md). The variables made early
+    and TensorFlow then traces that step twice (the first trace only creates variables): a
+    second trace at the start of every run (docs/benchmarks.md). The variables made early
     are the same zeros, so the losses do not change. Uses Keras' private
     `Trainer._symbolic_build` (checked against Keras 3.13-3.15); without it, only the optimizer
     is built early."""
@@ -101,7 +101,7 @@ def fuse_batch_norm(model) -> int:
 
     Keras 3 computes batch norm from separate ops (moments, then normalise), several passes over
     each activation forward and backward; TensorFlow's `FusedBatchNormV3` does one each (oneDNN
-    on CPU), several times faster (measured: docs/benchmarks.md). The math is the layer's own:
+    on CPU), much faster (docs/benchmarks.md). The math is the layer's own:
     batch mean and biased variance, the same moving-average update, the same epsilon; inference
     and the saved model are untouched (only this instance's `call` is replaced, in training
     mode). A layer without scale or centre (airbench's) gets ones or zeros in their place.

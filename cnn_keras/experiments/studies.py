@@ -13,13 +13,13 @@ CPU run of the claims scoreboard, all 50k images) and ``full`` (all 50k images; 
 * ``alexnet`` (Krizhevsky et al. 2012): ReLU vs tanh (Sec. 3.1, Fig. 1: epochs to reach a
   training-error threshold), Local Response Normalization on/off (Sec. 3.3), overlapping 3x3/2 vs
   2x2/2 pooling (Sec. 3.4). `alexnet_cifar` with ``groups=1`` (the paper's two-GPU grouping is
-  an implementation detail, and grouped convs run several times slower on CPUs) and He
+  an implementation detail, and grouped convs are slow on CPUs: docs/benchmarks.md) and He
   initialisation for every variant (with Keras' Glorot default the ReLU net barely moves in a
   CPU-sized run).
 * ``fig1``: the paper's Fig. 1 itself — a four-layer CNN (`alexnet_fig1`) with ReLU vs tanh on
   all of CIFAR-10, constant lr, no weight decay or dropout: epochs to 25% training error, with
   He initialisation and with the paper's N(0, 0.01). Its ``demo`` is all 50k images for 20
-  epochs (about 15 minutes on 2 CPU cores).
+  epochs (its time: notebook 01).
 * ``fig1_lr`` / ``fig1_lrn`` / ``alexnet_reg``: the decisive records of notebook 01 (Fig. 1 with a
   learning-rate sweep per activation; LRN on CIFAR-10, Sec. 3.3; dropout, weight decay and
   overlapping pooling on `alexnet_cifar` at half width). Like every ``*_depth``, ``*_aux``,
@@ -124,11 +124,11 @@ _VGG = {"batch_norm": False, "init": "he"}
 _VGG4 = {**_VGG, "width": 0.25}  # d2l's quarter width (16-128 filters): the records
 _DENSE = {"depth": 52}
 _DENSE28 = {"depth": 28, "growth_rate": 12}
-# Stochastic depth and dropout off: in runs of ~100 steps they only slow the start (measured:
-# B0 on 2,000 images, 3 epochs, Adam: 19 % training accuracy with them, 31 % without).
+# Stochastic depth and dropout off: in runs of ~100 steps they only slow the start (notebook
+# 07; the `efficientnet_sd` record measures them at full length).
 _EFF = {"drop_connect_rate": 0.0, "dropout": 0.0}
-# The records' base: B0 at half width (9.9M multiply-adds against B0's 32.0M; B0 itself takes
-# about 3 minutes per epoch of 50k images on 2 CPU cores)
+# The records' base: B0 at half width (9.9M multiply-adds against B0's 32.0M; B0 itself is
+# too slow for a CPU record: docs/claims.md)
 _EFF_HALF = {**_EFF, "width_coefficient": 0.5}
 
 _FIG1 = ("Fig. 1: the four-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six "
@@ -174,7 +174,8 @@ ABLATIONS = {
     # were chosen independently to make training as fast as possible", so each activation gets
     # a sweep and the fastest of it counts; the paper's N(0, 0.01) init, constant lr, and "no
     # regularization of any kind" (no weight decay, no augmentation). 25 epochs on all 50k. The
-    # sweep reaches 0.1 because both nets were fastest at 0.03, its first top end.
+    # sweep's top end (0.1) lies above both nets' fastest rate (results/alexnet-fig1-cpu), so
+    # neither optimum sits at an edge of the sweep.
     "fig1_lr": Study(
         name="fig1_lr",
         title="AlexNet Fig. 1 on CIFAR-10: ReLU vs tanh, each at its fastest learning rate",
@@ -299,8 +300,8 @@ ABLATIONS = {
         paper="Sec. 5: the auxiliary heads gave 'a minor effect ... around 0.5%'",
     ),
     # Sec. 4, Fig. 2 on CIFAR-10 (results/googlenet-naive-cpu): the 1x1 reductions' accuracy at
-    # their cost, at a sixteenth of the width (6.0M vs 62.0M multiply-adds, 10.3x): at an eighth
-    # the naive net alone would need about 2 h of 2 cores for its 10 epochs (notebook 03). The
+    # their cost, at a sixteenth of the width (6.0M vs 62.0M multiply-adds, 10.3x): an eighth
+    # is too slow for a CPU record (notebook 03). The
     # paper's point is what the saving buys ("increasing the number of units at each stage
     # significantly without an uncontrolled blow-up"), so the reduced modules also run at a
     # fifth of the width: 58.6M multiply-adds, 0.94x the naive net's.
@@ -347,8 +348,8 @@ ABLATIONS = {
     # layers per block) has ResNet-20's multiply-adds (43.7M vs 40.6M) with 0.38x its trainable
     # parameters (102,730 vs 269,722), so "a third of the parameters for the same error" is
     # decided at equal cost; growth rate k=12 vs 6 and compression theta 0.5 vs 1 at the same
-    # depth. L=52 (ResNet-20's parameters) costs ~5.5x ResNet-20 per epoch on 2 CPU cores (465-559 s
-    # against 86-105 s, Zen 4): `densenet` runs it (results/densenet-eq-cpu).
+    # depth. L=52 (ResNet-20's parameters) is several times slower per epoch on a CPU
+    # (docs/claims.md): `densenet` runs it (results/densenet-eq-cpu).
     "densenet_bc28": Study(
         name="densenet_bc28",
         title="DenseNet-BC (L=28) vs ResNet-20 on CIFAR-10: parameters, growth rate, "
@@ -424,11 +425,11 @@ ABLATIONS = {
               "Table 5: 0.75 MobileNet 68.4% vs shallow 65.3% at 325M vs 307M",
         tradeoff=True,
     ),
-    # The rho curve of results/mobilenet-cpu drops 14 points at the first resize (32 -> 28 px),
-    # then barely moves to 24 px: is it the information the resampling loses, or the smaller
-    # maps? At alpha 0.25 (4 min a net): native 32 px, 28 px, 28 px resized back to 32 (the 32
-    # px maps on what 28 px keeps), and 36 px (upsampled, as EfficientNet's resolution scaling
-    # does). Record: results/mobilenet-resample-cpu.
+    # The rho curve of results/mobilenet-cpu steps at the first resize (32 -> 28 px), then
+    # flattens (docs/claims.md): is it the information the resampling loses, or the smaller
+    # maps? At alpha 0.25 (cheap enough for a record): native 32 px, 28 px, 28 px resized back
+    # to 32 (the 32 px maps on what 28 px keeps), and 36 px (upsampled, as EfficientNet's
+    # resolution scaling does). Record: results/mobilenet-resample-cpu.
     "mobilenet_resample": Study(
         name="mobilenet_resample",
         title="MobileNet (alpha 0.25) on CIFAR-10: what resizing the 32 px images costs",

@@ -436,7 +436,7 @@ def _top(x, width, *, include_top, dropout, classes, classifier_activation, cifa
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name="top_dropout")(x)
         # keras.applications' fan-out init is sized for 1000 classes; with 10 its weights are
-        # 10x larger (initial loss 4.4 instead of 2.5): the CIFAR net uses Glorot, as the rest
+        # 10x larger (a far too high initial loss): the CIFAR net uses Glorot, as the rest
         x = keras.layers.Dense(int(classes), activation=classifier_activation,
                                kernel_initializer="glorot_uniform" if cifar
                                else DENSE_KERNEL_INITIALIZER,

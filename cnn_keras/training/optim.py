@@ -39,7 +39,8 @@ class _CoupledL2:
     @staticmethod
     def decays(variable) -> bool:
         """Whether `variable` is decayed: conv and dense kernels, not biases or BN parameters."""
-        # (missing the replicas' names once left their copies undecayed, out of step)
+        # (by the variable's own name: a replica's copy missed here would go undecayed, out of
+        # step with the others)
         parts = _path(variable).split("/")
         return bool(parts) and parts[-1] in ("kernel", "depthwise_kernel", "pointwise_kernel")
 

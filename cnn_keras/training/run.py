@@ -364,7 +364,8 @@ def _new_model(job: _Job, info: dict):
 
 
 def jit_compile_default():
-    """XLA off on TensorFlow (measured slower on CPU, and it bypasses the fused batch norm);
+    """XLA off on TensorFlow (slower on CPU: docs/benchmarks.md; and it bypasses the fused
+    batch norm);
     Keras' "auto" elsewhere (on JAX, jit is what makes it fast)."""
     return False if keras.backend.backend() == "tensorflow" else "auto"
 
