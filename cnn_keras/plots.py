@@ -23,7 +23,7 @@ def _finish(fig, path):
 
 def _caption(fig, caption: str, fontsize: float, **kwargs):
     """`caption` above the panels, wrapped to the figure's width (one line of a long caption
-    ran off both edges of the saved image)."""
+    would run off both edges of the saved image)."""
     if caption:
         chars = int(fig.get_figwidth() * 72 / (0.6 * fontsize))  # ~0.6 em a character
         text = "\n".join(textwrap.fill(line, chars) for line in caption.split("\n"))
@@ -168,7 +168,7 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
     axes[0].set_ylabel("error (%)")
     _legend(axes[1], len(histories))
     # the title above both panels, with the caption: over the left panel alone a study's long
-    # title ran off the image's left edge
+    # title would run off the image's left edge
     _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
     return _finish(fig, path)
 
@@ -184,7 +184,7 @@ def tradeoff_figure(rows: list[dict], path=None, *, title: str = "", caption: st
     from matplotlib.ticker import FuncFormatter
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
-    for i, r in enumerate(rows):  # named in the legend: labels beside close points overlapped
+    for i, r in enumerate(rows):  # named in the legend: labels beside close points overlap
         for ax, key in zip(axes, ("macs", "trainable_params")):
             ax.plot(r[key] / 1e6, r[error_key], linestyle="none", color=f"C{i % 10}",
                     marker="os^Dv"[i // 10 % 5], markersize=7, label=r["label"])
