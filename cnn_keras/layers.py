@@ -76,7 +76,7 @@ class LocalResponseNormalization(keras.layers.Layer):
         idx = np.arange(channels)
         band = (np.abs(idx[:, None] - idx[None, :]) <= self.size // 2).astype("float32")
         # In float32 under mixed precision (as Keras' BatchNormalization): float16's squares
-        # overflow once activations pass ~114 (5 * 114^2 > 65504), and d ** -beta of inf is 0.
+        # overflow once activations pass ~115 (5 * 115^2 > 65504), and d ** -beta of inf is 0.
         dtype = keras.backend.standardize_dtype(x.dtype)
         xf = ops.cast(x, "float32") if dtype in ("float16", "bfloat16") else x
         window = ops.matmul(ops.square(xf), ops.cast(band, xf.dtype))

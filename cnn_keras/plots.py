@@ -106,10 +106,7 @@ def degradation_figure(histories: dict, path=None, *, caption: str = "", ylim=No
     error bold. `histories` maps model names ('plain20', 'resnet56', ...) to history rows.
     `ylim`: None for the full range from 0, or `PAPER_FIG6_YLIM` (the paper's axes) for each
     panel whose final errors fit in them (the other keeps the full range)."""
-    plain = {k: v for k, v in histories.items() if _info(k).get("residual") is False}
-    res = {k: v for k, v in histories.items() if k not in plain}
-    panels = [(h, title) for h, title in ((plain, "plain networks"),
-                                          (res, "ResNets (option A shortcuts)")) if h]
+    panels = _degradation_panels(histories)
     fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4.2), squeeze=False)
     top = _top(histories)
     for ax, (h, title) in zip(axes[0], panels):
@@ -119,9 +116,29 @@ def degradation_figure(histories: dict, path=None, *, caption: str = "", ylim=No
     return _finish(fig, path)
 
 
+def _degradation_panels(histories: dict) -> list[tuple[dict, str]]:
+    """(histories, title) of Fig. 6's panels that have nets: plain nets, then ResNets."""
+    from cnn_keras.checks import fail
+
+    histories = {k: v for k, v in histories.items() if v}  # a net with no finished epoch
+    if not histories:
+        fail("`histories` must hold at least one net with a finished epoch.",
+             histories=histories)
+    plain = {k: v for k, v in histories.items() if _info(k).get("residual") is False}
+    res = {k: v for k, v in histories.items() if k not in plain}
+    return [(h, title) for h, title in ((plain, "plain networks"),
+                                        (res, "ResNets (option A shortcuts)")) if h]
+
+
+def papers_axes_fit(histories: dict, ylim=PAPER_FIG6_YLIM) -> bool:
+    """Whether `degradation_figure(..., ylim=ylim)` draws any panel on those axes (a figure
+    where none fits would repeat the full-range one)."""
+    return any(_final_top(h) < ylim[1] for h, _ in _degradation_panels(histories))
+
+
 def _final_top(histories: dict) -> float:
     """The largest final-epoch error (%), training or test, of `histories`."""
-    return max(100 * (1 - rows[-1][k]) for rows in histories.values()
+    return max(100 * (1 - rows[-1][k]) for rows in histories.values() if rows
                for k in ("accuracy", "val_accuracy"))
 
 
@@ -154,8 +171,9 @@ def ablation_figure(histories: dict, path=None, *, title: str = "", caption: str
         for ax, key in zip(axes, ("accuracy", "val_accuracy")):
             errors = [100 * (1 - r[key]) for r in rows]
             # the final error in the legend: curves a point apart on 0-100 % are hard to read
+            final = f": {errors[-1]:.1f} %" if errors else ""
             ax.plot(epochs, errors, "-o", color=color, markersize=3, linewidth=1.8,
-                    label=f"{label}: {errors[-1]:.1f} %")
+                    label=f"{label}{final}")
     for ax, what in zip(axes, ("training error", "test error")):
         ax.set_title(what, fontsize=10)
         _epoch_axis(ax)

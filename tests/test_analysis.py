@@ -134,6 +134,10 @@ def test_degradation_figure_panels_and_the_papers_axes(tmp_path):
     fig = plots.degradation_figure(both, tmp_path / "p.png", ylim=plots.PAPER_FIG6_YLIM)
     assert [ax.get_ylim() for ax in fig.axes] == [(0, 100), (0, 20)]
     assert all(t == int(t) for t in fig.axes[0].get_xticks())  # whole epochs
+    assert plots.papers_axes_fit(both)  # the runner draws the paper-axes figure
+    nowhere = {"plain20": _history([30, 15]), "plain56": _history([30, 25]),
+               "resnet20": _history([30, 22])}  # one net fits, no panel does
+    assert not plots.papers_axes_fit(nowhere)
 
 def test_receptive_field_of_squeeze_excitation_nets():
     model = cnn_keras.efficientnet_b0(include_top=False)

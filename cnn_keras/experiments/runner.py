@@ -279,8 +279,7 @@ def _figures(study, shown, histories, rows, out_dir, caption, threshold) -> None
         # the paper's 0-20 % axes too, for each panel whose final errors fit in them (where
         # none does, a short run's, the figure would show empty panels)
         paper_axes = out_dir / "degradation-paper-axes.png"
-        top = plots.PAPER_FIG6_YLIM[1]
-        if any(max(r["final_train_error"], r["final_test_error"]) < top for r in rows):
+        if plots.papers_axes_fit(curves):
             plots.plt.close(plots.degradation_figure(curves, paper_axes, caption=caption,
                                                      ylim=plots.PAPER_FIG6_YLIM))
         else:

@@ -311,7 +311,8 @@ def _check_stages(stages):
                                                               for s in stages)
     if ok:
         for prev, s in zip((None, *stages), stages):
-            ok = ok and s.strides in (1, 2) and s.kernel_size in (1, 3, 5, 7) \
+            ok = ok and all(is_int(v) for v in (s.strides, s.kernel_size)) \
+                and s.strides in (1, 2) and s.kernel_size in (1, 3, 5, 7) \
                 and all(is_int(v) and v >= 1 for v in (s.expand_ratio, s.filters_in,
                                                        s.filters_out, s.repeats)) \
                 and _is_real(s.se_ratio) and 0 <= s.se_ratio <= 1 \
@@ -379,6 +380,8 @@ def _scaled_stages(stages, weights, width, depth):
     _check_stages(stages)
     if isinstance(weights, str) and weights == "imagenet" and tuple(stages) != B0_STAGES:
         fail("ImageNet weights need the B0 stages (stages=B0_STAGES).", stages=stages)
+    # numpy integers as Python ints: Keras' layers take only the latter as sizes
+    stages = tuple(Stage(*(int(v) for v in s[:-1]), float(s.se_ratio)) for s in stages)
     return scaled_blocks(width, depth, stages)
 
 

@@ -355,3 +355,16 @@ def test_cifar_net_uses_fast_bn_statistics():
     bns = [layer for layer in cnn_keras.efficientnet_cifar().layers
            if isinstance(layer, keras.layers.BatchNormalization)]
     assert bns and all(b.momentum == 0.9 for b in bns)
+
+
+def test_stages_of_numpy_integers_build_and_bools_are_refused():
+    from cnn_keras.models.efficientnet import B0_STAGES, Stage, efficientnet
+
+    as_numpy = tuple(Stage(*(np.int64(v) for v in s[:-1]), s.se_ratio) for s in B0_STAGES)
+    kw = dict(stem="cifar", input_shape=(32, 32, 3), classes=10, width_coefficient=0.25)
+    assert quickly(efficientnet, stages=as_numpy, **kw).count_params() == \
+        quickly(efficientnet, **kw).count_params()
+    for field in ("strides", "kernel_size"):
+        bad = (B0_STAGES[0]._replace(**{field: True}), *B0_STAGES[1:])
+        with pytest.raises(ValueError, match="`stages` must be a non-empty tuple"):
+            efficientnet(stages=bad, **kw)
