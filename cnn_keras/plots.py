@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 from pathlib import Path
@@ -237,15 +238,15 @@ def _family(model: str) -> str:
 
 
 def accuracy_vs_macs_figure(rows: list[dict], path=None, *, title: str = "",
-                            caption: str = ""):
-    """EfficientNet's Fig. 1 for recorded CIFAR-10 runs: test accuracy against multiply-adds per
-    image (log scale), one labelled point per row, its error bar the seed-to-seed spread; one
-    colour per record, and the nets of one record and one family (resnet20, resnet56) joined
-    by a line, as the paper joins the EfficientNets (a record's second family dashed). A label
-    goes below its point where another net of the record is more accurate at the same cost.
-    Each row needs 'record', 'model',
-    'variant', 'macs', 'test_accuracy' and 'spread' (`comparison.recorded_accuracy`, or its
-    `headline` rows for one point per net and record)."""
+                            caption: str = "", columns: int = 4):
+    """EfficientNet's Fig. 5 for recorded CIFAR-10 runs: test accuracy against multiply-adds per
+    image (log scale), one panel per record (small multiples: within a record the comparison is
+    fair, across records the training budget differs), every record's points in grey behind
+    each panel for context. In a panel, one labelled point per row, its error bar the
+    seed-to-seed spread, and the nets of one family (resnet20, resnet56) joined by a line, as
+    the paper joins the EfficientNets (a second family dashed). Each row needs 'record',
+    'model', 'variant', 'macs', 'test_accuracy' and 'spread' (`comparison.recorded_accuracy`,
+    or its `headline` rows for one point per net and record)."""
     from matplotlib.ticker import FuncFormatter, LogLocator
 
     from cnn_keras.checks import fail
@@ -253,37 +254,103 @@ def accuracy_vs_macs_figure(rows: list[dict], path=None, *, title: str = "",
     if not rows:
         fail("`rows` must hold at least one recorded run (comparison.recorded_accuracy).",
              rows=rows)
-    fig, ax = plt.subplots(figsize=(11, 5.8))
-    for i, record in enumerate(dict.fromkeys(r["record"] for r in rows)):
-        mine = [r for r in rows if r["record"] == record]
-        for j, family in enumerate(dict.fromkeys(_family(r["model"]) for r in mine)):
-            members = sorted((r for r in mine if _family(r["model"]) == family),
-                             key=lambda r: r["macs"])
-            x = [r["macs"] / 1e6 for r in members]
-            y = [r["test_accuracy"] for r in members]
-            # ten colours, then a new marker: each record its own (colour, marker) pair
-            ax.errorbar(x, y, yerr=[r["spread"] or 0 for r in members], fmt="osD^v"[i // 10 % 5],
-                        linestyle="-" if j % 2 == 0 else "--", color=f"C{i % 10}",
-                        markersize=6, linewidth=1.5, capsize=3,
-                        label=record if j == 0 else None)
-            for r, xi, yi in zip(members, x, y):
-                below = any(o["macs"] == r["macs"] and o["test_accuracy"] > yi for o in mine)
-                label = r["model"] + ("" if r["variant"] in (r["model"], "paper")
-                                      else f" ({r['variant']})")
-                ax.annotate(label, (xi, yi), fontsize=7, color=f"C{i % 10}", textcoords="offset "
-                            "points", xytext=(5, -10) if below else (5, 3))
+    records = list(dict.fromkeys(r["record"] for r in rows))
+    ncols = min(columns, len(records))
+    nrows = -(-len(records) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.7 * nrows + 1.0),
+                             sharex=True, sharey=True, squeeze=False)
+    everyone = ([r["macs"] / 1e6 for r in rows], [r["test_accuracy"] for r in rows])
+    low, high = min(everyone[0]) / 1.5, max(everyone[0]) * 3  # room for labels on the right
+    # a label's height in accuracy points and a character's width in decades, for stacking
+    bottom, top = min(everyone[1]) - 3, max(everyone[1]) + 3
+    spacing = (0.06 * (top - bottom), 6.5 * 0.6 / 72 / (0.75 * 3.3) * math.log10(high / low),
+               (bottom, top))
+    for i, (ax, record) in enumerate(zip(axes.flat, records)):
+        ax.scatter(*everyone, s=10, color="0.85", zorder=0)
+        _record_panel(ax, [r for r in rows if r["record"] == record], f"C{i % 10}", spacing)
+        ax.set_title(record, fontsize=8)
+    for i, ax in enumerate(axes.flat):
+        if i >= len(records):
+            ax.set_visible(False)
+        elif i + ncols >= len(records):  # the lowest panel of its column: its x labels show
+            ax.xaxis.set_tick_params(labelbottom=True)
+    ax = axes.flat[0]
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 3)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    low, high = (f(r["macs"] / 1e6 for r in rows) for f in (min, max))
-    ax.set_xlim(low / 1.5, high * 2.5)  # room for the labels on the right
-    ax.set_xlabel("multiply-adds per 32x32 image (millions, log scale)")
-    ax.set_ylabel("CIFAR-10 test accuracy (%), final epoch")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), title="record under "
-              "results/", title_fontsize=8)  # outside: the points fill the axes
-    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.995)
+    ax.set_xlim(low, high)
+    ax.set_ylim(bottom, top)
+    fig.supxlabel("multiply-adds per 32x32 image (millions, log scale)", fontsize=9)
+    fig.supylabel("CIFAR-10 test accuracy (%), final epoch", fontsize=9)
+    _caption(fig, "\n".join(t for t in (title, caption) if t), 8, y=0.998)
     return _finish(fig, path)
+
+
+def _record_panel(ax, mine: list[dict], color: str, spacing: tuple):
+    """One record's points on `ax`: a line per family of nets, each point labelled with its variant
+    (or its net where the variant is the net or the paper's recipe); a label that would cover
+    another label or point is moved (`spacing`: one label's height in accuracy points, one
+    character's width in decades of multiply-adds, the y limits) and joined to its point."""
+    labels = []
+    for j, family in enumerate(dict.fromkeys(_family(r["model"]) for r in mine)):
+        members = sorted((r for r in mine if _family(r["model"]) == family),
+                         key=lambda r: r["macs"])
+        x = [r["macs"] / 1e6 for r in members]
+        y = [r["test_accuracy"] for r in members]
+        # a line joins nets of one family (resnet20 -> resnet56), not variants of one net: a
+        # record's width and resolution sweeps of one net would zigzag into one curve
+        joined = len(members) > 1 and len({r["model"] for r in members}) == len(members)
+        ax.errorbar(x, y, yerr=[r["spread"] or 0 for r in members], fmt="o", color=color,
+                    linestyle=("-" if j % 2 == 0 else "--") if joined else "none",
+                    markersize=4, linewidth=1.2, capsize=2)
+        labels += [(xi, yi, r["model"] if r["variant"] in (r["model"], "paper")
+                    else r["variant"]) for r, xi, yi in zip(members, x, y)]
+    for (xi, yi, text), (lx, ly) in zip(*_stacked(labels, *spacing)):
+        moved = (lx, ly) != (xi * _LABEL_GAP, yi)
+        ax.annotate(text, (xi, yi), xytext=(lx, ly), textcoords="data", fontsize=6.5,
+                    color=color, va="center", arrowprops={"arrowstyle": "-", "color": color,
+                                                          "linewidth": 0.6} if moved else None)
+    ax.grid(alpha=0.3, which="both")
+
+
+_LABEL_GAP, _LABEL_ASIDE = 1.15, 2.3  # a label's x over its point's: beside it, or moved aside
+
+
+def _stacked(labels: list[tuple], height: float, char_decades: float, limits: tuple):
+    """`labels` (x, y, text) from the highest y down, each with the place (x, y) of its text:
+    the first of beside its point, a `height` lower or higher, then moved aside to the right
+    and lowered or raised a `height` at a time, where it covers neither a label placed before
+    it nor another point (widths: `char_decades` per character on a log axis), inside the
+    y `limits`."""
+    order = sorted(labels, key=lambda t: -t[1])
+    dot = char_decades  # a point's half width, in decades
+    taken = [(math.log10(x) - dot, math.log10(x) + dot, y) for x, y, _ in labels]
+    places = []
+    for x, y, text in order:
+        own = (math.log10(x) - dot, math.log10(x) + dot, y)
+        for lx, ly in _candidates(x, y, height):
+            if not limits[0] + height / 2 <= ly <= limits[1] - height / 2:
+                continue
+            box = (math.log10(lx), math.log10(lx) + (len(text) + 1) * char_decades, ly)
+            if not any(o != own and _overlap(box, o, height) for o in taken):
+                break
+        taken.append(box)
+        places.append((lx, ly))
+    return order, places
+
+
+def _candidates(x: float, y: float, height: float):
+    """Where a label may go, nearest first: beside its point, then aside, up to 8 rows off."""
+    for lx in (x * _LABEL_GAP, x * _LABEL_ASIDE):
+        yield lx, y
+        for k in range(1, 9):
+            yield lx, y - k * height
+            yield lx, y + k * height
+
+
+def _overlap(box: tuple, other: tuple, height: float) -> bool:
+    """Whether two (x from, x to, y centre) boxes of one `height` overlap."""
+    return box[0] < other[1] and other[0] < box[1] and abs(box[2] - other[2]) < height
 
 
 def latency_figure(rows: list[dict], path=None, *, title: str = "", caption: str = ""):

@@ -3,6 +3,7 @@ plots.accuracy_vs_macs_figure (notebook 08)."""
 
 import csv
 import json
+import math
 
 import keras
 import pytest
@@ -139,6 +140,25 @@ def test_accuracy_vs_macs_figure_is_saved(results, tmp_path):
     fig = plots.accuracy_vs_macs_figure(rows, tmp_path / "fig" / "acc.png", caption=caption)
     assert (tmp_path / "fig" / "acc.png").stat().st_size > 0
     assert fig.axes[0].get_xscale() == "log"
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in panels] == list(dict.fromkeys(r["record"] for r in rows))
+
+
+def test_accuracy_vs_macs_labels_cover_no_other_label_or_point():
+    # four nets at nearly one cost and accuracy, as a record's variants often are
+    labels = [(28.0, 76.6, "resolution"), (28.5, 75.7, "width"), (28.0, 72.0, "compound"),
+              (29.0, 63.3, "depth"), (5.0, 40.0, "alone")]
+    order, places = plots._stacked(labels, 3.9, 0.054, (27.0, 91.0))
+    assert sorted(t for _, _, t in order) == sorted(t for _, _, t in labels)
+    boxes = [(math.log10(x), math.log10(x) + (len(t) + 1) * 0.054, y)
+             for (_, _, t), (x, y) in zip(order, places)]
+    for i, box in enumerate(boxes):
+        assert 27.0 + 3.9 / 2 <= box[2] <= 91.0 - 3.9 / 2
+        assert not any(plots._overlap(box, other, 3.9) for other in boxes[:i])
+        for x, y, _ in labels:  # no label over a point
+            dot = (math.log10(x) - 0.054, math.log10(x) + 0.054, y)
+            assert (x, y) == order[i][:2] or not plots._overlap(box, dot, 3.9)
+    assert places[-1] == (5.0 * plots._LABEL_GAP, 40.0)  # a free label stays beside its point
 
 
 # --- validation: one line, the argument, what is allowed, what was received ------------------
