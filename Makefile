@@ -43,7 +43,7 @@ demo: setup
 # so one process leaves a core idle. --dist loadfile keeps a notebook's cells in one kernel and
 # a test module's shared models in one process; notebooks go first, as the longest pieces.
 # --durations lists the slowest pieces: what to trim when the suite outgrows its budget (~10 minutes;
-# 11-21 measured from a fresh clone, docs/setup.md).
+# 11-26 measured from a fresh clone and in CI, docs/setup.md).
 TEST_WORKERS ?= 2
 test: setup
 	$(VENV)/bin/ruff check cnn_keras tests tools

@@ -106,7 +106,17 @@ def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
     row = Compare("one", "final_test_error", "a", "b",
                   plan="not yet run: a and b, 3 seeds").evaluate(tmp_path)
     assert row["verdict"] == verdict.UNDECIDED
-    assert row["setup"].endswith("`results/one`; to decide, more seeds of: a and b, 3 seeds")
+    assert row["setup"].endswith("`results/one`; to decide, more seeds of: a and b, 3 seeds, "
+                                 "the next with `--seed 1 --variants a b --out runs/one-seed1`, "
+                                 "then `cnn-keras record runs/one-seed1 results/one-seed1`")
+    # b already has seed 1 (a record repeated a variant at a time): each variant's next seed
+    _record(tmp_path / "one-seed1", 1, {"b": 11.0})
+    row = Compare("one", "final_test_error", "a", "b", plan="a and b").evaluate(tmp_path)
+    assert row["verdict"] == verdict.UNDECIDED
+    assert row["setup"].endswith("the next with `--seed 1 --variants a --out runs/one-seed1`, then "
+                                 "`cnn-keras record runs/one-seed1 results/one-seed1`; `--seed 2 "
+                                 "--variants b --out runs/one-seed2`, then `cnn-keras record "
+                                 "runs/one-seed2 results/one-seed2`")
     # c and d ran with two seeds: their spread stands for a and b's (said so)
     _record(tmp_path / "two", 0, {"a": 10.0, "b": 14.0, "c": 12.0})
     _record(tmp_path / "two-seed1", 1, {"c": 12.5})

@@ -201,7 +201,7 @@ CLAIMS = (
           Compare("densenet-eq", TEST, "k12", "resnet20", fallback="densenet-eq-cpu",
                   plan=f"not yet run: DenseNet-BC L=52 k=12 vs ResNet-20 (~0.27M each), "
                        f"{_FULL}: 60 epochs on a GPU (`benchmarks/gpu_records.sh`), or 10 "
-                       "epochs on a CPU, about 1.6 h per seed on 2 cores (`cnn-keras ablation "
+                       "epochs on a CPU, about 1.6-1.7 h per seed on 2 cores (`cnn-keras ablation "
                        "densenet --mode record --variants resnet20 k12 --out "
                        "runs/densenet-eq-cpu`)")),
     Claim("densenet.third", "05", PAPERS["05"], "Fig. 4 middle",

@@ -84,7 +84,8 @@ class Compare:
                     "error from the first 10,000 training images)") if partial else ""
         setup = f"{rec.setup}; `results/{rec.name}`"
         if decided == verdict.UNDECIDED and self.plan:  # what the reader waits for
-            setup += f"; to decide, more seeds of: {self.plan.removeprefix('not yet run: ')}"
+            setup += (f"; to decide, more seeds of: {self.plan.removeprefix('not yet run: ')},"
+                      f" the next with {_next_seed(rec, {kb: b, kw: w})}")
         return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out
                 + self._sweep(values),
                 "setup": setup, "verdict": decided, "gap": gap, "spread": spread}
@@ -214,3 +215,15 @@ class Unmeasurable:
 
     def evaluate(self, results) -> dict:
         return {"ours": "-", "setup": self.reason, "verdict": verdict.NOT_MEASURABLE}
+
+
+def _next_seed(rec, runs: dict) -> str:
+    """How to repeat the compared variants (`runs`: variant -> its values, one per seed, seeds
+    counted from 0) with the seed each lacks, recorded beside `rec` (evidence reads
+    `<record>-seed<N>` folders as its repeats)."""
+    by_seed = {}
+    for variant, values in runs.items():
+        by_seed.setdefault(len(values), []).append(variant)
+    return "; ".join(f"`--seed {n} --variants {' '.join(vs)} --out runs/{rec.name}-seed{n}`, "
+                     f"then `cnn-keras record runs/{rec.name}-seed{n} results/{rec.name}-seed{n}`"
+                     for n, vs in sorted(by_seed.items()))

@@ -105,8 +105,8 @@ class Study:
     def check_mode(self, mode: str) -> None:
         """ValueError unless this study defines `mode` (not every study has every mode)."""
         if mode not in self.epochs:
-            raise ValueError(f"`mode` must be one of {self.name!r}'s modes: {list(self.epochs)}. "
-                             f"Received: mode={mode!r}")
+            raise ValueError(f"`mode` must be one of the modes of study {self.name!r}: "
+                             f"{list(self.epochs)}. Received: mode={mode!r}")
 
     def warmup(self, mode: str) -> float:
         w = self.warmup_epochs

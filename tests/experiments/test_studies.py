@@ -29,7 +29,7 @@ def test_fig1_sweep_gives_each_variant_its_learning_rate_and_no_augmentation():
 
 
 def test_a_study_without_a_record_mode_says_which_modes_it_has(tmp_path):
-    with pytest.raises(ValueError, match=r"'vgg''s modes: \['quick', 'demo', 'full'\]"):
+    with pytest.raises(ValueError, match=r"modes of study 'vgg': \['quick', 'demo', 'full'\]"):
         runner.run("vgg", "record", tmp_path, verbose=0)
     assert list(tmp_path.iterdir()) == []
 
