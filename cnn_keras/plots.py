@@ -261,7 +261,8 @@ def accuracy_vs_macs_figure(rows: list[dict], path=None, *, title: str = "",
                              sharex=True, sharey=True, squeeze=False)
     everyone = ([r["macs"] / 1e6 for r in rows], [r["test_accuracy"] for r in rows])
     low, high = min(everyone[0]) / 1.5, max(everyone[0]) * 3  # room for labels on the right
-    # a label's height in accuracy points and a character's width in decades, for stacking
+    # a label's height in accuracy points and a character's width in decades (6.5 pt text
+    # on axes ~75 % of a 3.3-inch panel), for placing labels clear of each other
     bottom, top = min(everyone[1]) - 3, max(everyone[1]) + 3
     spacing = (0.06 * (top - bottom), 6.5 * 0.6 / 72 / (0.75 * 3.3) * math.log10(high / low),
                (bottom, top))
@@ -305,7 +306,7 @@ def _record_panel(ax, mine: list[dict], color: str, spacing: tuple):
                     markersize=4, linewidth=1.2, capsize=2)
         labels += [(xi, yi, r["model"] if r["variant"] in (r["model"], "paper")
                     else r["variant"]) for r, xi, yi in zip(members, x, y)]
-    for (xi, yi, text), (lx, ly) in zip(*_stacked(labels, *spacing)):
+    for (xi, yi, text), (lx, ly) in zip(*_place_labels(labels, *spacing)):
         moved = (lx, ly) != (xi * _LABEL_GAP, yi)
         ax.annotate(text, (xi, yi), xytext=(lx, ly), textcoords="data", fontsize=6.5,
                     color=color, va="center", arrowprops={"arrowstyle": "-", "color": color,
@@ -316,7 +317,7 @@ def _record_panel(ax, mine: list[dict], color: str, spacing: tuple):
 _LABEL_GAP, _LABEL_ASIDE = 1.15, 2.3  # a label's x over its point's: beside it, or moved aside
 
 
-def _stacked(labels: list[tuple], height: float, char_decades: float, limits: tuple):
+def _place_labels(labels: list[tuple], height: float, char_decades: float, limits: tuple):
     """`labels` (x, y, text) from the highest y down, each with the place (x, y) of its text:
     the first of beside its point, a `height` lower or higher, then moved aside to the right
     and lowered or raised a `height` at a time, where it covers neither a label placed before
@@ -328,14 +329,14 @@ def _stacked(labels: list[tuple], height: float, char_decades: float, limits: tu
     places = []
     for x, y, text in order:
         own = (math.log10(x) - dot, math.log10(x) + dot, y)
-        for lx, ly in _candidates(x, y, height):
-            if not limits[0] + height / 2 <= ly <= limits[1] - height / 2:
-                continue
-            box = (math.log10(lx), math.log10(lx) + (len(text) + 1) * char_decades, ly)
-            if not any(o != own and _overlap(box, o, height) for o in taken):
-                break
-        taken.append(box)
-        places.append((lx, ly))
+        width = (len(text) + 1) * char_decades
+        inside = (p for p in _candidates(x, y, height)
+                  if limits[0] + height / 2 <= p[1] <= limits[1] - height / 2)
+        # where every place is taken, beside its point after all
+        place = next((p for p in inside if not any(
+            o != own and _overlap(_box(p, width), o, height) for o in taken)), (x * _LABEL_GAP, y))
+        taken.append(_box(place, width))
+        places.append(place)
     return order, places
 
 
@@ -346,6 +347,11 @@ def _candidates(x: float, y: float, height: float):
         for k in range(1, 9):
             yield lx, y - k * height
             yield lx, y + k * height
+
+
+def _box(place: tuple, width: float) -> tuple:
+    """A label's (x from, x to in decades, y centre) from its place (x, y) and width."""
+    return math.log10(place[0]), math.log10(place[0]) + width, place[1]
 
 
 def _overlap(box: tuple, other: tuple, height: float) -> bool:

@@ -148,7 +148,7 @@ def test_accuracy_vs_macs_labels_cover_no_other_label_or_point():
     # four nets at nearly one cost and accuracy, as a record's variants often are
     labels = [(28.0, 76.6, "resolution"), (28.5, 75.7, "width"), (28.0, 72.0, "compound"),
               (29.0, 63.3, "depth"), (5.0, 40.0, "alone")]
-    order, places = plots._stacked(labels, 3.9, 0.054, (27.0, 91.0))
+    order, places = plots._place_labels(labels, 3.9, 0.054, (27.0, 91.0))
     assert sorted(t for _, _, t in order) == sorted(t for _, _, t in labels)
     boxes = [(math.log10(x), math.log10(x) + (len(t) + 1) * 0.054, y)
              for (_, _, t), (x, y) in zip(order, places)]
@@ -159,6 +159,10 @@ def test_accuracy_vs_macs_labels_cover_no_other_label_or_point():
             dot = (math.log10(x) - 0.054, math.log10(x) + 0.054, y)
             assert (x, y) == order[i][:2] or not plots._overlap(box, dot, 3.9)
     assert places[-1] == (5.0 * plots._LABEL_GAP, 40.0)  # a free label stays beside its point
+    # no free place inside the limits: the last label goes beside its point after all
+    crowded = [(10.0, 50.0, "first"), (10.2, 50.0, "second"), (10.4, 50.0, "third")]
+    order, places = plots._place_labels(crowded, 3.9, 0.054, (48.0, 52.0))
+    assert places[-1] == (order[-1][0] * plots._LABEL_GAP, 50.0)
 
 
 # --- validation: one line, the argument, what is allowed, what was received ------------------
