@@ -199,3 +199,4 @@ def test_bad_arguments_are_one_line_value_errors(call, match):
     with pytest.raises(ValueError, match=match) as info:
         call()
     assert "\n" not in str(info.value)
+

@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from cnn_keras import plots
 from cnn_keras.speedrun import SpeedrunRecipe, report
 from cnn_keras.speedrun import run as speedrun
 from tiny import tiny_data
@@ -69,3 +70,17 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
         speedrun.train(data, tmp_path, recipe=SpeedrunRecipe(batch_size=1024))
     assert not list(tmp_path.iterdir())
     assert np.isfinite(RECIPE.l2())
+
+
+def test_speedrun_figure_tells_every_curve_apart_and_emphasises_one():
+    rows = [{"val_accuracy": a, "elapsed": 60.0 * i, "steps": 49 * i}
+            for i, a in enumerate((0.5, 0.7), start=1)]
+    runs = {f"record {i}": rows for i in range(11)} | {"mine": rows}
+    fig = plots.speedrun_figure(runs, emphasis="mine")
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines() if
+             line.get_label() in runs}
+    looks = {(line.get_color(), line.get_marker(), line.get_linestyle())
+             for label, line in lines.items()}
+    assert len(looks) == len(runs)  # the 11th record no longer repeats the first's look
+    assert lines["mine"].get_color() == "black"
+    assert lines["mine"].get_linewidth() > lines["record 0"].get_linewidth()
