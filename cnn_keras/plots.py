@@ -414,10 +414,31 @@ def architecture_diagram(model, path, **kwargs):
 def connection_heatmap(matrix, path=None, *, title: str = "", caption: str = ""):
     """DenseNet's Fig. 5: a heat map of `analysis.dense_connection_strength` (rows: target
     layers, last = transition; columns: source layers, 0 = the block's input)."""
+    return connection_heatmaps({title: matrix}, path, caption=caption)
+
+
+def connection_heatmaps(blocks: dict, path=None, *, caption: str = ""):
+    """`connection_heatmap` of several dense blocks side by side, as the paper's Fig. 5 draws
+    its three: `blocks` maps a panel's title to its `analysis.dense_connection_strength`."""
+    # constrained layout places the one colorbar beside all panels (tight_layout cannot)
+    fig, axes = plt.subplots(1, len(blocks), figsize=(4.2 * len(blocks) + 1.0, 4.4),
+                             squeeze=False, layout="constrained")
+    for ax, (title, matrix) in zip(axes[0], blocks.items()):
+        im = _heatmap_panel(ax, matrix, title)
+    axes[0][0].set_ylabel("target layer")
+    fig.colorbar(im, ax=list(axes[0]), label="mean |w|, relative to the row's max", shrink=0.8)
+    _caption(fig, caption, 7)
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def _heatmap_panel(ax, matrix, title: str):
+    """One block's heat map on `ax`, each target layer's row scaled to its strongest = 1."""
     import numpy as np
 
-    fig, ax = plt.subplots(figsize=(5.2, 4.4))
-    norm = matrix / np.nanmax(matrix, axis=1, keepdims=True)  # each target's strongest = 1
+    norm = matrix / np.nanmax(matrix, axis=1, keepdims=True)
     im = ax.imshow(norm, cmap="viridis", vmin=0, vmax=1)
     n_t, n_s = matrix.shape
     ax.set_xticks(range(n_s))
@@ -428,12 +449,8 @@ def connection_heatmap(matrix, path=None, *, title: str = "", caption: str = "")
     ax.set_yticklabels(labels, fontsize=7)
     ax.set_xticklabels([str(s) for s in range(n_s)], fontsize=7)
     ax.set_xlabel("source layer s (0 = block input)")
-    ax.set_ylabel("target layer")
     ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, label="mean |w|, relative to the row's max")
-    if caption:
-        fig.text(0.5, 0.005, caption, fontsize=7, ha="center", va="bottom")
-    return _finish(fig, path)
+    return im
 
 
 def image_grid(rows, path=None, *, titles=None, row_labels=None, cmap=None, title: str = "",

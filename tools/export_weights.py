@@ -1,4 +1,4 @@
-"""Record a finished run's trained net under ``results/weights/`` (a few MB), for notebook 09.
+"""Record a finished run's trained net under ``results/weights/`` (a few MB), for notebooks 05, 09.
 
 Writes ``results/weights/<name>.npz`` (the weights of the run's model.keras in float16,
 compressed, and the per-pixel mean) and ``<name>.json`` (builder, arguments and provenance read
