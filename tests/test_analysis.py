@@ -114,6 +114,13 @@ def test_tradeoff_and_heatmap_figures(tmp_path):
     m[m == 0] = np.nan
     plots.connection_heatmap(m, tmp_path / "h.png", title="h")
     assert (tmp_path / "h.png").stat().st_size > 1000
+    # a net's blocks side by side, one colour bar; the caption says what was trained
+    fig = plots.connection_heatmaps({"block 1": m, "block 2": m[:2]}, tmp_path / "hs.png",
+                                    caption="10 epochs, seed 0")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == ["block 1", "block 2"]
+    assert len(fig.axes) == 3 and "seed 0" in fig.get_suptitle()
+    assert (tmp_path / "hs.png").stat().st_size > 1000
 
 
 
