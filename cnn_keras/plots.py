@@ -13,9 +13,11 @@ import matplotlib.pyplot as plt
 _COLORS = {20: "#e8a33d", 32: "#3d85c6", 44: "#6aa84f", 56: "#cc0000", 110: "#674ea7"}
 
 
-def _finish(fig, path):
-    """Lay out `fig`, save it to `path` (its folder created) unless None, and return it."""
-    fig.tight_layout()
+def _finish(fig, path, *, tight: bool = True):
+    """Lay out `fig` (unless it lays itself out: `tight=False` for constrained layout), save it
+    to `path` (its folder created) unless None, and return it."""
+    if tight:
+        fig.tight_layout()
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=120)
@@ -257,14 +259,15 @@ def accuracy_vs_macs_figure(rows: list[dict], path=None, *, title: str = "",
     records = list(dict.fromkeys(r["record"] for r in rows))
     ncols = min(columns, len(records))
     nrows = -(-len(records) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 2.7 * nrows + 1.0),
+    panel = 3.3  # inches a panel is wide
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel * ncols, 2.7 * nrows + 1.0),
                              sharex=True, sharey=True, squeeze=False)
     everyone = ([r["macs"] / 1e6 for r in rows], [r["test_accuracy"] for r in rows])
     low, high = min(everyone[0]) / 1.5, max(everyone[0]) * 3  # room for labels on the right
     # a label's height in accuracy points and a character's width in decades (6.5 pt text
-    # on axes ~75 % of a 3.3-inch panel), for placing labels clear of each other
+    # on axes ~75 % of a panel's width), for placing labels clear of each other
     bottom, top = min(everyone[1]) - 3, max(everyone[1]) + 3
-    spacing = (0.06 * (top - bottom), 6.5 * 0.6 / 72 / (0.75 * 3.3) * math.log10(high / low),
+    spacing = (0.06 * (top - bottom), 6.5 * 0.6 / 72 / (0.75 * panel) * math.log10(high / low),
                (bottom, top))
     for i, (ax, record) in enumerate(zip(axes.flat, records)):
         ax.scatter(*everyone, s=10, color="0.85", zorder=0)
@@ -428,10 +431,7 @@ def connection_heatmaps(blocks: dict, path=None, *, caption: str = ""):
     axes[0][0].set_ylabel("target layer")
     fig.colorbar(im, ax=list(axes[0]), label="mean |w|, relative to the row's max", shrink=0.8)
     _caption(fig, caption, 7)
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120)
-    return fig
+    return _finish(fig, path, tight=False)
 
 
 def _heatmap_panel(ax, matrix, title: str):

@@ -117,6 +117,11 @@ def test_one_seed_is_undecided_unless_other_variants_give_a_spread(tmp_path):
                                  "`cnn-keras record runs/one-seed1 results/one-seed1`; `--seed 2 "
                                  "--variants b --out runs/one-seed2`, then `cnn-keras record "
                                  "runs/one-seed2 results/one-seed2`")
+    # a seed missing in the middle (seed 2 recorded, seed 1 not) is the next one to run
+    _record(tmp_path / "gap", 0, {"a": 10.0, "b": 11.5})
+    _record(tmp_path / "gap-seed2", 2, {"a": 11.0})
+    row = Compare("gap", "final_test_error", "a", "b", plan="a and b").evaluate(tmp_path)
+    assert "`--seed 1 --variants a b --out runs/gap-seed1`" in row["setup"]
     # c and d ran with two seeds: their spread stands for a and b's (said so)
     _record(tmp_path / "two", 0, {"a": 10.0, "b": 14.0, "c": 12.0})
     _record(tmp_path / "two-seed1", 1, {"c": 12.5})

@@ -41,6 +41,7 @@ class Record:
     # (metric, variant, seed): a clean training error measured on part of the training images
     # only, left out of `values`
     partial: set = dataclasses.field(default_factory=set)
+    seeds_of: dict = dataclasses.field(default_factory=dict)  # variant -> the seeds it ran with
 
 
 def record_folders(results: Path, name: str) -> list[Path]:
@@ -75,7 +76,7 @@ def load_record(results: Path, name: str) -> Record | None:
     if not folders:
         return None
     values = {m: {} for m in METRICS}
-    params, macs, infos, censored, partial = {}, {}, [], set(), set()
+    params, macs, infos, censored, partial, seeds_of = {}, {}, [], set(), set(), {}
     for folder in folders:
         infos.append(json.loads((folder / "run.json").read_text()))
         counted = infos[-1].get("threshold_train_error") is not None  # else: no threshold
@@ -83,6 +84,7 @@ def load_record(results: Path, name: str) -> Record | None:
         seed = infos[-1].get("seed", 0)
         for row in _rows(folder):
             key = row.get("variant") or row["model"]
+            seeds_of.setdefault(key, set()).add(seed)
             clean_images = _number(row.get("clean_train_images", ""))
             whole = num_train is not None and clean_images == num_train
             for m in METRICS:
@@ -100,7 +102,7 @@ def load_record(results: Path, name: str) -> Record | None:
             macs[key] = _number(row.get("macs", ""))
     seeds = sorted({i.get("seed", 0) for i in infos})
     return Record(name, folders, values, seeds, setup(infos, record_hardware(folders)), params,
-                  macs, censored, partial)
+                  macs, censored, partial, {k: sorted(v) for k, v in seeds_of.items()})
 
 
 def setup(infos: list[dict], devices: str) -> str:

@@ -85,7 +85,7 @@ class Compare:
         setup = f"{rec.setup}; `results/{rec.name}`"
         if decided == verdict.UNDECIDED and self.plan:  # what the reader waits for
             setup += (f"; to decide, more seeds of: {self.plan.removeprefix('not yet run: ')},"
-                      f" the next with {_next_seed(rec, {kb: b, kw: w})}")
+                      f" the next with {_next_seed(rec, (kb, kw))}")
         return {"ours": self._describe(kb, b, kw, w, gap, spread, source, bounds) + left_out
                 + self._sweep(values),
                 "setup": setup, "verdict": decided, "gap": gap, "spread": spread}
@@ -217,13 +217,14 @@ class Unmeasurable:
         return {"ours": "-", "setup": self.reason, "verdict": verdict.NOT_MEASURABLE}
 
 
-def _next_seed(rec, runs: dict) -> str:
-    """How to repeat the compared variants (`runs`: variant -> its values, one per seed, seeds
-    counted from 0) with the seed each lacks, recorded beside `rec` (evidence reads
-    `<record>-seed<N>` folders as its repeats)."""
+def _next_seed(rec, variants) -> str:
+    """How to repeat the compared `variants` with the lowest seed each lacks (a seed left out
+    in the middle is filled first), recorded beside `rec` (evidence reads `<record>-seed<N>`
+    folders as its repeats)."""
     by_seed = {}
-    for variant, values in runs.items():
-        by_seed.setdefault(len(values), []).append(variant)
+    for variant in variants:
+        ran = set(rec.seeds_of.get(variant, ()))
+        by_seed.setdefault(next(n for n in range(len(ran) + 1) if n not in ran), []).append(variant)
     return "; ".join(f"`--seed {n} --variants {' '.join(vs)} --out runs/{rec.name}-seed{n}`, "
                      f"then `cnn-keras record runs/{rec.name}-seed{n} results/{rec.name}-seed{n}`"
                      for n, vs in sorted(by_seed.items()))
