@@ -70,6 +70,14 @@ CLAIMS = (
                   plan=f"not yet run: the Fig. 1 net with and without LRN, {_FULL}, "
                        "augmentation and weight decay, 30 epochs, 3 seeds "
                        "(`cnn-keras ablation fig1_lrn --mode record`)")),
+    Claim("alexnet.bn", "01", PAPERS["01"], "Sec. 3.3; the notes",
+          "Batch normalisation, which replaced LRN (the notes), does LRN's job better: in LRN's "
+          "place it lowers the test error more", "no number (Ioffe & Szegedy 2015)",
+          Compare("alexnet-lrn-cpu", TEST, "bn", "lrn",
+                  plan="not yet run: the Fig. 1 net with batch norm before conv1's and conv2's "
+                       "ReLUs, in the LRN record, 3 seeds (`cnn-keras ablation fig1_lrn --mode "
+                       "record --variants bn --out runs/alexnet-lrn-cpu`, resuming from a copy "
+                       "of the record)")),
     Claim("alexnet.dropout_overfit", "01", PAPERS["01"], "Sec. 4.2",
           "Without dropout the net overfits substantially: its test error exceeds its training "
           "error by more", "no number (\"substantial overfitting\")",

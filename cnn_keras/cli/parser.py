@@ -330,7 +330,7 @@ def _add_degradation(sub):
 _ABLATION_NAME_HELP = (
     "alexnet: ReLU/tanh, LRN, pooling; fig1: AlexNet's Fig. 1 (four-layer "
     "CNN, ReLU vs tanh); fig1_lr: the same with a learning-rate sweep per "
-    "activation; fig1_lrn: LRN on/off in that net (Sec. 3.3); alexnet_reg: "
+    "activation; fig1_lrn: LRN on/off (Sec. 3.3) and batch norm in that net; alexnet_reg: "
     "dropout, weight decay, overlapping pooling; vgg: depth A vs D, "
     "pre-initialisation; vgg_depth: A, A-LRN, B, B-5x5, D, D from A at a quarter "
     "width; googlenet: auxiliary heads; googlenet_aux: the same at a quarter "

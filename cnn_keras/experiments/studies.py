@@ -193,13 +193,16 @@ ABLATIONS = {
     # Sec. 3.3 on CIFAR-10 (results/alexnet-lrn-cpu): the Fig. 1 net with and without LRN
     # after conv1 and conv2, trained as a classifier is (augmentation, weight decay 5e-4, lr
     # 0.01 /10 at 50 % and 75 %), 30 epochs, three seeds (`--seed 1`, `--seed 2` into
-    # results/alexnet-lrn-cpu-seed<N>).
+    # results/alexnet-lrn-cpu-seed<N>). `bn`: batch norm in LRN's place, the notes' "later
+    # replaced by Batch Normalization", measured in the same record.
     "fig1_lrn": Study(
         name="fig1_lrn",
         title="Local response normalisation in a four-layer CNN on CIFAR-10 (Sec. 3.3)",
         variants=(Variant("no_lrn", "no normalisation", "alexnet_fig1", {"init": "he"}),
                   Variant("lrn", "LRN after conv1 and conv2", "alexnet_fig1",
-                          {"init": "he", "lrn": True})),
+                          {"init": "he", "lrn": True}),
+                  Variant("bn", "batch norm in LRN's place", "alexnet_fig1",
+                          {"init": "he", "batch_norm": True})),
         lr=0.01, weight_decay=5e-4,
         epochs={"quick": 1, "record": 30},
         sizes={"quick": (256, 128), "record": (None, None)},

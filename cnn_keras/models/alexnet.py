@@ -17,7 +17,8 @@ public builders, both registered, are
 * `alexnet_cifar`: the same ideas at CIFAR-10's 32x32 (see its docstring for what changed).
 
 Both take the paper's ablations as keyword-only options: `lrn`, `groups`, `overlapping_pool`,
-`activation` ("tanh" for Fig. 1's saturating units) and `dropout`.
+`activation` ("tanh" for Fig. 1's saturating units) and `dropout`, and `batch_norm`, the
+normalisation that replaced LRN after 2015.
 """
 
 from __future__ import annotations
@@ -141,10 +142,12 @@ def min_input_size(arch: Arch, overlapping_pool: bool = True) -> int:
 INITS = ("paper", "glorot", "he")
 
 
-def _check_options(lrn, groups, overlapping_pool, activation, dropout, init, width, arch):
+def _check_options(lrn, batch_norm, groups, overlapping_pool, activation, dropout, init, width,
+                   arch):
     check_choice("init", init, INITS)
     check_number("width", width, low=0, low_open=True)
-    for arg, value in (("lrn", lrn), ("overlapping_pool", overlapping_pool)):
+    for arg, value in (("lrn", lrn), ("batch_norm", batch_norm),
+                       ("overlapping_pool", overlapping_pool)):
         if not isinstance(value, bool):
             raise ValueError(f"`{arg}` must be True or False. Received: {arg}={value!r}")
     if isinstance(groups, bool) or groups not in (1, 2):
@@ -162,9 +165,10 @@ def _check_options(lrn, groups, overlapping_pool, activation, dropout, init, wid
 # --- The family builder ---------------------------------------------------------------------
 def _build(arch, include_top, weights, input_tensor, input_shape, pooling, classes,
            classifier_activation, name, *, lrn, groups, overlapping_pool, activation, dropout,
-           init=None, width=1.0):
+           init=None, width=1.0, batch_norm=False):
     init_name = init or ("paper" if arch.paper_init else "glorot")
-    _check_options(lrn, groups, overlapping_pool, activation, dropout, init_name, width, arch)
+    _check_options(lrn, batch_norm, groups, overlapping_pool, activation, dropout, init_name,
+                   width, arch)
     check_name(name)
     name = name or arch.model_name
     inp = resolve_inputs(
@@ -198,6 +202,8 @@ def _build(arch, include_top, weights, input_tensor, input_shape, pooling, class
                                 strides=row.stride, padding=row.padding,
                                 groups=groups if row.grouped else 1, name=f"conv{i}",
                                 **init(row.bias_init))(x)
+        if row.lrn and batch_norm:  # before the activation, as Ioffe & Szegedy place it
+            x = keras.layers.BatchNormalization(name=f"conv{i}_bn")(x)
         x = keras.layers.Activation(activation, name=f"conv{i}_{activation}")(x)
         if row.lrn and lrn:
             x = LocalResponseNormalization(**ALEXNET_LRN, name=f"conv{i}_lrn")(x)
@@ -223,6 +229,11 @@ _OPTIONS_DOC = """
     Architecture options (keyword-only; the defaults are the paper's):
         lrn: local response normalization (k=2, n=5, alpha=1e-4, beta=0.75) after the
             activations of conv1 and conv2 (Sec. 3.3). False removes the LRN layers.
+        batch_norm: True puts BatchNormalization (Ioffe & Szegedy 2015, the normalisation
+            that replaced LRN) between conv1 / conv2 and their activations, layers
+            `conv1_bn` / `conv2_bn`. Not in the paper; with `lrn=False` it takes LRN's place.
+            The convs keep their biases (BN's shift makes them redundant) so that only the
+            normalisation differs. Default False.
         groups: 2 splits conv2, conv4 and conv5 into two groups, as on the paper's two GPUs
             (Sec. 3.2); 1 connects every kernel to all of the previous layer's maps.
         overlapping_pool: True for the paper's overlapping 3x3/2 max-pools (Sec. 3.4); False for
@@ -264,6 +275,7 @@ def alexnet(
     activation="relu",
     dropout=0.5,
     init=None,
+    batch_norm=False,
 ):
     """AlexNet (Krizhevsky, Sutskever & Hinton 2012), the ImageNet net of Sec. 3.5 / Fig. 2.
 
@@ -283,7 +295,7 @@ def alexnet(
     return _build(IMAGENET, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name, lrn=lrn, groups=groups,
                   overlapping_pool=overlapping_pool, activation=activation, dropout=dropout,
-                  init=init)
+                  init=init, batch_norm=batch_norm)
 
 
 @register_model
@@ -305,6 +317,7 @@ def alexnet_cifar(
     dropout=0.5,
     init=None,
     width=1.0,
+    batch_norm=False,
 ):
     """AlexNet (Krizhevsky et al. 2012) adapted to CIFAR-10's 32x32x3 images.
 
@@ -342,7 +355,7 @@ def alexnet_cifar(
     return _build(CIFAR, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name, lrn=lrn, groups=groups,
                   overlapping_pool=overlapping_pool, activation=activation, dropout=dropout,
-                  init=init, width=width)
+                  init=init, width=width, batch_norm=batch_norm)
 
 
 @register_model
@@ -361,6 +374,7 @@ def alexnet_fig1(
     overlapping_pool=True,
     activation="relu",
     init=None,
+    batch_norm=False,
 ):
     """The "four-layer convolutional neural network" of AlexNet's Fig. 1 (ReLU vs tanh).
 
@@ -375,11 +389,12 @@ def alexnet_fig1(
     Krizhevsky's cuda-convnet ("layers-80sec"): three 5x5 "same" convs with 32, 32 and 64
     filters, each followed by the activation and an overlapping 3x3/2 max-pool (32 -> 15 -> 7
     -> 3), then the linear 10-way classifier; its response normalisation is off by default
-    (`lrn=True` puts LRN after conv1 and conv2). 85,098 parameters, 10.7M multiply-adds at
+    (`lrn=True` puts LRN after conv1 and conv2; `batch_norm=True` batch norm before their
+    activations, 128 trainable parameters more). 85,098 parameters, 10.7M multiply-adds at
     32x32. Options as for `alexnet` (no FC hidden layers, so no `dropout`, no grouping).
     """
     return _build(FIG1, include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name, lrn=lrn, groups=1,
                   overlapping_pool=overlapping_pool, activation=activation, dropout=0.0,
-                  init=init)
+                  init=init, batch_norm=batch_norm)
 

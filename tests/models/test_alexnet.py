@@ -121,6 +121,24 @@ def test_lrn_option():
     assert count_params(cifar)["trainable"] == 4_450_634
 
 
+def test_batch_norm_option():
+    """Batch norm in LRN's place: between conv1 / conv2 and their activations, 2 x 32 scales
+    and shifts more to train (and 2 x 32 moving means and variances) in the Fig. 1 net."""
+    plain, bn = cnn_keras.alexnet_fig1(), cnn_keras.alexnet_fig1(batch_norm=True)
+    names = [layer.name for layer in bn.layers]
+    assert names[names.index("conv1"):names.index("pool1") + 1] == [
+        "conv1", "conv1_bn", "conv1_relu", "pool1"]
+    assert [la.name for la in _layers(bn, keras.layers.BatchNormalization)] == [
+        "conv1_bn", "conv2_bn"]
+    assert count_params(plain)["trainable"] == 85_098
+    assert count_params(bn) == {"trainable": 85_226, "non_trainable": 128, "total": 85_354}
+    both = cnn_keras.alexnet_cifar(batch_norm=True)  # with the default LRN: both normalise
+    assert [la.name for la in _layers(both, LocalResponseNormalization)] == [
+        "conv1_lrn", "conv2_lrn"]
+    assert len(_layers(cnn_keras.alexnet(include_top=False, batch_norm=True),
+                       keras.layers.BatchNormalization)) == 2
+
+
 def test_non_overlapping_pool_option():
     model = cnn_keras.alexnet(include_top=False, overlapping_pool=False)
     pools = _layers(model, keras.layers.MaxPooling2D)
@@ -268,6 +286,7 @@ def test_pure_keras_and_registry():
 BAD_ARGS = [
     ({"lrn": "yes"}, "lrn"),
     ({"lrn": 1}, "lrn"),
+    ({"batch_norm": "yes"}, "batch_norm"),
     ({"groups": 3}, "groups"),
     ({"groups": True}, "groups"),
     ({"groups": "2"}, "groups"),
