@@ -49,6 +49,10 @@ PAPERS = {
 _FIG6 = "degradation-cpu-10ep"
 # DenseNet-BC at L=28 (ResNet-20's multiply-adds) against ResNet-20, k and theta switched
 _DENSE_REC = "densenet-cpu"
+# VGG's C at a quarter width in the VGG record: one seed at a time beside it
+_VGG_C = ("not yet run: in the VGG record, configuration C, 3 seeds (`cnn-keras ablation "
+          "vgg_depth --mode record --variants C --out runs/vgg-cpu`, resuming from a copy of "
+          "the record; `--seed 1` into runs/vgg-cpu-seed1, ...)")
 
 CLAIMS = (
     # --- 01 AlexNet -------------------------------------------------------------------------------
@@ -85,6 +89,13 @@ CLAIMS = (
                   plan=f"not yet run: alexnet_cifar at half width with dropout 0.5 vs 0, "
                        f"{_FULL}, 15 epochs, 3 seeds (`cnn-keras ablation alexnet_reg "
                        "--mode record`)")),
+    Claim("alexnet.augment_overfit", "01", PAPERS["01"], "Sec. 4.1",
+          "Without data augmentation the net overfits substantially: its test error exceeds its "
+          "training error by more", "no number (\"substantial overfitting\")",
+          Compare("alexnet-cpu", GAP, "paper", "no_aug",
+                  plan="not yet run: in the same record, pad-crop-flip augmentation vs none, "
+                       "3 seeds (`cnn-keras ablation alexnet_reg --mode record --variants "
+                       "no_aug --out runs/alexnet-cpu`, resuming from a copy of the record)")),
     Claim("alexnet.dropout", "01", PAPERS["01"], "Sec. 4.2",
           "Dropout lowers the test error", "no number (ImageNet: part of the recipe)",
           Compare("alexnet-cpu", TEST, "paper", "no_dropout",
@@ -121,6 +132,14 @@ CLAIMS = (
           "top-1 29.6 % (A) vs 29.7 % (A-LRN)",
           Compare("vgg-cpu", TEST, "A", "A_lrn", expect="no gain",
                   plan="not yet run: in the VGG record, A vs A-LRN")),
+    Claim("vgg.one_by_one", "02", PAPERS["02"], "Table 3, Sec. 4.1",
+          "A 1x1 conv's extra non-linearity helps: C (B with a 1x1 conv added in stages 3-5) "
+          "beats B", "top-1 28.7 % (B) -> 28.1 % (C)",
+          Compare("vgg-cpu", TEST, "C", "B", plan=_VGG_C)),
+    Claim("vgg.context", "02", PAPERS["02"], "Table 3, Sec. 4.1",
+          "... but spatial context matters more: D (3x3 convs in C's 1x1 places) beats C",
+          "top-1 28.1 % (C) -> 27.0 % (D)",
+          Compare("vgg-cpu", TEST, "D", "C", plan=_VGG_C)),
     Claim("vgg.preinit", "02", PAPERS["02"], "Sec. 3.1",
           "Pre-initialising the deep net from A is not needed with a good random init",
           "no number (\"possible to initialise without pre-training\")",

@@ -21,13 +21,13 @@ CPU run of the claims scoreboard, all 50k images) and ``full`` (all 50k images; 
   He initialisation and with the paper's N(0, 0.01). Its ``demo`` is all 50k images for 20
   epochs (its time: notebook 01).
 * ``fig1_lr`` / ``fig1_lrn`` / ``alexnet_reg``: the decisive records of notebook 01 (Fig. 1 with a
-  learning-rate sweep per activation; LRN on CIFAR-10, Sec. 3.3; dropout, weight decay and
-  overlapping pooling on `alexnet_cifar` at half width). Like every ``*_depth``, ``*_aux``,
-  ``*_naive``, ``*_conv``, ``*_resample``, ``*_scaling``, ``*_sd`` and ``densenet_bc28`` study
-  below, they have only ``quick`` and ``record`` modes.
+  learning-rate sweep per activation; LRN and batch norm on CIFAR-10, Sec. 3.3; dropout, weight
+  decay, overlapping pooling and augmentation on `alexnet_cifar` at half width). Like every
+  ``*_depth``, ``*_aux``, ``*_naive``, ``*_conv``, ``*_resample``, ``*_scaling``, ``*_sd`` and
+  ``densenet_bc28`` study below, they have only ``quick`` and ``record`` modes.
 * ``vgg`` (Simonyan & Zisserman 2014): depth A (11 layers) vs D (16), and D pre-initialised from
   the trained A (Sec. 3.1), all without BatchNormalization as in the paper, He-initialised.
-  ``vgg_depth``: A, A-LRN, B, B-5x5, D and D from A at a quarter width (the record).
+  ``vgg_depth``: A, A-LRN, B, B-5x5, C, D and D from A at a quarter width (the record).
 * ``googlenet`` (Szegedy et al. 2014): auxiliary classifiers on 4a and 4d on/off (Sec. 5);
   ``googlenet_aux`` the same at a quarter width and ``googlenet_naive`` the modules without their
   1x1 reductions at a sixteenth, against the reduced ones at the same width and at the naive
@@ -213,7 +213,8 @@ ABLATIONS = {
     # Sec. 4.2 (dropout), Sec. 5 (weight decay lowers the *training* error) and Sec. 3.4
     # (overlapping pooling) on CIFAR-10 (results/alexnet-cpu): alexnet_cifar at half the conv
     # width (47.6M multiply-adds; the FC top, where dropout acts, is whole) with each of the three
-    # switched off in turn against the paper's setting. No LRN (decided by fig1_lrn), groups 1.
+    # switched off in turn against the paper's setting, and the augmentation (Sec. 4.1: without
+    # it "substantial overfitting"). No LRN (decided by fig1_lrn), groups 1.
     "alexnet_reg": Study(
         name="alexnet_reg",
         title="AlexNet's dropout, weight decay and overlapping pooling on CIFAR-10",
@@ -225,12 +226,15 @@ ABLATIONS = {
                     recipe={"weight_decay": 0.0}),
             Variant("pool2", "2x2/2 pools", "alexnet_cifar",
                     {**_ALEX_HALF, "overlapping_pool": False}),
+            Variant("no_aug", "no augmentation", "alexnet_cifar", _ALEX_HALF,
+                    recipe={"augment": False}),
         ),
         lr=0.01, weight_decay=5e-4,
         epochs={"quick": 1, "record": 15},
         sizes={"quick": (256, 128), "record": (None, None)},
         threshold={"quick": None, "record": None},
-        paper="Sec. 4.2: without dropout 'substantial overfitting'; Sec. 5: weight decay "
+        paper="Sec. 4.2: without dropout 'substantial overfitting' (Sec. 4.1: so without "
+              "augmentation); Sec. 5: weight decay "
               "'reduces the model's training error'; Sec. 3.4: overlapping pooling -0.4 points "
               "top-1 (ImageNet)",
     ),
@@ -252,7 +256,8 @@ ABLATIONS = {
     ),
     # Table 3 and Sec. 3.1/4.1 on CIFAR-10 (results/vgg-cpu): the configurations at a quarter
     # width (as d2l trains VGG), no batch norm, He init: depth (A, B, D), LRN (A-LRN), one 5x5
-    # against two 3x3 (B-5x5) and D pre-initialised from the trained A.
+    # against two 3x3 (B-5x5), 1x1 against 3x3 convs (C: B's extra non-linearity; D: C with
+    # spatial context) and D pre-initialised from the trained A.
     "vgg_depth": Study(
         name="vgg_depth",
         title="VGG at a quarter width on CIFAR-10: depth, 3x3 stacks vs 5x5, LRN, "
@@ -263,6 +268,8 @@ ABLATIONS = {
             Variant("B", "B (13 layers)", "vgg_cifar", {"config": "B", **_VGG4}),
             Variant("B5", "B with one 5x5 per pair of 3x3", "vgg_cifar",
                     {"config": "B-5x5", **_VGG4}),
+            Variant("C", "C (B + a 1x1 conv in stages 3-5)", "vgg_cifar",
+                    {"config": "C", **_VGG4}),
             Variant("D", "D (16 layers)", "vgg_cifar", {"config": "D", **_VGG4}),
             Variant("D_from_A", "D, pre-initialised from A", "vgg_cifar",
                     {"config": "D", **_VGG4}, init_from="A"),
@@ -271,7 +278,8 @@ ABLATIONS = {
         epochs={"quick": 1, "record": 20},
         sizes={"quick": (256, 128), "record": (None, None)},
         threshold={"quick": None, "record": None},
-        paper="Table 3 (ImageNet top-1, S=256): A 29.6%, A-LRN 29.7%, B 28.7%, D 27.0%; "
+        paper="Table 3 (ImageNet top-1, S=256): A 29.6%, A-LRN 29.7%, B 28.7%, C 28.1%, "
+              "D 27.0%; "
               "Sec. 4.1: B with 5x5 convs 7% worse than with 3x3 pairs",
     ),
     "googlenet": Study(
