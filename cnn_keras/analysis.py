@@ -76,11 +76,34 @@ def count_macs(model) -> int:
 
     The model needs a fixed input size (e.g. build it with `input_shape=(224, 224, 3)`).
     """
+    _check_fixed_size(model, "count_macs")
+    return sum(layer_macs(layer) for layer in iter_layers(model))
+
+
+def _check_fixed_size(model, what: str) -> None:
     shape = model.inputs[0].shape
     if any(d is None for d in shape[1:]):
-        raise ValueError("count_macs needs a model with a fixed input size; build it with "
+        raise ValueError(f"{what} needs a model with a fixed input size; build it with "
                          f"input_shape=(H, W, C). Received: input shape {tuple(shape)}")
-    return sum(layer_macs(layer) for layer in iter_layers(model))
+
+
+def activation_values(model) -> dict:
+    """How many values one example's activations hold in `model`'s own layers (times 4 for
+    bytes in float32): 'total', every layer's output, what training keeps for the backward
+    pass; 'peak', the most that one layer reads and writes at once (its inputs plus its
+    output), what inference needs at least when each tensor is freed after its last use.
+    'peak' is exact for a chain of layers (MobileNet v1, VGG) and a lower bound where a branch
+    keeps a tensor alive (a shortcut, a dense block's concatenations). Needs a fixed input
+    size, as `count_macs`."""
+    _check_fixed_size(model, "activation_values")
+    total = peak = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        out = sum(math.prod(t.shape[1:]) for t in keras.tree.flatten(layer.output))
+        read = sum(math.prod(t.shape[1:]) for t in keras.tree.flatten(layer.input))
+        total, peak = total + out, max(peak, read + out)
+    return {"total": int(total), "peak": int(peak)}
 
 
 def gradient_norms(model, x, y, *, loss=None, loss_weights=None) -> list[tuple[str, float]]:

@@ -5,6 +5,7 @@ import pytest
 
 import cnn_keras
 from cnn_keras.analysis import (
+    activation_values,
     count_macs,
     count_params,
     iter_layers,
@@ -71,6 +72,22 @@ def test_count_macs_needs_fixed_input():
         count_macs(model)
     # 3x3 convs at 32/16/8 px (hand count in the notebook) + the 64x10 classifier
     assert count_macs(cnn_keras.resnet20()) == 40_551_040
+
+
+def test_activation_values_of_a_chain_and_of_mobilenet():
+    # two 8-filter convs on 32x32x3: outputs 8,192 each; conv c1 reads 8,192 and writes 8,192
+    assert activation_values(_stack(2)) == {"total": 16_384, "peak": 16_384}
+    # MobileNet's peak is conv_pad_2, the zero-padding before the first stride-2 depthwise
+    # conv: it reads 112x112x64 and writes 113x113x64; peak and total scale with alpha and
+    # with the pixels
+    full = activation_values(cnn_keras.mobilenet(input_shape=(224, 224, 3)))
+    assert full["peak"] == 64 * (112 * 112 + 113 * 113)
+    half = activation_values(cnn_keras.mobilenet(alpha=0.5, input_shape=(224, 224, 3)))
+    small = activation_values(cnn_keras.mobilenet(input_shape=(128, 128, 3)))
+    assert half["peak"] == full["peak"] // 2 and small["peak"] == 64 * (64 * 64 + 65 * 65)
+    assert full["total"] > 2 * half["total"] * 0.95 and small["total"] < full["total"] / 3
+    with pytest.raises(ValueError, match="activation_values needs .*fixed input size"):
+        activation_values(cnn_keras.resnet20(include_top=False, input_shape=(None, None, 3)))
 
 
 def test_architecture_diagram_never_raises(tmp_path, capsys):

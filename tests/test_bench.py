@@ -102,3 +102,33 @@ def test_hardware_names_the_cpus_vector_instructions():
         flags = runinfo.cpuinfo("flags").split()
         assert hw["cpu_simd"] in flags and hw["cpu_family_model"].count("/") == 1
         assert ("avx512f" in flags) == (hw["cpu_simd"] in runinfo.SIMD_LEVELS[:3])
+
+
+def _mobilenet_latency_script():
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "mobilenet_latency.py"
+    spec = importlib.util.spec_from_file_location("mobilenet_latency", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mobilenet_latency_reports_counts_and_times(tmp_path, capsys):
+    """The script's rows (here the first two: alpha 1.0 and 0.75 at 224 px, one timed call):
+    the counts of Table 6, activation memory, and times that it measured, never checked."""
+    script = _mobilenet_latency_script()
+    assert script.nets()[0] == (1.0, 224) and len(script.nets()) == 7
+    rows = script.main(["--runs", "1", "--batch", "2", "--nets", "2", "--out", str(tmp_path)])
+    assert [(r["alpha"], r["resolution"]) for r in rows] == [(1.0, 224), (0.75, 224)]
+    assert rows[0]["params"] == 4_253_864 and rows[0]["macs"] == 568_740_352
+    assert rows[0]["activations_peak_mb"] > rows[1]["activations_peak_mb"] > 0
+    assert all(r["latency_ms"] > 0 and r["ms_per_image_in_batch"] > 0 for r in rows)
+    out = capsys.readouterr().out
+    assert "widest SIMD" in out and "| 0.75 | 224 | 2,601,976 |" in out
+    saved = json.loads((tmp_path / "mobilenet_latency.json").read_text())
+    assert saved["rows"] == rows and (tmp_path / "mobilenet_latency.md").is_file()
+    with pytest.raises(SystemExit):
+        script.main(["--runs", "0"])
+    assert "--runs must be a positive integer. Received: 0" in capsys.readouterr().err
