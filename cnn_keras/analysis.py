@@ -209,14 +209,16 @@ def receptive_field(model, layer_name: str | None = None) -> int:
     return spatial[-1]["rf"][0]
 
 
-def dense_connection_strength(model, stage: int = 2):
+def dense_connection_strength(model, stage: int = 2, *, classifier: bool = False):
     """DenseNet's Fig. 5 for one dense block: how strongly each layer uses each earlier output.
 
     Entry ``[t, s]`` is the mean absolute weight (the L1 norm divided by the number of input
     channels) that target layer t+1 (rows; the last row is the transition after the block, when
     there is one) gives to the channels of source s (columns: 0 is the block's input, s >= 1 the
-    output of layer s). NaN where s >= t+1 (no connection). Works on any `cnn_keras` DenseNet
-    (layer names ``conv{stage}_block{l}_...``, ``pool{stage}_conv``).
+    output of layer s). NaN where s >= t+1 (no connection). `classifier=True`, for the last
+    block, adds the classifier's row (the figure's right-hand column): the mean absolute weight
+    of ``predictions`` on each source's channels (after the final BN and global pooling). Works
+    on any `cnn_keras` DenseNet (layer names ``conv{stage}_block{l}_...``, ``pool{stage}_conv``).
     """
     import numpy as np
 
@@ -236,12 +238,26 @@ def dense_connection_strength(model, stage: int = 2):
         targets.append(model.get_layer(conv if conv in names else f"conv{stage}_block{t}_2_conv"))
     if f"pool{stage}_conv" in names:
         targets.append(model.get_layer(f"pool{stage}_conv"))
+    if classifier:
+        targets.append(_classifier_after(model, stage, names, k0 + n * k))
     out = np.full((len(targets), n + 1), np.nan)
     for row, conv in enumerate(targets):
-        w = np.abs(keras.ops.convert_to_numpy(conv.kernel))  # (kh, kw, c_in, c_out)
-        per_channel = w.mean(axis=(0, 1, 3))
+        w = np.abs(keras.ops.convert_to_numpy(conv.kernel))  # (kh, kw, c_in, c_out) or (c_in, c)
+        per_channel = w.reshape(-1, w.shape[-2], w.shape[-1]).mean(axis=(0, 2))
         sources = min(row + 1, n + 1)
         for s in range(sources):
             lo, hi = (0, k0) if s == 0 else (k0 + k * (s - 1), k0 + k * s)
             out[row, s] = per_channel[lo:hi].mean()
     return out
+
+
+def _classifier_after(model, stage: int, names: set, channels: int):
+    """The `predictions` layer that reads the last block's `channels` outputs, or a ValueError
+    (a block followed by a transition, or a net without its top)."""
+    top = model.get_layer("predictions") if "predictions" in names else None
+    if (f"pool{stage}_conv" in names or top is None
+            or not isinstance(top, keras.layers.Dense) or top.kernel.shape[0] != channels):
+        raise ValueError("`classifier=True` needs the last dense block of a net with its top "
+                         f"(include_top=True); block conv{stage} of {model.name} is not. "
+                         f"Received: stage={stage!r}")
+    return top

@@ -420,21 +420,25 @@ def connection_heatmap(matrix, path=None, *, title: str = "", caption: str = "")
     return connection_heatmaps({title: matrix}, path, caption=caption)
 
 
-def connection_heatmaps(blocks: dict, path=None, *, caption: str = ""):
+def connection_heatmaps(blocks: dict, path=None, *, caption: str = "",
+                        last_rows: dict | None = None):
     """`connection_heatmap` of several dense blocks side by side, as the paper's Fig. 5 draws
-    its three: `blocks` maps a panel's title to its `analysis.dense_connection_strength`."""
+    its three: `blocks` maps a panel's title to its `analysis.dense_connection_strength`.
+    A square matrix's last row is labelled "trans" (the transition after the block), or as
+    `last_rows` says for that title ("classifier" for the last block's
+    `classifier=True` row)."""
     # constrained layout places the one colorbar beside all panels (tight_layout cannot)
     fig, axes = plt.subplots(1, len(blocks), figsize=(4.2 * len(blocks) + 1.0, 4.4),
                              squeeze=False, layout="constrained")
     for ax, (title, matrix) in zip(axes[0], blocks.items()):
-        im = _heatmap_panel(ax, matrix, title)
+        im = _heatmap_panel(ax, matrix, title, (last_rows or {}).get(title, "trans"))
     axes[0][0].set_ylabel("target layer")
     fig.colorbar(im, ax=list(axes[0]), label="mean |w|, relative to the row's max", shrink=0.8)
     _caption(fig, caption, 7)
     return _finish(fig, path, tight=False)
 
 
-def _heatmap_panel(ax, matrix, title: str):
+def _heatmap_panel(ax, matrix, title: str, last_row: str = "trans"):
     """One block's heat map on `ax`, each target layer's row scaled to its strongest = 1."""
     import numpy as np
 
@@ -444,8 +448,8 @@ def _heatmap_panel(ax, matrix, title: str):
     ax.set_xticks(range(n_s))
     ax.set_yticks(range(n_t))
     labels = [str(t + 1) for t in range(n_t)]
-    if n_t == n_s:  # the last row is the transition layer
-        labels[-1] = "trans"
+    if n_t == n_s:  # the last row reads the whole block: the transition (or the classifier)
+        labels[-1] = last_row
     ax.set_yticklabels(labels, fontsize=7)
     ax.set_xticklabels([str(s) for s in range(n_s)], fontsize=7)
     ax.set_xlabel("source layer s (0 = block input)")

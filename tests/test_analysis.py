@@ -114,6 +114,18 @@ def test_dense_connection_strength_reads_each_source_channels():
     assert np.isclose(w[2, 2], kernel[:, :, 12:16, :].mean())
     last = dense_connection_strength(model, 4)  # the last block has no transition
     assert last.shape == (3, 4)
+    # ... but a classifier: its row reads every source (block input + 3 layers = 8 + 12 inputs)
+    with_top = dense_connection_strength(model, 4, classifier=True)
+    assert with_top.shape == (4, 4) and np.array_equal(with_top[:3], last, equal_nan=True)
+    dense = np.abs(keras.ops.convert_to_numpy(model.get_layer("predictions").kernel))
+    k0 = dense.shape[0] - 3 * 4
+    assert np.isclose(with_top[3, 0], dense[:k0].mean())
+    assert np.isclose(with_top[3, 3], dense[k0 + 8:].mean())
+    for stage, net in ((2, model), (4, cnn_keras.densenet_bc(depth=22, growth_rate=4,
+                                                            include_top=False))):
+        with pytest.raises(ValueError, match=r"`classifier=True` needs the last dense block .*"
+                                             rf"Received: stage={stage}"):
+            dense_connection_strength(net, stage, classifier=True)
     with pytest.raises(ValueError, match="Received: stage=7"):
         dense_connection_strength(model, 7)
 
@@ -137,6 +149,11 @@ def test_tradeoff_and_heatmap_figures(tmp_path):
     panels = [ax for ax in fig.axes if ax.get_title()]
     assert [ax.get_title() for ax in panels] == ["block 1", "block 2"]
     assert len(fig.axes) == 3 and "seed 0" in fig.get_suptitle()
+    labels = [[t.get_text() for t in ax.get_yticklabels()] for ax in panels]
+    assert labels[0][-1] == "trans"
+    fig = plots.connection_heatmaps({"block 1": m, "block 3": m},
+                                    last_rows={"block 3": "classifier"})
+    assert [ax.get_yticklabels()[-1].get_text() for ax in fig.axes[:2]] == ["trans", "classifier"]
     assert (tmp_path / "hs.png").stat().st_size > 1000
 
 
