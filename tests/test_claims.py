@@ -212,6 +212,18 @@ def test_reach_compares_the_mean_over_seeds_with_the_papers_number(tmp_path):
     row = Reach("paper", "final_test_error", "resnet20", 8.75, plan="").evaluate(tmp_path)
     assert row["verdict"] == verdict.REPRODUCED  # 0.35 above; 3 spreads are 0.42
     assert "resnet20 9.10% ± 0.14 (2 seeds); +0.35% from the paper's 8.75%" in row["ours"]
+    # one seed: undecided, unless the paper's own spread is given to judge the distance by
+    _record(tmp_path / "once", 0, {"resnet20": 9.5})
+    assert Reach("once", "final_test_error", "resnet20", 8.75,
+                 plan="").evaluate(tmp_path)["verdict"] == verdict.UNDECIDED
+    row = Reach("once", "final_test_error", "resnet20", 8.75, plan="",
+                paper_spread=(0.16, "Table 6, 5 runs")).evaluate(tmp_path)
+    assert row["verdict"] == verdict.SHORT  # 0.75 above: more than 3 x 0.16
+    assert row["ours"].endswith("+0.75% from the paper's 8.75%; judged by the paper's spread, "
+                                "± 0.16% (Table 6, 5 runs), for want of a second seed")
+    row = Reach("paper", "final_test_error", "resnet20", 8.75, plan="",
+                paper_spread=(0.16, "Table 6")).evaluate(tmp_path)
+    assert "judged by" not in row["ours"]  # two seeds: their own spread
     missing = Reach("none", "final_test_error", "resnet20", 8.75, plan="run it")
     assert missing.evaluate(tmp_path)["verdict"] == verdict.NOT_MEASURED
 

@@ -205,6 +205,7 @@ CLAIMS = (
           "ResNet-20 with the paper's recipe (64k iterations) reaches 8.75 % test error",
           "8.75 %",
           Reach("resnet20-paper-gpu", TEST, "resnet20", 8.75, fallback="resnet20-paper-cpu",
+                paper_spread=(0.16, "Table 6: ResNet-110, 6.61 ± 0.16 over 5 runs"),
                 plan="not yet run: 164 epochs, on a GPU (`benchmarks/gpu_records.sh`) or in "
                      "2¼-4¼ hours of 2 CPU cores (50-94 s an epoch; `cnn-keras degradation "
                      "--mode full --models resnet20 --out runs/resnet20-paper-cpu`: longer "

@@ -182,6 +182,9 @@ class Reach:
     paper: float  # the paper's value of `metric`
     plan: str
     fallback: str = ""  # as Compare's
+    # the paper's own seed-to-seed spread, and where it is printed: the distance of a record of
+    # one seed is judged by it (said so), where the record has no spread of its own
+    paper_spread: tuple[float, str] | None = None
 
     def evaluate(self, results) -> dict:
         rec = load_either(results, self.record, self.fallback, self.metric, [self.variant])
@@ -194,6 +197,10 @@ class Reach:
         ours = (f"{what}: {self.variant} {m:.2f}{unit}{spread_text} ({len(values)} seed"
                 f"{'s' * (len(values) > 1)}); {m - self.paper:+.2f}{unit} from the paper's "
                 f"{self.paper:g}{unit}")
+        if s is None and self.paper_spread is not None:
+            s, source = self.paper_spread
+            ours += (f"; judged by the paper's spread, ± {s:g}{unit} ({source}), for want of "
+                     "a second seed")
         return {"ours": ours, "setup": f"{rec.setup}; `results/{rec.name}`",
                 "verdict": verdict.reach(m, self.paper, s)}
 
