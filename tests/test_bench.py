@@ -104,21 +104,12 @@ def test_hardware_names_the_cpus_vector_instructions():
         assert ("avx512f" in flags) == (hw["cpu_simd"] in runinfo.SIMD_LEVELS[:3])
 
 
-def _mobilenet_latency_script():
-    import importlib.util
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "mobilenet_latency.py"
-    spec = importlib.util.spec_from_file_location("mobilenet_latency", script)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_mobilenet_latency_reports_counts_and_times(tmp_path, capsys):
     """The script's rows (here the first two: alpha 1.0 and 0.75 at 224 px, one timed call):
     the counts of Table 6, activation memory, and times that it measured, never checked."""
-    script = _mobilenet_latency_script()
+    from scripts import benchmark_script
+
+    script = benchmark_script("mobilenet_latency")
     assert script.nets()[0] == (1.0, 224) and len(script.nets()) == 7
     rows = script.main(["--runs", "1", "--batch", "2", "--nets", "2", "--out", str(tmp_path)])
     assert [(r["alpha"], r["resolution"]) for r in rows] == [(1.0, 224), (0.75, 224)]

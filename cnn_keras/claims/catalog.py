@@ -49,10 +49,17 @@ PAPERS = {
 _FIG6 = "degradation-cpu-10ep"
 # DenseNet-BC at L=28 (ResNet-20's multiply-adds) against ResNet-20, k and theta switched
 _DENSE_REC = "densenet-cpu"
-# VGG's C at a quarter width in the VGG record: one seed at a time beside it
-_VGG_C = ("not yet run: in the VGG record, configuration C, 3 seeds (`cnn-keras ablation "
-          "vgg_depth --mode record --variants C --out runs/vgg-cpu`, resuming from a copy of "
-          "the record; `--seed 1` into runs/vgg-cpu-seed1, ...)")
+
+
+def _added(what: str, study: str, variant: str, record: str) -> str:
+    """The plan of a variant added to a study after its record: run into a copy of it."""
+    return (f"not yet run: {what}, 3 seeds (`cnn-keras ablation {study} --mode record "
+            f"--variants {variant} --out runs/{record}`, resuming from a copy of the record; "
+            f"`--seed 1` into runs/{record}-seed1, ...)")
+
+
+# VGG's C at a quarter width in the VGG record
+_VGG_C = _added("in the VGG record, configuration C", "vgg_depth", "C", "vgg-cpu")
 
 CLAIMS = (
     # --- 01 AlexNet -------------------------------------------------------------------------------
@@ -78,10 +85,8 @@ CLAIMS = (
           "Batch normalisation, which replaced LRN (the notes), does LRN's job better: in LRN's "
           "place it lowers the test error more", "no number (Ioffe & Szegedy 2015)",
           Compare("alexnet-lrn-cpu", TEST, "bn", "lrn",
-                  plan="not yet run: the Fig. 1 net with batch norm before conv1's and conv2's "
-                       "ReLUs, in the LRN record, 3 seeds (`cnn-keras ablation fig1_lrn --mode "
-                       "record --variants bn --out runs/alexnet-lrn-cpu`, resuming from a copy "
-                       "of the record)")),
+                  plan=_added("the Fig. 1 net with batch norm before conv1's and conv2's "
+                              "ReLUs, in the LRN record", "fig1_lrn", "bn", "alexnet-lrn-cpu"))),
     Claim("alexnet.dropout_overfit", "01", PAPERS["01"], "Sec. 4.2",
           "Without dropout the net overfits substantially: its test error exceeds its training "
           "error by more", "no number (\"substantial overfitting\")",
@@ -93,9 +98,8 @@ CLAIMS = (
           "Without data augmentation the net overfits substantially: its test error exceeds its "
           "training error by more", "no number (\"substantial overfitting\")",
           Compare("alexnet-cpu", GAP, "paper", "no_aug",
-                  plan="not yet run: in the same record, pad-crop-flip augmentation vs none, "
-                       "3 seeds (`cnn-keras ablation alexnet_reg --mode record --variants "
-                       "no_aug --out runs/alexnet-cpu`, resuming from a copy of the record)")),
+                  plan=_added("in the same record, pad-crop-flip augmentation vs none",
+                              "alexnet_reg", "no_aug", "alexnet-cpu"))),
     Claim("alexnet.dropout", "01", PAPERS["01"], "Sec. 4.2",
           "Dropout lowers the test error", "no number (ImageNet: part of the recipe)",
           Compare("alexnet-cpu", TEST, "paper", "no_dropout",

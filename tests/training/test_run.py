@@ -117,14 +117,9 @@ def test_steps_per_execution_changes_speed_not_results(tmp_path):
 
 
 def _fast_recipe_script():
-    import importlib.util
-    from pathlib import Path
+    from scripts import benchmark_script
 
-    script = Path(__file__).resolve().parents[2] / "benchmarks" / "fast_recipe.py"
-    spec = importlib.util.spec_from_file_location("fast_recipe", script)
-    fast = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fast)
-    return fast
+    return benchmark_script("fast_recipe")
 
 
 def test_fast_recipe_fits_its_schedule_to_the_budget():
