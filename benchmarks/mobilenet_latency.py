@@ -25,7 +25,7 @@ import numpy as np
 ALPHAS = (1.0, 0.75, 0.5, 0.25)  # Table 6, at 224 px
 RESOLUTIONS = (224, 192, 160, 128)  # Table 7, at alpha = 1
 BYTES = 4  # float32
-MB = 2**20
+MB = 10**6  # megabytes
 
 
 def nets() -> list[tuple[float, int]]:

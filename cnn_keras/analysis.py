@@ -10,6 +10,7 @@ import math
 
 import keras
 
+from cnn_keras.checks import check_bool, fail
 from cnn_keras.layers import ZeroPadShortcut
 
 
@@ -239,6 +240,7 @@ def dense_connection_strength(model, stage: int = 2, *, classifier: bool = False
     if f"pool{stage}_conv" in names:
         targets.append(model.get_layer(f"pool{stage}_conv"))
     if classifier:
+        check_bool("classifier", classifier)
         targets.append(_classifier_after(model, stage, names, k0 + n * k))
     out = np.full((len(targets), n + 1), np.nan)
     for row, conv in enumerate(targets):
@@ -254,10 +256,12 @@ def dense_connection_strength(model, stage: int = 2, *, classifier: bool = False
 def _classifier_after(model, stage: int, names: set, channels: int):
     """The `predictions` layer that reads the last block's `channels` outputs, or a ValueError
     (a block followed by a transition, or a net without its top)."""
+    if f"pool{stage}_conv" in names:
+        fail(f"`stage` must be the last dense block of {model.name} for classifier=True "
+             f"(conv{stage} is followed by the transition pool{stage}).", stage=stage)
     top = model.get_layer("predictions") if "predictions" in names else None
-    if (f"pool{stage}_conv" in names or top is None
-            or not isinstance(top, keras.layers.Dense) or top.kernel.shape[0] != channels):
-        raise ValueError("`classifier=True` needs the last dense block of a net with its top "
-                         f"(include_top=True); block conv{stage} of {model.name} is not. "
-                         f"Received: stage={stage!r}")
+    if not isinstance(top, keras.layers.Dense) or top.kernel.shape[0] != channels:
+        fail(f"`classifier=True` needs the net's top (include_top=True): {model.name} has no "
+             f"`predictions` Dense layer over the last block's {channels} channels.",
+             classifier=True)
     return top

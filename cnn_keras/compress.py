@@ -5,8 +5,9 @@ by "shrinking, factorizing or compressing pretrained networks" (quantization, ha
 Huffman coding), and builds one of the first kind. Two methods of the second kind, on a Keras
 model and without retraining, so that the course can put numbers on the difference:
 
-* `prune`: magnitude pruning, per layer (Han et al. 2015, "Learning both weights and
-  connections", whose AlexNet kept 11 % of its weights after retraining);
+* `prune`: magnitude pruning, the same fraction of every kernel (or of the named layers'); Han
+  et al. 2015 ("Learning both weights and connections") set each layer's threshold from its
+  sensitivity and retrained between the steps, and their AlexNet kept 11 % of its weights;
 * `quantize_int8`: each kernel rounded to 8-bit integers with one scale per output channel
   (symmetric), then stored back as float, so that the model computes what int8 weights give.
 
@@ -21,7 +22,7 @@ import math
 import keras
 import numpy as np
 
-from cnn_keras.checks import check_number, fail
+from cnn_keras.checks import check_number, fail, is_int
 
 _KERNEL_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
 
@@ -50,11 +51,12 @@ def _copy(model):
 def prune(model, keep: float, *, layers=None):
     """A copy of `model` in which every kernel (or those of the layers named in `layers`)
     keeps the `keep` fraction (0 < keep <= 1) of its weights of largest magnitude and the rest
-    are 0: each layer pruned alike (rounded up to a whole weight), as Han et al. prune before
+    are 0: each layer pruned by the same fraction (rounded up to a whole weight), without
     retraining."""
     check_number("keep", keep, low=0, low_open=True, high=1)
     names = [layer.name for layer in kernel_layers(model)]
-    if layers is not None and (isinstance(layers, str) or not set(layers) <= set(names)):
+    if layers is not None and (isinstance(layers, str) or not layers
+                               or not set(layers) <= set(names)):
         fail(f"`layers` must be a list of {model.name}'s layers with kernels: {names}.",
              layers=layers)
     pruned = _copy(model)
@@ -63,7 +65,7 @@ def prune(model, keep: float, *, layers=None):
             continue
         w = keras.ops.convert_to_numpy(layer.kernel)
         flat = np.abs(w).ravel()
-        kept = math.ceil(keep * flat.size)
+        kept = math.ceil(round(keep * flat.size, 6))  # 0.07 * 100 is 7.000000000000001
         mask = np.zeros(flat.size, dtype=bool)
         mask[np.argsort(flat, kind="stable")[flat.size - kept:]] = True  # exactly `kept`
         layer.kernel.assign(w * mask.reshape(w.shape))
@@ -95,6 +97,8 @@ def weight_bytes(model, *, kernel_bits: int = 32) -> int:
     """Bytes to store `model`'s weights: the non-zero kernel weights at `kernel_bits` each (a
     pruned kernel's positions not counted: a lower bound for sparse storage) plus a 32-bit
     scale per output channel where kernel_bits < 32, and every other weight at 32 bits."""
+    if not is_int(kernel_bits) or not 1 <= kernel_bits <= 32:
+        fail("`kernel_bits` must be an integer from 1 to 32.", kernel_bits=kernel_bits)
     kernels = {id(layer.kernel) for layer in kernel_layers(model)}
     total = 0.0
     for layer in kernel_layers(model):

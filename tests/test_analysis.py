@@ -121,11 +121,16 @@ def test_dense_connection_strength_reads_each_source_channels():
     k0 = dense.shape[0] - 3 * 4
     assert np.isclose(with_top[3, 0], dense[:k0].mean())
     assert np.isclose(with_top[3, 3], dense[k0 + 8:].mean())
-    for stage, net in ((2, model), (4, cnn_keras.densenet_bc(depth=22, growth_rate=4,
-                                                            include_top=False))):
-        with pytest.raises(ValueError, match=r"`classifier=True` needs the last dense block .*"
-                                             rf"Received: stage={stage}"):
-            dense_connection_strength(net, stage, classifier=True)
+    with pytest.raises(ValueError, match=r"`stage` must be the last dense block .* followed by "
+                                         r"the transition pool2\)\. Received: stage=2"):
+        dense_connection_strength(model, 2, classifier=True)
+    headless = cnn_keras.densenet_bc(depth=22, growth_rate=4, include_top=False)
+    with pytest.raises(ValueError, match=r"needs the net's top .* no `predictions` Dense layer "
+                                         r"over the last block's 23 channels\. Received: "
+                                         r"classifier=True"):
+        dense_connection_strength(headless, 4, classifier=True)
+    with pytest.raises(ValueError, match="Received: classifier='yes'"):
+        dense_connection_strength(model, 4, classifier="yes")
     with pytest.raises(ValueError, match="Received: stage=7"):
         dense_connection_strength(model, 7)
 

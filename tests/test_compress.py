@@ -104,7 +104,21 @@ def test_prune_only_the_named_layers():
     pruned = _kernels(compress.prune(model, 0.25, layers=["fc"]))
     assert np.count_nonzero(pruned["fc"]) == int(np.ceil(0.25 * pruned["fc"].size))
     assert np.array_equal(pruned["conv"], _kernels(model)["conv"])
-    for bad in (["fc", "bn"], "fc", ["nope"]):
+    for bad in (["fc", "bn"], "fc", ["nope"], []):
         with pytest.raises(ValueError, match=r"`layers` must be a list of .*'conv', 'dw', 'fc'"
                                              r"\]\. Received: layers="):
             compress.prune(model, 0.5, layers=bad)
+
+
+def test_prune_rounds_a_fraction_of_a_count_as_written():
+    inp = keras.Input((100,))
+    model = keras.Model(inp, keras.layers.Dense(1, name="fc")(inp))
+    for keep, kept in ((0.07, 7), (0.14, 14), (0.28, 28), (0.55, 55), (0.071, 8)):
+        assert np.count_nonzero(_kernels(compress.prune(model, keep))["fc"]) == kept
+
+
+@pytest.mark.parametrize("bits", [0, 33, "8", 8.0, True])
+def test_weight_bytes_names_bad_bits(bits):
+    with pytest.raises(ValueError, match=r"`kernel_bits` must be an integer from 1 to 32\. "
+                                         r"Received: kernel_bits="):
+        compress.weight_bytes(_net(), kernel_bits=bits)
