@@ -212,9 +212,10 @@ CLAIMS = (
           Reach("resnet20-paper-gpu", TEST, "resnet20", 8.75, fallback="resnet20-paper-cpu",
                 paper_spread=(0.16, "Table 6: ResNet-110, 6.61 ± 0.16 over 5 runs"),
                 plan="not yet run: 164 epochs, on a GPU (`benchmarks/gpu_records.sh`) or in "
-                     "2¼-4¼ hours of 2 CPU cores (50-94 s an epoch; `cnn-keras degradation "
-                     "--mode full --models resnet20 --out runs/resnet20-paper-cpu`: longer "
-                     "than one 3-hour session; interrupted, it resumes from its run folder)")),
+                     "4-6½ hours of 2 CPU cores (87-99 s an epoch alone on Zen 4; `cnn-keras "
+                     "degradation --mode full --models resnet20 --out runs/resnet20-paper-cpu`: "
+                     "longer than one 3-hour session; interrupted, it resumes from its run "
+                     "folder)")),
     Claim("resnet.option_a", "04", PAPERS["04"], "Sec. 4.2",
           "Option-A shortcuts add no parameters: plain and residual twins are equal in size",
           "0.27M / 0.85M", Count(counts.resnet_option_a)),
