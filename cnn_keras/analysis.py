@@ -95,11 +95,12 @@ def activation_values(model) -> dict:
     output), what inference needs at least when each tensor is freed after its last use.
     'peak' is exact for a chain of layers (MobileNet v1, VGG) and a lower bound where a branch
     keeps a tensor alive (a shortcut, a dense block's concatenations). Needs a fixed input
-    size, as `count_macs`."""
+    size, as `count_macs`. The layers of a nested model count as the model's own."""
     _check_fixed_size(model, "activation_values")
     total = peak = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
+    for layer in iter_layers(model):
+        # a nested model's own layers are counted, not the nested model as one layer
+        if isinstance(layer, keras.layers.InputLayer) or hasattr(layer, "layers"):
             continue
         out = sum(math.prod(t.shape[1:]) for t in keras.tree.flatten(layer.output))
         read = sum(math.prod(t.shape[1:]) for t in keras.tree.flatten(layer.input))

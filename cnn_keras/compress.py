@@ -22,6 +22,7 @@ import math
 import keras
 import numpy as np
 
+from cnn_keras.analysis import iter_layers
 from cnn_keras.checks import check_number, fail, is_int
 
 _KERNEL_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
@@ -29,8 +30,6 @@ _KERNEL_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layer
 
 def kernel_layers(model) -> list:
     """The layers of `model` whose kernels `prune` and `quantize_int8` change."""
-    from cnn_keras.analysis import iter_layers
-
     return [layer for layer in iter_layers(model) if isinstance(layer, _KERNEL_LAYERS)]
 
 
@@ -38,8 +37,6 @@ def _copy(model):
     """`model` cloned with its weights. A layer that derives state from its weights (a
     Normalization layer's mean and variance) recomputes it: set_weights alone leaves the
     clone's preprocessing at its initial state, and a recorded net 12 points less accurate."""
-    from cnn_keras.analysis import iter_layers
-
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     for layer in iter_layers(clone):

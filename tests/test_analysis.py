@@ -77,6 +77,10 @@ def test_count_macs_needs_fixed_input():
 def test_activation_values_of_a_chain_and_of_mobilenet():
     # two 8-filter convs on 32x32x3: outputs 8,192 each; conv c1 reads 8,192 and writes 8,192
     assert activation_values(_stack(2)) == {"total": 16_384, "peak": 16_384}
+    # the same chain inside an outer model counts the same: its layers, not one nested layer
+    inputs = keras.Input((32, 32, 3))
+    assert activation_values(keras.Model(inputs, _stack(2)(inputs))) == {
+        "total": 16_384, "peak": 16_384}
     # MobileNet's peak is conv_pad_2, the zero-padding before the first stride-2 depthwise
     # conv: it reads 112x112x64 and writes 113x113x64; peak and total scale with alpha and
     # with the pixels
