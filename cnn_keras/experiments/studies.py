@@ -373,6 +373,11 @@ ABLATIONS = {
                     {**_DENSE28, "growth_rate": 6}),
             Variant("b28_k12", "DenseNet-B L=28 k=12 theta=1 (no compression)", "densenet_bc",
                     {**_DENSE28, "compression": 1.0}),
+            # Sec. 5 "Overfitting": without augmentation (C10) the DenseNets' lead is largest
+            Variant("resnet20_no_aug", "ResNet-20, no augmentation", "resnet20",
+                    recipe={"augment": False}),
+            Variant("bc28_k12_no_aug", "DenseNet-BC L=28 k=12, no augmentation", "densenet_bc",
+                    _DENSE28, recipe={"augment": False}),
         ),
         lr=0.1, weight_decay=1e-4,
         epochs={"quick": 1, "record": 10},

@@ -145,3 +145,13 @@ def test_a_quick_run_found_on_other_data_is_trained_again_and_a_record_is_kept(t
         runner.run("fig1_lrn", "record", tmp_path / "record", data=found, verbose=0, **kw)
     info = json.loads((tmp_path / "record" / "no_lrn" / "run.json").read_text())
     assert info["status"] == "finished" and info["config"]["dataset"]["name"] == "tiny"
+
+
+def test_the_densenet_overfitting_pair_trains_without_augmentation_as_its_augmented_twins():
+    study = studies.get("densenet_bc28")
+    variants = {v.key: v for v in study.variants}
+    for key in ("resnet20", "bc28_k12"):
+        twin, plain = variants[f"{key}_no_aug"], variants[key]
+        assert (twin.model, twin.kwargs) == (plain.model, plain.kwargs)
+        assert runner.recipe(study, "record", variant=twin).augment is False
+        assert runner.recipe(study, "record", variant=plain).augment is True
