@@ -75,6 +75,18 @@ CLAIMS = (
                        "25 % training error "
                        "(`cnn-keras ablation fig1_lr --mode record`; seed 1 repeats each "
                        "activation's fastest lr)")),
+    Claim("alexnet.sigmoid", "01", PAPERS["01"], "Sec. 3.1; the notes",
+          "The notes: ReLUs reach 25 % training error about six times faster than sigmoid units "
+          "(each net at its own best learning rate)",
+          "not in the paper (Fig. 1 compares tanh)",
+          Compare("alexnet-fig1-cpu", EPOCHS, tuple(f"relu_lr{lr}" for lr in _FIG1_LRS),
+                  tuple(f"sigmoid_lr{lr}" for lr in _FIG1_LRS),
+                  plan="not yet run: in the Fig. 1 record, the sigmoid net at the same four "
+                       "learning rates (`cp -r results/alexnet-fig1-cpu runs/`, `cnn-keras "
+                       "ablation fig1_lr --mode record --variants sigmoid_lr0.003 sigmoid_lr0.01 "
+                       "sigmoid_lr0.03 sigmoid_lr0.1 --out runs/alexnet-fig1-cpu`, then `cnn-keras "
+                       "record runs/alexnet-fig1-cpu results/alexnet-fig1-cpu`; seeds 1 and 2 "
+                       "repeat its fastest rate into alexnet-fig1-cpu-seed1, -seed2)")),
     Claim("alexnet.lrn", "01", PAPERS["01"], "Sec. 3.3",
           "Local response normalisation lowers the test error of a four-layer CNN on CIFAR-10",
           "13 % -> 11 % test error",

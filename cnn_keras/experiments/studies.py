@@ -178,11 +178,12 @@ ABLATIONS = {
     # neither optimum sits at an edge of the sweep.
     "fig1_lr": Study(
         name="fig1_lr",
-        title="AlexNet Fig. 1 on CIFAR-10: ReLU vs tanh, each at its fastest learning rate",
+        title="AlexNet Fig. 1 on CIFAR-10: ReLU vs tanh (and the notes' sigmoid), each at its "
+              "fastest learning rate",
         variants=tuple(
             Variant(f"{act}_lr{lr:g}", f"{label}, lr {lr:g}", "alexnet_fig1",
                     {"init": "paper", "activation": act}, recipe={"lr": lr})
-            for act, label in (("relu", "ReLU"), ("tanh", "tanh"))
+            for act, label in (("relu", "ReLU"), ("tanh", "tanh"), ("sigmoid", "sigmoid"))
             for lr in (0.003, 0.01, 0.03, 0.1)),
         lr=0.01, weight_decay=0.0, milestones=(), recipe={"augment": False},
         epochs={"quick": 1, "record": 25},

@@ -17,8 +17,8 @@ public builders, both registered, are
 * `alexnet_cifar`: the same ideas at CIFAR-10's 32x32 (see its docstring for what changed).
 
 Both take the paper's ablations as keyword-only options: `lrn`, `groups`, `overlapping_pool`,
-`activation` ("tanh" for Fig. 1's saturating units) and `dropout`, and `batch_norm`, the
-normalisation that replaced LRN after 2015.
+`activation` ("tanh" for Fig. 1's saturating units, or "sigmoid") and `dropout`, and
+`batch_norm`, the normalisation that replaced LRN after 2015.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PAPER_URL = (
     "https://papers.nips.cc/paper/4824-imagenet-classification-with-deep-convolutional-neural-"
     "networks"
 )
-ACTIVATIONS = ("relu", "tanh")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
 # --- The architectures as data -------------------------------------------------------------
@@ -238,9 +238,9 @@ _OPTIONS_DOC = """
             (Sec. 3.2); 1 connects every kernel to all of the previous layer's maps.
         overlapping_pool: True for the paper's overlapping 3x3/2 max-pools (Sec. 3.4); False for
             the "traditional" non-overlapping 2x2/2 pools it is compared with.
-        activation: "relu" (Sec. 3.1) or "tanh" (the saturating units of Fig. 1) for every
-            hidden conv and FC layer. The activation layers are named `conv1_relu` /
-            `conv1_tanh`, ...
+        activation: "relu" (Sec. 3.1), "tanh" (the saturating units of Fig. 1) or "sigmoid"
+            (the logistic unit, which the notes compare too) for every hidden conv and FC
+            layer. The activation layers are named `conv1_relu` / `conv1_tanh`, ...
         dropout: dropout rate after fc6 and fc7 (Sec. 4.2: 0.5), in [0, 1); 0 removes the
             dropout layers.
         init: "paper" (kernels N(0, 0.01), biases 1 in conv2/4/5 and fc6/7, Sec. 5),

@@ -161,6 +161,11 @@ def test_tanh_activation_option():
     assert model.get_layer("predictions").activation is keras.activations.softmax
     relu = _layers(cnn_keras.alexnet_cifar(), keras.layers.Activation)
     assert all(a.activation is keras.activations.relu and a.name.endswith("_relu") for a in relu)
+    sigmoid = _layers(cnn_keras.alexnet_fig1(activation="sigmoid"), keras.layers.Activation)
+    assert [a.name for a in sigmoid] == ["conv1_sigmoid", "conv2_sigmoid", "conv3_sigmoid"]
+    assert all(a.activation is keras.activations.sigmoid for a in sigmoid)
+    with pytest.raises(ValueError, match="activation.*'relu', 'tanh', 'sigmoid'.*'gelu'"):
+        cnn_keras.alexnet_fig1(activation="gelu")
 
 
 def test_groups_and_dropout_options_on_cifar():
