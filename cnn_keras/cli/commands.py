@@ -43,7 +43,7 @@ def main(argv=None) -> int:
         import_tensorflow_quietly()
         return {"list": _list, "summary": _summary, "train": _train,
                 "degradation": _degradation, "ablation": _ablation, "transfer": _transfer,
-                "bench": _bench, "claims": _claims, "speedrun": _speedrun,
+                "bench": _bench, "claims": _claims, "speedrun": _speedrun, "distill": _distill,
                 "record": _record}[args.command](args)
     except (ValueError, OSError) as exc:  # OSError: data not found, an unwritable --out, ...
         print(f"{PROG} {args.command}: error: {_one_line(exc)}", file=sys.stderr)
@@ -191,6 +191,19 @@ def _transfer(args) -> int:
     out = args.out or f"runs/transfer-{args.mode}"
     transfer_study.run(args.mode, out, shots=args.shots, seeds=args.seeds,
                        data_dir=args.data_dir, verbose=0 if args.quiet else 2)
+    return 0
+
+
+def _distill(args) -> int:
+    from cnn_keras.experiments import distillation
+
+    out = args.out or f"runs/distill-{args.mode}"
+    rows = distillation.run(args.mode, out, seeds=args.seeds, data_dir=args.data_dir,
+                            results_dir=args.results,
+                            verbose=0 if args.quiet else 1)
+    for row in rows:
+        print(f"{row['arm']:>9s}  seed {row['seed']}: {row['final_test_error']:.2f} % test "
+              f"error ({row['seconds']:.0f} s)")
     return 0
 
 

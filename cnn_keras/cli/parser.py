@@ -14,6 +14,7 @@ CIFAR10_SIZE = 32  # the images of `cnn-keras train` without --image-folder
 ABLATION_NAMES = tuple(ABLATIONS)  # the studies are Keras-free data
 # transfer_study.MODES' keys (that module imports TensorFlow; a test keeps the two equal)
 TRANSFER_MODES = ("quick", "demo", "record")
+DISTILL_MODES = ("quick", "demo", "record")  # experiments.distillation.MODES
 SCALED_EPOCHS = 10  # `--recipe scaled` without --epochs
 PAPER_BATCH_SIZE = 128  # `training.paper_recipe`'s batch size; --batch-size 128 is the default
 
@@ -200,7 +201,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # The order of the subcommands is the order `cnn-keras --help` lists them in.
     for add in (_add_list, _add_summary, _add_train, _add_degradation, _add_ablation,
-                _add_bench, _add_transfer, _add_speedrun, _add_record, _add_claims):
+                _add_bench, _add_transfer, _add_distill, _add_speedrun, _add_record,
+                _add_claims):
         add(sub)
     return p
 
@@ -405,6 +407,25 @@ def _add_transfer(sub):
     s.add_argument("--shots", type=_positive_int, nargs="+", metavar="N",
                    help="training images per target class (the mode's)")
     s.add_argument("--seeds", type=_seed, nargs="+", metavar="S", help="seeds (the mode's)")
+    _add_data_dir(s)
+    s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
+
+
+def _add_distill(sub):
+    s = sub.add_parser(
+        "distill", help="knowledge distillation: the recorded AlexNet teaches a MobileNet "
+        "(notebook 06)",
+        description="Train mobilenet_cifar(alpha=0.25) on CIFAR-10 twice per seed, on the "
+        "labels alone and with half its loss from the recorded AlexNet's softened outputs "
+        "(Hinton et al. 2015, T = 4), and print each net's final test error. quick: seconds "
+        "(CI); demo: 5,000 images, 6 epochs; record: all images, 10 epochs. Resumes after the "
+        "last finished epoch if interrupted; `cnn-keras record OUT results/distill-cpu` keeps "
+        "the finished run.")
+    _add_mode_and_out(s, DISTILL_MODES, "runs/distill-MODE")
+    s.add_argument("--seeds", type=_seed, nargs="+", metavar="S", default=[0],
+                   help="seeds (0)")
+    s.add_argument("--results", type=_results_dir, default="results",
+                   help="the folder of recorded runs, where the teacher's weights are (results)")
     _add_data_dir(s)
     s.add_argument("--quiet", action="store_true", help="no per-epoch progress output")
 

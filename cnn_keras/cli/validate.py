@@ -226,6 +226,7 @@ _CHECKS = {
     "ablation": (_check_experiment_selection, _check_experiment_out),
     "bench": (_check_bench_backend,),
     "transfer": (),
+    "distill": (),
     "claims": (_check_claims_out,),
     "record": (),
     "speedrun": (_check_speedrun_batch, _check_speedrun_ablation),

@@ -39,6 +39,11 @@ def copy_record(run_dir, dest) -> list[Path]:
         from cnn_keras.experiments import transfer_results
 
         return transfer_results.copy_record(run_dir, dest)
+    if _experiment(run_dir) == "distillation":  # `cnn-keras distill`: each arm's result
+        _check_dest(run_dir, dest)
+        return [_copy(f, dest / f.relative_to(run_dir)) for f in
+                [run_dir / "run.json", *sorted(run_dir.glob("*/result.json")),
+                 *sorted(run_dir.glob("*/history.csv"))]]
     if (run_dir / "ablation.csv").is_file():  # `cnn-keras speedrun --ablation`
         return _copy_speedrun_ablation(run_dir, dest)
     if _is_finished_training_run(run_dir):  # one `cnn-keras train` run: its history and run.json

@@ -1,0 +1,153 @@
+"""Knowledge distillation on CIFAR-10 (notebook 06, section 7): the recorded AlexNet teaches a
+MobileNet a hundredth of its cost.
+
+The teacher is `results/weights/alexnet_cifar-half-paper-seed2` (23.64 % test error, 47.6M
+multiply-adds an image); the student `mobilenet_cifar(alpha=0.25)` (0.2M parameters, 1.5M
+multiply-adds), trained as the MobileNet record trains it (lr 0.1 /10 at 50 % and 75 % of the
+run, coupled weight decay 5e-5, batch 128, pad-crop-flip) two ways from the same seed: on the
+labels alone, and by `distill.Distiller` with half the loss from the teacher (alpha 0.5, T 4).
+Both nets see the images normalised with the teacher's recorded per-pixel mean.
+
+Each (arm, seed) trains into its own folder under `out_dir`, resumable after every epoch
+(`keras.callbacks.BackupAndRestore`: weights, optimizer state and epoch; the batches of epoch e
+depend only on (seed, e)), and writes `result.json` when it ends; run again, a finished arm is
+read back, not retrained; its `history.csv` has a row per epoch. `run.json` collects the rows
+with the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+
+TEACHER = "alexnet_cifar-half-paper-seed2"
+STUDENT = ("mobilenet_cifar", {"alpha": 0.25})
+ARMS = {"labels": 1.0, "distilled": 0.5}  # the labels' weight alpha; the rest is the teacher's
+TEMPERATURE = 4.0
+MODES = {  # training images, test images, epochs (None: all of CIFAR-10)
+    "quick": (256, 128, 1),
+    "demo": (5_000, 2_000, 6),
+    "record": (None, None, 10),
+}
+LR, WEIGHT_DECAY, BATCH = 0.1, 5e-5, 128  # the MobileNet record's recipe
+
+
+def teacher_net(results_dir):
+    """The recorded teacher without its preprocessing layers: it takes images as the training
+    pipeline gives them (scaled to [0, 1], its per-pixel mean subtracted), and that mean."""
+    from cnn_keras import inspect_net
+
+    flat = inspect_net.load_recorded(TEACHER, results_dir)
+    subtract = flat.get_layer("subtract_pixel_mean")
+    net = keras.Model(subtract.output, flat.output, name="teacher")
+    mean = keras.ops.convert_to_numpy(subtract.mean)[0]
+    return net, mean
+
+
+def run(mode: str, out_dir, *, seeds=(0,), results_dir, data_dir=None, verbose: int = 1,
+        callbacks=()):
+    """Train both arms for every seed in `seeds` (finished ones are read back) and return one
+    row per (arm, seed): its final test error and time. Writes out_dir/run.json.
+    `callbacks` are added to each arm's `fit` (after the one that backs it up)."""
+    from cnn_keras import data as data_lib, runinfo
+    from cnn_keras.checks import check_choice, fail, is_int
+
+    check_choice("mode", mode, tuple(MODES))
+    if not seeds or not all(is_int(s) and s >= 0 for s in seeds):
+        fail("`seeds` must be a non-empty list of integers >= 0.", seeds=seeds)
+    num_train, num_test, epochs = MODES[mode]
+    data = data_lib.cifar10_subset(num_train, num_test, data_dir=data_dir, seed=0,
+                                   verbose=bool(verbose), synthetic_fallback=mode == "quick")
+    teacher, mean = teacher_net(results_dir)
+    out_dir = Path(out_dir)
+    rows = [_arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callbacks)
+            for seed in seeds for arm, alpha in ARMS.items()]
+    summary = {"experiment": "distillation", "mode": mode, "data": data.name,
+               "num_train": len(data.x_train), "num_test": len(data.x_test), "epochs": epochs,
+               "teacher": TEACHER,
+               "student": {"model": STUDENT[0], **STUDENT[1]}, "temperature": TEMPERATURE,
+               "rows": rows, **runinfo.run_metadata()}
+    (out_dir / "run.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return rows
+
+
+def _arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callbacks) -> dict:
+    """One student trained (or read back): its result row."""
+    folder = out_dir / f"{arm}-seed{seed}"
+    done = folder / "result.json"
+    if done.exists():
+        return json.loads(done.read_text())
+    import numpy as np
+
+    from cnn_keras import data as data_lib, runinfo, training
+    from cnn_keras.distill import Distiller
+    from cnn_keras.registry import get_builder
+
+    steps = data_lib.steps_per_epoch(len(data.x_train), BATCH)
+    keras.utils.set_random_seed(seed)
+    student = get_builder(STUDENT[0])(**STUDENT[1])
+    model = Distiller(student, teacher, alpha=alpha, temperature=TEMPERATURE)
+    recipe = training.scaled_recipe(epochs, BATCH, LR, weight_decay=WEIGHT_DECAY)
+    model.compile(optimizer=recipe.optimizer(steps), metrics=["accuracy"])
+    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"))
+    reseed = _EpochSeeds(student, seed)
+    # before the backup: an epoch logged but not backed up is trained again and logged twice
+    # (`_history` keeps the last), never lost
+    folder.mkdir(parents=True, exist_ok=True)
+    log = keras.callbacks.CSVLogger(str(folder / "history.csv"), append=True)
+    start = _backed_up_epochs(folder / "backup")
+    if verbose and start:
+        print(f"[{arm}, seed {seed}] resuming after epoch {start}")
+    batches = data_lib.train_dataset(data.x_train, data.y_train, batch_size=BATCH, mean=mean,
+                                     seed=seed, epochs=epochs, initial_epoch=start)
+    began = time.time()
+    model.fit(batches, epochs=epochs, initial_epoch=start, steps_per_epoch=steps,
+                        callbacks=[log, backup, reseed, *callbacks], shuffle=False,
+                        verbose=2 if verbose else 0)
+    x_test, y_test = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
+    predicted = student.predict(x_test, batch_size=500, verbose=0).argmax(axis=1)
+    error = 100 * float(np.mean(predicted != y_test))
+    row = {"arm": arm, "alpha": alpha, "temperature": TEMPERATURE, "seed": seed,
+           "epochs": epochs, "final_test_error": round(error, 2),
+           "final_train_loss": round(_history(folder / "history.csv")[-1]["loss"], 4),
+           "seconds": round(time.time() - began, 1), "resumed_after_epoch": start,
+           "hardware": runinfo.hardware()}
+    done.write_text(json.dumps(row, indent=1) + "\n")
+    return row
+
+
+class _EpochSeeds(keras.callbacks.Callback):
+    """Sets every random-number generator of `net` (its dropout's) from (seed, epoch) when an
+    epoch begins: their state is not among the weights a backup keeps, so without this a
+    resumed run would draw other dropout masks than an uninterrupted one."""
+
+    def __init__(self, net, seed: int):
+        super().__init__()
+        self.generators = [layer.seed_generator for layer in net._flatten_layers()
+                           if isinstance(getattr(layer, "seed_generator", None),
+                                         keras.random.SeedGenerator)]
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for i, generator in enumerate(self.generators):
+            generator.state.assign(keras.ops.convert_to_tensor(
+                [self.seed * 1_000_003 + i, epoch], dtype=generator.state.dtype))
+
+
+def _history(path: Path) -> list[dict]:
+    """The rows of a CSVLogger file, one per epoch (the last where an epoch was logged twice)."""
+    import csv
+
+    with path.open() as f:
+        rows = {int(r["epoch"]): {k: None if v in ("", "NA") else float(v)
+                                  for k, v in r.items()} for r in csv.DictReader(f)}
+    return [rows[e] for e in sorted(rows)]
+
+
+def _backed_up_epochs(backup_dir: Path) -> int:
+    """The epochs that `BackupAndRestore` kept in `backup_dir` (0 when none)."""
+    meta = backup_dir / "training_metadata.json"
+    return int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0

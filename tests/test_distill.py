@@ -1,0 +1,140 @@
+"""Knowledge distillation (`cnn_keras.distill`): the loss against a hand computation, the
+teacher left as it was, a student pulled towards its teacher, and the argument checks."""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from cnn_keras.distill import Distiller, distillation_loss, soften
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+
+
+def _net(seed, classes=3, name=None):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((4,))
+    x = keras.layers.Dense(8, activation="relu", kernel_regularizer=keras.regularizers.l2(1e-3))(
+        inputs)
+    return keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(x), name=name)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def test_softening_is_the_softmax_of_the_tempered_logits():
+    logits = np.array([[2.0, 0.5, -1.0]])
+    probs = _softmax(logits)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(soften(probs, 1.0)), probs, rtol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(soften(probs, 4.0)),
+                               _softmax(logits / 4), rtol=1e-5)
+
+
+def test_the_soft_loss_is_t_squared_times_the_kl_divergence_of_the_softened_outputs():
+    teacher, student = _softmax(np.array([[3.0, 1.0, 0.0]])), _softmax(np.array([[0.0, 1, 2]]))
+    t = 2.0
+    p, q = _softmax(np.log(teacher) / t), _softmax(np.log(student) / t)
+    expected = t**2 * np.sum(p * np.log(p / q))
+    got = keras.ops.convert_to_numpy(distillation_loss(teacher, student, t))
+    np.testing.assert_allclose(got, [expected], rtol=1e-5)
+    assert float(keras.ops.convert_to_numpy(distillation_loss(teacher, teacher, t))[0]) == \
+        pytest.approx(0, abs=1e-6)
+
+
+def test_the_distillers_loss_is_the_mix_of_both_plus_the_students_regularisation():
+    student, teacher = _net(0), _net(1)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    y = np.array([0, 1, 2, 1, 0])
+    model = Distiller(student, teacher, alpha=0.3, temperature=3.0)
+    y_pred = student(x)
+    got = float(keras.ops.convert_to_numpy(model.compute_loss(x, y, y_pred)))
+    s, t = keras.ops.convert_to_numpy(y_pred), keras.ops.convert_to_numpy(teacher(x))
+    hard = -np.log(s[np.arange(5), y])
+    soft = keras.ops.convert_to_numpy(distillation_loss(t, s, 3.0))
+    reg = sum(float(keras.ops.convert_to_numpy(v)) for v in student.losses)
+    assert reg > 0
+    assert got == pytest.approx(np.mean(0.3 * hard + 0.7 * soft) + reg, rel=1e-5)
+
+
+def test_fit_trains_the_student_towards_the_teacher_and_leaves_the_teacher_as_it_was():
+    student, teacher = _net(0), _net(1)
+    x = np.random.default_rng(1).normal(size=(256, 4)).astype("float32")
+    y = np.zeros(256, "int64")  # labels that the soft term alone (alpha 0) must ignore
+    before_teacher = [w.copy() for w in teacher.get_weights()]
+    gap = lambda: float(np.mean(np.abs(student.predict(x, verbose=0)  # noqa: E731
+                                       - teacher.predict(x, verbose=0))))
+    start = gap()
+    model = Distiller(student, teacher, alpha=0.0, temperature=1.0)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), metrics=["accuracy"])
+    history = model.fit(x, y, epochs=30, batch_size=64, verbose=0)
+    assert gap() < start / 3
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    for w, w0 in zip(teacher.get_weights(), before_teacher):
+        np.testing.assert_array_equal(w, w0)
+    assert not teacher.trainable and len(model.trainable_weights) == len(
+        student.trainable_weights)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"alpha": 1.5}, r"`alpha` must be a finite number >= 0 and <= 1.*alpha=1.5"),
+    ({"temperature": 0}, r"`temperature` must be a finite number > 0.*temperature=0"),
+    ({"teacher": "net"}, r"`teacher` must be a keras.Model.*teacher='str'"),
+    ({"teacher": _net(2, classes=4)}, r"`teacher` must predict the student's 3 classes"),
+])
+def test_bad_arguments_name_themselves(kwargs, match):
+    args = {"student": _net(0), "teacher": _net(1), **kwargs}
+    with pytest.raises(ValueError, match=match):
+        Distiller(args.pop("student"), args.pop("teacher"), **args)
+
+
+# --- the CIFAR-10 experiment of notebook 06 -----------------------------------------------------
+class _StopAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt  # after BackupAndRestore has kept the epoch
+
+
+def test_the_experiment_resumes_after_an_epoch_and_matches_an_uninterrupted_run(tmp_path,
+                                                                                monkeypatch):
+    from cnn_keras.experiments import distillation
+
+    results = RESULTS
+    monkeypatch.setattr(distillation, "MODES", {**distillation.MODES, "quick": (128, 64, 2)})
+    monkeypatch.setattr(distillation, "ARMS", {"distilled": 0.5})
+    kw = {"seeds": [0], "results_dir": results, "verbose": 0}
+    whole = distillation.run("quick", tmp_path / "whole", **kw)
+    with pytest.raises(KeyboardInterrupt):
+        distillation.run("quick", tmp_path / "cut", callbacks=[_StopAfterFirstEpoch()], **kw)
+    assert not (tmp_path / "cut" / "distilled-seed0" / "result.json").exists()
+    [resumed] = distillation.run("quick", tmp_path / "cut", **kw)
+    assert resumed["resumed_after_epoch"] == 1 and whole[0]["resumed_after_epoch"] == 0
+    for key in ("final_test_error", "final_train_loss"):
+        assert resumed[key] == whole[0][key]
+    again = distillation.run("quick", tmp_path / "cut", **kw)  # finished: read back
+    assert again == [resumed]
+    history = (tmp_path / "cut" / "distilled-seed0" / "history.csv").read_text().splitlines()
+    assert len(history) == 3 and history[1].startswith("0,") and history[2].startswith("1,")
+    with pytest.raises(ValueError, match="`mode` must be one of.*Received: mode='fast'"):
+        distillation.run("fast", tmp_path / "x", **kw)
+
+
+def test_the_cli_trains_both_arms_prints_their_errors_and_records_them(tmp_path, monkeypatch,
+                                                                       capsys):
+    from cnn_keras.cli.commands import main
+    from cnn_keras.experiments import distillation
+
+    monkeypatch.setattr(distillation, "MODES", {**distillation.MODES, "quick": (128, 32, 1)})
+    out, dest = tmp_path / "run", tmp_path / "results" / "distill-cpu"
+    assert main(["distill", "--mode", "quick", "--out", str(out), "--quiet",
+                 "--results", str(RESULTS)]) == 0
+    printed = capsys.readouterr().out
+    assert "   labels  seed 0:" in printed and "distilled  seed 0:" in printed
+    assert main(["record", str(out), str(dest)]) == 0
+    kept = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
+    assert kept == ["distilled-seed0/history.csv", "distilled-seed0/result.json",
+                    "labels-seed0/history.csv", "labels-seed0/result.json", "run.json"]
+    with pytest.raises(SystemExit) as stop:
+        main(["distill", "--mode", "fast"])
+    assert stop.value.code == 2 and "--mode: invalid choice: 'fast'" in capsys.readouterr().err
