@@ -43,14 +43,55 @@ def distillation_loss(teacher_probs, student_probs, temperature: float):
     return temperature**2 * ops.sum(target * log_ratio, axis=-1)
 
 
+def pack(labels, teacher_probs):
+    """`DistillationLoss`'s `y_true`: the integer labels (or one-hot rows, read as their
+    argmax) in column 0, the teacher's probabilities after them."""
+    teacher_probs = ops.cast(teacher_probs, "float32")
+    if labels is None:  # alpha 0: the labels are not used
+        labels = ops.zeros(ops.shape(teacher_probs)[:1])
+    elif len(labels.shape) == 2 and labels.shape[-1] not in (None, 1):
+        labels = ops.argmax(labels, axis=-1)
+    labels = ops.reshape(ops.cast(labels, "float32"), (-1, 1))
+    return ops.concatenate([labels, teacher_probs], axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
+class DistillationLoss(keras.losses.Loss):
+    """``alpha * CE(label, student) + (1 - alpha) * distillation_loss(teacher, student, T)``
+    per example, averaged as any Keras loss (so that it is scaled right under
+    `tf.distribute`). `y_true` is `pack(labels, teacher_probs)`; computed in float32 whatever
+    the nets' dtype policy."""
+
+    def __init__(self, alpha: float = 0.5, temperature: float = 4.0, name="distillation",
+                 **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.alpha = check_number("alpha", alpha, low=0, high=1)
+        self.temperature = check_number("temperature", temperature, low=0, low_open=True)
+
+    def call(self, y_true, y_pred):
+        y_pred = ops.cast(y_pred, "float32")
+        labels, teacher = ops.cast(y_true[:, 0], "int32"), y_true[:, 1:]
+        hard = keras.losses.sparse_categorical_crossentropy(labels, y_pred)
+        if self.alpha == 1:
+            return hard
+        soft = distillation_loss(teacher, y_pred, self.temperature)
+        return soft if self.alpha == 0 else self.alpha * hard + (1.0 - self.alpha) * soft
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "temperature": self.temperature}
+
+
+@keras.saving.register_keras_serializable(package="cnn_keras")
 class Distiller(keras.Model):
     """`student` trained on the labels and on `teacher`'s softened outputs.
 
     The loss per example is ``alpha * CE(label, student) + (1 - alpha) * T^2 KL(teacher_T ||
-    student_T)`` (`distillation_loss`), plus the student's own regularisation losses. The
+    student_T)`` (`DistillationLoss`), plus the student's own regularisation losses. The
     teacher runs in inference mode (its batch norm and dropout as at test time) and is never
-    trained. Compile with an optimizer and metrics only (the loss is this class's); predict,
-    evaluate and save through `distiller.student`, the net that was trained.
+    trained; with alpha 1 it is not run at all. Compile with an optimizer and metrics only
+    (the loss is this class's). Labels are integers or one-hot rows; with alpha 0 they may be
+    None. `predict` and `evaluate` run the student; `distiller.student` is the trained net to
+    keep (`distiller.save` keeps both nets).
 
     Args:
         student, teacher: Keras models taking the same inputs and giving class probabilities
@@ -69,8 +110,8 @@ class Distiller(keras.Model):
         if student.output.shape[-1] != teacher.output.shape[-1]:
             fail(f"`teacher` must predict the student's {student.output.shape[-1]} classes.",
                  teacher=f"{teacher.output.shape[-1]} classes")
-        self.alpha = check_number("alpha", alpha, low=0, high=1)
-        self.temperature = check_number("temperature", temperature, low=0, low_open=True)
+        self.distillation = DistillationLoss(alpha, temperature)
+        self.alpha, self.temperature = self.distillation.alpha, self.distillation.temperature
         self.student, self.teacher = student, teacher
         self.teacher.trainable = False
         self.built = True  # both nets are built: callbacks that restore weights need it
@@ -78,15 +119,32 @@ class Distiller(keras.Model):
     def call(self, inputs, training=False):
         return self.student(inputs, training=training)
 
+    def compile(self, optimizer="rmsprop", loss=None, **kwargs):
+        if loss is not None:
+            fail("`loss` must be left out: a Distiller's loss is its DistillationLoss (set "
+                 "alpha and temperature when you build it).", loss=loss)
+        super().compile(optimizer=optimizer, **kwargs)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        per_example = keras.losses.sparse_categorical_crossentropy(y, y_pred)
         if self.alpha < 1:  # alpha 1 is plain training: the teacher's forward pass not paid for
             teacher_probs = ops.stop_gradient(self.teacher(x, training=False))
-            soft = distillation_loss(teacher_probs, y_pred, self.temperature)
-            per_example = self.alpha * per_example + (1.0 - self.alpha) * soft
-        if sample_weight is not None:
-            per_example = per_example * ops.cast(sample_weight, per_example.dtype)
-        loss = ops.mean(per_example)
+        else:
+            teacher_probs = ops.zeros(ops.shape(y_pred), "float32")
+        if y is None and self.alpha > 0:
+            fail("`y` (the labels) must be given unless alpha is 0.", y=y)
+        loss = self.distillation(pack(y, teacher_probs), y_pred, sample_weight)
         for extra in self.student.losses:  # weight decay (the teacher's is no concern here)
-            loss = loss + ops.cast(extra, loss.dtype)
+            # as Keras' own compute_loss adds them: scaled per replica under tf.distribute
+            loss = loss + ops.cast(self._aggregate_additional_loss(extra), loss.dtype)
         return loss
+
+    def get_config(self):
+        return {"student": keras.saving.serialize_keras_object(self.student),
+                "teacher": keras.saving.serialize_keras_object(self.teacher),
+                "alpha": self.alpha, "temperature": self.temperature, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        nets = {k: keras.saving.deserialize_keras_object(config.pop(k))
+                for k in ("student", "teacher")}
+        return cls(**nets, **config)

@@ -411,6 +411,10 @@ def test_transfer_runs_the_study_with_the_options(monkeypatch):
     from cnn_keras.experiments import transfer_study
 
     assert TRANSFER_MODES == tuple(transfer_study.MODES)
+    from cnn_keras.cli.parser import DISTILL_MODES
+    from cnn_keras.experiments import distillation
+
+    assert DISTILL_MODES == tuple(distillation.MODES)
     seen = {}
     monkeypatch.setattr(transfer_study, "run", lambda *a, **kw: seen.update(args=a, **kw))
     assert main(["transfer", "--mode", "quick", "--shots", "5", "10", "--seeds", "0", "1",

@@ -78,6 +78,76 @@ def test_fit_trains_the_student_towards_the_teacher_and_leaves_the_teacher_as_it
         student.trainable_weights)
 
 
+def test_mixed_precision_students_one_hot_labels_and_alpha_zero_without_labels_train():
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        student = _net(0)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    x = np.random.default_rng(2).normal(size=(32, 4)).astype("float32")
+    labels = np.random.default_rng(3).integers(0, 3, size=32)
+    for alpha, y in ((0.5, labels), (0.5, np.eye(3, dtype="float32")[labels]), (0.0, None)):
+        model = Distiller(student, _net(1), alpha=alpha)
+        model.compile(optimizer="sgd")
+        history = model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
+    # one-hot rows and their integer labels: the same loss
+    model = Distiller(_net(0), _net(1), alpha=0.5)
+    probs = model.student(x)
+    one_hot, integer = (float(keras.ops.convert_to_numpy(model.compute_loss(x, y, probs)))
+                        for y in (np.eye(3, dtype="float32")[labels], labels))
+    assert one_hot == pytest.approx(integer, rel=1e-6)
+
+
+def test_a_saved_distiller_loads_with_both_nets_and_its_settings(tmp_path):
+    model = Distiller(_net(0, name="student"), _net(1, name="teacher"), alpha=0.2,
+                      temperature=3.0)
+    model.save(tmp_path / "distiller.keras")
+    back = keras.saving.load_model(tmp_path / "distiller.keras")
+    assert (back.alpha, back.temperature) == (0.2, 3.0) and not back.teacher.trainable
+    x = np.random.default_rng(4).normal(size=(8, 4)).astype("float32")
+    for mine, theirs in ((model.student, back.student), (model.teacher, back.teacher)):
+        np.testing.assert_allclose(theirs.predict(x, verbose=0), mine.predict(x, verbose=0),
+                                   rtol=1e-6)
+
+
+_REPLICAS = """
+import os, sys, json
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+tf.config.set_logical_device_configuration(tf.config.list_physical_devices("CPU")[0],
+                                           [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+sys.path.insert(0, sys.argv[1])
+from test_distill import _net
+from cnn_keras.distill import Distiller
+x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+y = np.random.default_rng(1).integers(0, 3, size=32)
+out = {}
+for devices in (1, 2):
+    strategy = tf.distribute.MirroredStrategy([f"/cpu:{i}" for i in range(devices)])
+    with strategy.scope():
+        model = Distiller(_net(0), _net(1), alpha=0.5, temperature=2.0)
+        model.compile(optimizer=keras.optimizers.SGD(0.1))
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(32)
+    loss = model.fit(data, epochs=1, verbose=0).history["loss"][0]
+    out[devices] = [loss, float(np.abs(model.student.get_weights()[0]).sum())]
+print(json.dumps(out))
+"""
+
+
+def test_two_replicas_give_the_loss_and_the_step_of_one():
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _REPLICAS, str(Path(__file__).parent)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["2"] == pytest.approx(out["1"], rel=1e-5)
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"alpha": 1.5}, r"`alpha` must be a finite number >= 0 and <= 1.*alpha=1.5"),
     ({"temperature": 0}, r"`temperature` must be a finite number > 0.*temperature=0"),
@@ -115,7 +185,12 @@ def test_the_experiment_resumes_after_an_epoch_and_matches_an_uninterrupted_run(
     again = distillation.run("quick", tmp_path / "cut", **kw)  # finished: read back
     assert again == [resumed]
     history = (tmp_path / "cut" / "distilled-seed0" / "history.csv").read_text().splitlines()
-    assert len(history) == 3 and history[1].startswith("0,") and history[2].startswith("1,")
+    assert len(history) == 3 and history[1].startswith("1,") and history[2].startswith("2,")
+    assert resumed["seconds"] > whole[0]["seconds"] / 3  # both sessions' epochs counted
+    monkeypatch.setattr(distillation, "MODES", {**distillation.MODES, "quick": (128, 64, 3)})
+    with pytest.raises(ValueError, match=r"`out_dir` holds a run of other settings in .*"
+                                         r"distilled-seed0 \(epochs differ\)"):
+        distillation.run("quick", tmp_path / "cut", **kw)
     with pytest.raises(ValueError, match="`mode` must be one of.*Received: mode='fast'"):
         distillation.run("fast", tmp_path / "x", **kw)
 
@@ -135,6 +210,15 @@ def test_the_cli_trains_both_arms_prints_their_errors_and_records_them(tmp_path,
     kept = sorted(str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file())
     assert kept == ["distilled-seed0/history.csv", "distilled-seed0/result.json",
                     "labels-seed0/history.csv", "labels-seed0/result.json", "run.json"]
+    (out / "labels-seed1").mkdir()  # an arm that never finished is not part of the record
+    (out / "labels-seed1" / "history.csv").write_text("epoch,loss\n1,2.0\n")
+    assert main(["record", str(out), str(tmp_path / "again")]) == 0
+    assert not (tmp_path / "again" / "labels-seed1").exists()
     with pytest.raises(SystemExit) as stop:
         main(["distill", "--mode", "fast"])
     assert stop.value.code == 2 and "--mode: invalid choice: 'fast'" in capsys.readouterr().err
+
+
+def test_compile_refuses_a_loss_of_its_own():
+    with pytest.raises(ValueError, match="`loss` must be left out.*Received: loss='mse'"):
+        Distiller(_net(0), _net(1)).compile(optimizer="sgd", loss="mse")

@@ -77,6 +77,7 @@ def run(mode: str, out_dir, *, seeds=(0,), results_dir, data_dir=None, verbose: 
 def _arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callbacks) -> dict:
     """One student trained (or read back): its result row."""
     folder = out_dir / f"{arm}-seed{seed}"
+    settings = _settings(folder, arm, alpha, seed, data, epochs)
     done = folder / "result.json"
     if done.exists():
         return json.loads(done.read_text())
@@ -92,31 +93,77 @@ def _arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callba
     model = Distiller(student, teacher, alpha=alpha, temperature=TEMPERATURE)
     recipe = training.scaled_recipe(epochs, BATCH, LR, weight_decay=WEIGHT_DECAY)
     model.compile(optimizer=recipe.optimizer(steps), metrics=["accuracy"])
-    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"))
-    reseed = _EpochSeeds(student, seed)
-    # before the backup: an epoch logged but not backed up is trained again and logged twice
-    # (`_history` keeps the last), never lost
-    folder.mkdir(parents=True, exist_ok=True)
-    log = keras.callbacks.CSVLogger(str(folder / "history.csv"), append=True)
     start = _backed_up_epochs(folder / "backup")
     if verbose and start:
         print(f"[{arm}, seed {seed}] resuming after epoch {start}")
     batches = data_lib.train_dataset(data.x_train, data.y_train, batch_size=BATCH, mean=mean,
                                      seed=seed, epochs=epochs, initial_epoch=start)
-    began = time.time()
+    # the log before the backup: an epoch logged but not backed up is trained again and
+    # logged once more in its place, never lost
+    log = _EpochLog(folder / "history.csv")
+    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"))
     model.fit(batches, epochs=epochs, initial_epoch=start, steps_per_epoch=steps,
-                        callbacks=[log, backup, reseed, *callbacks], shuffle=False,
-                        verbose=2 if verbose else 0)
+              callbacks=[log, backup, _EpochSeeds(student, seed), *callbacks], shuffle=False,
+              verbose=2 if verbose else 0)
     x_test, y_test = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
     predicted = student.predict(x_test, batch_size=500, verbose=0).argmax(axis=1)
-    error = 100 * float(np.mean(predicted != y_test))
-    row = {"arm": arm, "alpha": alpha, "temperature": TEMPERATURE, "seed": seed,
-           "epochs": epochs, "final_test_error": round(error, 2),
-           "final_train_loss": round(_history(folder / "history.csv")[-1]["loss"], 4),
-           "seconds": round(time.time() - began, 1), "resumed_after_epoch": start,
-           "hardware": runinfo.hardware()}
+    history = training.read_history_csv(folder / "history.csv")
+    row = {**settings, "final_test_error": round(100 * float(np.mean(predicted != y_test)), 2),
+           "final_train_loss": round(history[-1]["loss"], 4),
+           "seconds": round(sum(r["seconds"] for r in history), 1),  # every session's epochs
+           "resumed_after_epoch": start, "hardware": runinfo.hardware()}
     done.write_text(json.dumps(row, indent=1) + "\n")
     return row
+
+
+def _settings(folder: Path, arm, alpha, seed, data, epochs) -> dict:
+    """What the arm in `folder` trains, kept in its settings.json: a folder of other settings
+    (another mode, data or length) is an error, not a run to resume or read back."""
+    from cnn_keras.checks import fail
+
+    settings = {"arm": arm, "alpha": alpha, "temperature": TEMPERATURE, "seed": seed,
+                "epochs": epochs, "data": data.name, "num_train": len(data.x_train),
+                "num_test": len(data.x_test), "teacher": TEACHER,
+                "student": {"model": STUDENT[0], **STUDENT[1]}}
+    path = folder / "settings.json"
+    if path.exists():
+        kept = json.loads(path.read_text())
+        if kept != settings:
+            differ = sorted(k for k in settings if kept.get(k) != settings[k])
+            fail(f"`out_dir` holds a run of other settings in {folder} ({', '.join(differ)} "
+                 "differ): choose another --out, or remove that folder.", out_dir=folder.parent)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(settings, indent=1) + "\n")
+    return settings
+
+
+class _EpochLog(keras.callbacks.Callback):
+    """`path`, a history.csv as `training` writes it (epochs from 1; loss, accuracy, the
+    learning rate, seconds), rewritten whole after each epoch: the rows of the sessions
+    before a resume are kept, an epoch trained twice is written once."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        from cnn_keras import training
+
+        self.path, self.began = path, 0.0
+        self.rows = ({r["epoch"]: r for r in training.read_history_csv(path)}
+                     if path.exists() else {})
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.began = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        from cnn_keras import training
+
+        logs = logs or {}
+        lr = self.model.optimizer.learning_rate
+        self.rows[epoch + 1] = {"epoch": epoch + 1, "loss": logs.get("loss"),
+                                "accuracy": logs.get("accuracy"),
+                                "lr": float(keras.ops.convert_to_numpy(lr)),
+                                "seconds": round(time.time() - self.began, 2)}
+        training.write_history_csv(self.path, [self.rows[e] for e in sorted(self.rows)])
 
 
 class _EpochSeeds(keras.callbacks.Callback):
@@ -135,16 +182,6 @@ class _EpochSeeds(keras.callbacks.Callback):
         for i, generator in enumerate(self.generators):
             generator.state.assign(keras.ops.convert_to_tensor(
                 [self.seed * 1_000_003 + i, epoch], dtype=generator.state.dtype))
-
-
-def _history(path: Path) -> list[dict]:
-    """The rows of a CSVLogger file, one per epoch (the last where an epoch was logged twice)."""
-    import csv
-
-    with path.open() as f:
-        rows = {int(r["epoch"]): {k: None if v in ("", "NA") else float(v)
-                                  for k, v in r.items()} for r in csv.DictReader(f)}
-    return [rows[e] for e in sorted(rows)]
 
 
 def _backed_up_epochs(backup_dir: Path) -> int:

@@ -39,11 +39,12 @@ def copy_record(run_dir, dest) -> list[Path]:
         from cnn_keras.experiments import transfer_results
 
         return transfer_results.copy_record(run_dir, dest)
-    if _experiment(run_dir) == "distillation":  # `cnn-keras distill`: each arm's result
+    if _experiment(run_dir) == "distillation":  # `cnn-keras distill`: its finished arms
         _check_dest(run_dir, dest)
-        return [_copy(f, dest / f.relative_to(run_dir)) for f in
-                [run_dir / "run.json", *sorted(run_dir.glob("*/result.json")),
-                 *sorted(run_dir.glob("*/history.csv"))]]
+        rows = json.loads((run_dir / "run.json").read_text())["rows"]
+        arms = [f"{r['arm']}-seed{r['seed']}/{name}" for r in rows
+                for name in ("result.json", "history.csv")]
+        return [_copy(run_dir / f, dest / f) for f in ["run.json", *arms]]
     if (run_dir / "ablation.csv").is_file():  # `cnn-keras speedrun --ablation`
         return _copy_speedrun_ablation(run_dir, dest)
     if _is_finished_training_run(run_dir):  # one `cnn-keras train` run: its history and run.json
