@@ -270,7 +270,7 @@ CLAIMS = (
           # "no gain": theta = 1's 36 % more parameters buy no lower error
           Compare(_DENSE_REC, TEST, "bc28_k12", "b28_k12", expect="no gain",
                   plan="not yet run: in the DenseNet record, L=28 theta 0.5 vs 1.0")),
-    Claim("densenet.overfit", "05", PAPERS["05"], "Sec. 5 (Overfitting), Table 2",
+    Claim("densenet.overfit", "05", PAPERS["05"], "Sec. 4.3 (Overfitting), Table 2",
           "DenseNets are less prone to overfitting: without data augmentation, DenseNet-BC's "
           "test error exceeds its training error by less than ResNet's",
           "augmentation takes ResNet-110 from 13.63 to 6.41 % (C10 -> C10+), DenseNet-BC-100 "

@@ -374,7 +374,7 @@ ABLATIONS = {
                     {**_DENSE28, "growth_rate": 6}),
             Variant("b28_k12", "DenseNet-B L=28 k=12 theta=1 (no compression)", "densenet_bc",
                     {**_DENSE28, "compression": 1.0}),
-            # Sec. 5 "Overfitting": without augmentation (C10) the DenseNets' lead is largest
+            # Sec. 4.3 "Overfitting": without augmentation (C10) the DenseNets' lead is largest
             Variant("resnet20_no_aug", "ResNet-20, no augmentation", "resnet20",
                     recipe={"augment": False}),
             Variant("bc28_k12_no_aug", "DenseNet-BC L=28 k=12, no augmentation", "densenet_bc",
