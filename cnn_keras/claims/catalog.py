@@ -51,6 +51,11 @@ _FIG6 = "degradation-cpu-10ep"
 _DENSE_REC = "densenet-cpu"
 
 
+def _fig1_sweep(activation: str) -> tuple[str, ...]:
+    """The Fig. 1 record's variants of one activation, one per learning rate of the sweep."""
+    return tuple(f"{activation}_lr{lr}" for lr in _FIG1_LRS)
+
+
 def _added(what: str, study: str, variant: str, record: str) -> str:
     """The plan of a variant added to a study after its record: run into a copy of it."""
     return (f"not yet run: {what}, 3 seeds (`cp -r results/{record} runs/`, `cnn-keras "
@@ -68,8 +73,7 @@ CLAIMS = (
           "A four-layer CNN with ReLUs reaches 25 % training error much faster than with tanh "
           "(each net at its own best learning rate)",
           "6x fewer epochs",
-          Compare("alexnet-fig1-cpu", EPOCHS, tuple(f"relu_lr{lr}" for lr in _FIG1_LRS),
-                  tuple(f"tanh_lr{lr}" for lr in _FIG1_LRS),
+          Compare("alexnet-fig1-cpu", EPOCHS, _fig1_sweep("relu"), _fig1_sweep("tanh"),
                   plan=f"not yet run: the Fig. 1 net, ReLU vs tanh, lr in "
                        f"{{{', '.join(_FIG1_LRS)}}} each, {_FULL}, no regularisation, epochs to "
                        "25 % training error "
@@ -79,8 +83,7 @@ CLAIMS = (
           "The notes: ReLUs reach 25 % training error about six times faster than sigmoid units "
           "(each net at its own best learning rate)",
           "not in the paper (Fig. 1 compares tanh)",
-          Compare("alexnet-fig1-cpu", EPOCHS, tuple(f"relu_lr{lr}" for lr in _FIG1_LRS),
-                  tuple(f"sigmoid_lr{lr}" for lr in _FIG1_LRS),
+          Compare("alexnet-fig1-cpu", EPOCHS, _fig1_sweep("relu"), _fig1_sweep("sigmoid"),
                   plan="not yet run: in the Fig. 1 record, the sigmoid net at the same four "
                        "learning rates (`cp -r results/alexnet-fig1-cpu runs/`, `cnn-keras "
                        "ablation fig1_lr --mode record --variants sigmoid_lr0.003 sigmoid_lr0.01 "
