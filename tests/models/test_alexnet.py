@@ -296,7 +296,7 @@ BAD_ARGS = [
     ({"groups": True}, "groups"),
     ({"groups": "2"}, "groups"),
     ({"overlapping_pool": None}, "overlapping_pool"),
-    ({"activation": "sigmoid"}, "activation"),
+    ({"activation": "gelu"}, "activation"),
     ({"activation": None}, "activation"),
     ({"dropout": 1.0}, "dropout"),
     ({"dropout": -0.1}, "dropout"),
