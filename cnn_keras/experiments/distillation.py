@@ -23,6 +23,8 @@ from pathlib import Path
 
 import keras
 
+from cnn_keras.analysis import iter_layers
+
 TEACHER = "alexnet_cifar-half-paper-seed2"
 STUDENT = ("mobilenet_cifar", {"alpha": 0.25})
 ARMS = {"labels": 1.0, "distilled": 0.5}  # the labels' weight alpha; the rest is the teacher's
@@ -173,7 +175,7 @@ class _EpochSeeds(keras.callbacks.Callback):
 
     def __init__(self, net, seed: int):
         super().__init__()
-        self.generators = [layer.seed_generator for layer in net._flatten_layers()
+        self.generators = [layer.seed_generator for layer in iter_layers(net)
                            if isinstance(getattr(layer, "seed_generator", None),
                                          keras.random.SeedGenerator)]
         self.seed = seed
