@@ -164,7 +164,7 @@ def test_bad_arguments_name_themselves(kwargs, match):
 # --- the CIFAR-10 experiment of notebook 06 -----------------------------------------------------
 class _StopAfterFirstEpoch(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
-        raise KeyboardInterrupt  # after BackupAndRestore has kept the epoch
+        raise KeyboardInterrupt  # after the backup has kept the epoch
 
 
 def test_the_command_trains_records_and_resumes_after_an_epoch_as_if_never_stopped(
@@ -189,6 +189,11 @@ def test_the_command_trains_records_and_resumes_after_an_epoch_as_if_never_stopp
     with pytest.raises(KeyboardInterrupt):
         distillation.run("quick", tmp_path / "cut", callbacks=[_StopAfterFirstEpoch()], **kw)
     assert not (tmp_path / "cut" / "distilled-seed0" / "result.json").exists()
+    backup = tmp_path / "cut" / "distilled-seed0" / "backup"
+    assert sorted(p.name for p in backup.iterdir()) == ["epoch-0001.weights.h5",
+                                                        "training_metadata.json"]
+    # the next epoch's weights half-written when the power went: not committed, so not read
+    (backup / ".epoch-0002.weights.h5.partial.weights.h5").write_bytes(b"cut off")
     [resumed] = distillation.run("quick", tmp_path / "cut", **kw)
     assert resumed["resumed_after_epoch"] == 1 and whole["resumed_after_epoch"] == 0
     for key in ("final_test_error", "final_train_loss"):

@@ -9,10 +9,11 @@ labels alone, and by `distill.Distiller` with half the loss from the teacher (al
 Both nets see the images normalised with the teacher's recorded per-pixel mean.
 
 Each (arm, seed) trains into its own folder under `out_dir`, resumable after every epoch
-(`keras.callbacks.BackupAndRestore`: weights, optimizer state and epoch; the batches of epoch e
-depend only on (seed, e)), and writes `result.json` when it ends; run again, a finished arm is
-read back, not retrained; its `history.csv` has a row per epoch. `run.json` collects the rows
-with the machine.
+(`_Backup`: weights and optimizer state, then the epoch as the commit, the way
+`training.RunFolder` keeps its checkpoints; the batches of epoch e depend only on (seed, e)),
+and writes `result.json` when it ends; run again, a finished arm is read back, not retrained;
+its `history.csv` has a row per epoch. A second process on the same folder waits for the
+first (`RunFolder.lock`). `run.json` collects the rows with the machine.
 """
 
 from __future__ import annotations
@@ -78,11 +79,23 @@ def run(mode: str, out_dir, *, seeds=(0,), results_dir, data_dir=None, verbose: 
 
 def _arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callbacks) -> dict:
     """One student trained (or read back): its result row."""
+    from cnn_keras.training.folder import RunFolder
+
     folder = out_dir / f"{arm}-seed{seed}"
     settings = _settings(folder, arm, alpha, seed, data, epochs)
-    done = folder / "result.json"
-    if done.exists():
-        return json.loads(done.read_text())
+    with RunFolder(folder).lock(verbose):  # a second process waits, then reads the result
+        done = folder / "result.json"
+        if done.exists():
+            return json.loads(done.read_text())
+        row = _train_arm(folder, settings, alpha, seed, data, mean, teacher, epochs, verbose,
+                         callbacks)
+        _write_json(done, row)
+        return row
+
+
+def _train_arm(folder, settings, alpha, seed, data, mean, teacher, epochs, verbose,
+               callbacks) -> dict:
+    """Train the student of `folder` (resuming after its last kept epoch): its result row."""
     import numpy as np
 
     from cnn_keras import data as data_lib, runinfo, training
@@ -95,27 +108,32 @@ def _arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callba
     model = Distiller(student, teacher, alpha=alpha, temperature=TEMPERATURE)
     recipe = training.scaled_recipe(epochs, BATCH, LR, weight_decay=WEIGHT_DECAY)
     model.compile(optimizer=recipe.optimizer(steps), metrics=["accuracy"])
-    start = _backed_up_epochs(folder / "backup")
+    backup = _Backup(folder / "backup")
+    start = backup.epochs()
     if verbose and start:
-        print(f"[{arm}, seed {seed}] resuming after epoch {start}")
+        print(f"[{settings['arm']}, seed {seed}] resuming after epoch {start}")
     batches = data_lib.train_dataset(data.x_train, data.y_train, batch_size=BATCH, mean=mean,
                                      seed=seed, epochs=epochs, initial_epoch=start)
     # the log before the backup: an epoch logged but not backed up is trained again and
     # logged once more in its place, never lost
     log = _EpochLog(folder / "history.csv")
-    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"))
     model.fit(batches, epochs=epochs, initial_epoch=start, steps_per_epoch=steps,
               callbacks=[log, backup, _EpochSeeds(student, seed), *callbacks], shuffle=False,
               verbose=2 if verbose else 0)
     x_test, y_test = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
     predicted = student.predict(x_test, batch_size=500, verbose=0).argmax(axis=1)
     history = training.read_history_csv(folder / "history.csv")
-    row = {**settings, "final_test_error": round(100 * float(np.mean(predicted != y_test)), 2),
-           "final_train_loss": round(history[-1]["loss"], 4),
-           "seconds": round(sum(r["seconds"] for r in history), 1),  # every session's epochs
-           "resumed_after_epoch": start, "hardware": runinfo.hardware()}
-    done.write_text(json.dumps(row, indent=1) + "\n")
-    return row
+    return {**settings, "final_test_error": round(100 * float(np.mean(predicted != y_test)), 2),
+            "final_train_loss": round(history[-1]["loss"], 4),
+            "seconds": round(sum(r["seconds"] for r in history), 1),  # every session's epochs
+            "resumed_after_epoch": start, "hardware": runinfo.hardware()}
+
+
+def _write_json(path: Path, value) -> None:
+    """`value` as indented JSON, written to a temporary name and renamed (never half there)."""
+    from cnn_keras.training.folder import atomic_write
+
+    atomic_write(path, lambda p: Path(p).write_text(json.dumps(value, indent=1) + "\n"))
 
 
 def _settings(folder: Path, arm, alpha, seed, data, epochs) -> dict:
@@ -136,7 +154,7 @@ def _settings(folder: Path, arm, alpha, seed, data, epochs) -> dict:
                  "differ): choose another --out, or remove that folder.", out_dir=folder.parent)
     else:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(settings, indent=1) + "\n")
+        _write_json(path, settings)
     return settings
 
 
@@ -186,7 +204,39 @@ class _EpochSeeds(keras.callbacks.Callback):
                 [self.seed * 1_000_003 + i, epoch], dtype=generator.state.dtype))
 
 
-def _backed_up_epochs(backup_dir: Path) -> int:
-    """The epochs that `BackupAndRestore` kept in `backup_dir` (0 when none)."""
-    meta = backup_dir / "training_metadata.json"
-    return int(json.loads(meta.read_text())["epoch"]) if meta.exists() else 0
+class _Backup(keras.callbacks.Callback):
+    """The model's weights and its optimizer's state after every epoch, in `folder`: the
+    weights file first, each epoch under its own name, then ``training_metadata.json`` naming
+    it (the commit), then the older files go. An interruption at any moment leaves the last
+    committed epoch whole, where Keras' `BackupAndRestore` writes over its one weights file.
+    (Folders that `BackupAndRestore` wrote, whose metadata names no file, still resume.)"""
+
+    def __init__(self, folder: Path):
+        super().__init__()
+        self.folder, self.meta = folder, folder / "training_metadata.json"
+
+    def _kept(self) -> dict:
+        return json.loads(self.meta.read_text()) if self.meta.exists() else {}
+
+    def epochs(self) -> int:
+        """The epochs kept here (0 when none)."""
+        return int(self._kept().get("epoch", 0))
+
+    def on_train_begin(self, logs=None):
+        kept = self._kept()
+        if not kept:
+            return
+        if not self.model.optimizer.built:  # its variables must exist to be loaded
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(self.folder / kept.get("weights", "latest.weights.h5"))
+
+    def on_epoch_end(self, epoch, logs=None):
+        from cnn_keras.training.folder import atomic_write
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{epoch + 1:04d}.weights.h5"
+        atomic_write(self.folder / name, self.model.save_weights, suffix=".weights.h5")
+        _write_json(self.meta, {"epoch": epoch + 1, "weights": name})
+        for old in self.folder.glob("*.weights.h5"):
+            if old.name != name:
+                old.unlink(missing_ok=True)

@@ -88,7 +88,7 @@ class RunFolder:
     def write_info(self, info: dict) -> None:
         if not self.writes:
             return
-        _atomic(self.run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
+        atomic_write(self.run_json, lambda p: Path(p).write_text(json.dumps(info, indent=1)))
 
     def check_resumable(self, config: dict) -> None:
         """ValueError unless the run recorded here has the settings `config` that matter."""
@@ -109,9 +109,9 @@ class RunFolder:
                 model.save(Path(scratch) / "checkpoint.keras")
             return
         ckpt = f"checkpoint-{epoch:04d}.keras"
-        _atomic(self.path / ckpt, lambda p: model.save(p), suffix=".keras")
+        atomic_write(self.path / ckpt, lambda p: model.save(p), suffix=".keras")
         state = {"epoch": epoch, "checkpoint": ckpt, "history": history}
-        _atomic(self.progress_file, lambda p: Path(p).write_text(json.dumps(state, indent=1)))
+        atomic_write(self.progress_file, lambda p: Path(p).write_text(json.dumps(state, indent=1)))
         write_history_csv(self.history_csv, history, self.fields)
         for old in self.path.glob("checkpoint-*.keras"):
             if old.name != ckpt:
@@ -154,7 +154,10 @@ def comparable_dataset(described: dict) -> dict:
     return {k: described.get(k) for k in ("name", "num_train", "num_test")}
 
 
-def _atomic(path: Path, write, suffix: str = ".tmp"):
+def atomic_write(path: Path, write, suffix: str = ".tmp"):
+    """`write(name)` to a temporary name beside `path`, then renamed to it: a reader (or a
+    resume after a crash) sees the old file or the new one, never half of one. `suffix` ends
+    the temporary name, for writers that check it (Keras: ``.keras``, ``.weights.h5``)."""
     tmp = path.with_name(f".{path.name}.partial{suffix}")
     write(str(tmp))
     os.replace(tmp, path)
@@ -168,7 +171,7 @@ def write_history_csv(path, rows: list[dict], fields=HISTORY_FIELDS):
             for r in rows:
                 w.writerow({k: r.get(k) for k in fields})
 
-    _atomic(Path(path), write)
+    atomic_write(Path(path), write)
 
 
 def read_history_csv(path) -> list[dict]:
