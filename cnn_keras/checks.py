@@ -62,6 +62,22 @@ def check_rate(arg: str, value) -> float:
     return check_number(arg, value, low=0, high=1, high_open=True)
 
 
+def check_scale_jitter(scale_jitter, image_size=None) -> tuple[int, int] | None:
+    """None, or VGG's training-scale range (S_min, S_max) as a tuple of integers with
+    `image_size` (the side of square images, when known) <= S_min <= S_max."""
+    if scale_jitter is None:
+        return None
+    if (not isinstance(scale_jitter, (tuple, list)) or len(scale_jitter) != 2
+            or not all(is_int(s) and s >= 1 for s in scale_jitter)
+            or scale_jitter[0] > scale_jitter[1]):
+        fail("`scale_jitter` must be None or a pair of integers (S_min, S_max), "
+             "1 <= S_min <= S_max.", scale_jitter=scale_jitter)
+    if image_size is not None and scale_jitter[0] < image_size:
+        fail(f"`scale_jitter`'s S_min must be at least the side of the images ({image_size}): "
+             "the crop of the rescaled image has the images' size.", scale_jitter=scale_jitter)
+    return int(scale_jitter[0]), int(scale_jitter[1])
+
+
 def check_low_res(low_res_size, low_res_epochs, image_size=None) -> None:
     """ValueError unless (`low_res_size`, `low_res_epochs`) is (0, 0) or a size from 8 up to
     below `image_size` (height, width) with at least one epoch."""

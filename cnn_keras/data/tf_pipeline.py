@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnn_keras.augment.cifar import _PHILOX, pad_crop_flip
-from cnn_keras.checks import check_int, check_low_res, fail, is_int
+from cnn_keras.augment.imagenet import scale_jitter as jitter
+from cnn_keras.checks import check_int, check_low_res, check_scale_jitter, fail, is_int
 from cnn_keras.data.arrays import _check_batch_size, _check_xy_mean, steps_per_epoch
 
 try:  # the tf.data pipelines need TensorFlow; the numpy ones (for JAX/PyTorch) do not
@@ -47,6 +48,7 @@ def train_dataset(
     augment: bool = True,
     low_res_size: int = 0,
     low_res_epochs: int = 0,
+    scale_jitter: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """Training batches for epochs ``initial_epoch .. epochs - 1``, reproducible and resumable.
 
@@ -70,6 +72,10 @@ def train_dataset(
         low_res_size, low_res_epochs: progressive resizing. Epochs ``0 .. low_res_epochs - 1``
             yield their (augmented) images resized to ``low_res_size`` x ``low_res_size``
             (bilinear, antialiased); the later epochs keep the full size. 0, 0: never.
+        scale_jitter: (S_min, S_max), VGG's multi-scale training (Sec. 3.1) before the
+            pad-crop-flip: every image rescaled to a random side S in [S_min, S_max] and a
+            random crop of its own size cut out (`cnn_keras.augment.scale_jitter`); square
+            images, S_min at least their side. None: off.
     """
     x, y, mean = _check_xy_mean(x, y, mean)
     n = len(x)
@@ -81,6 +87,7 @@ def train_dataset(
     if epochs <= initial_epoch:
         fail(f"`epochs` must be greater than `initial_epoch` ({initial_epoch}).", epochs=epochs)
     check_low_res(low_res_size, low_res_epochs, x.shape[1:3])
+    side = _check_jitterable(scale_jitter, x.shape, augment)
     steps = steps_per_epoch(n, batch_size)
     x_t = tf.constant(x)
     y_t = tf.constant(y.astype(np.int32))
@@ -99,6 +106,9 @@ def train_dataset(
         images = _normalise(tf.gather(x_t, idx), mean_t)
         if augment:
             batch_seed = tf.random.experimental.stateless_fold_in(epoch_seed, b + 1, alg=_PHILOX)
+            if scale_jitter:  # a seed of its own: the pad-crop-flip draws stay as without it
+                images = jitter(images, tf.random.experimental.stateless_fold_in(
+                    batch_seed, 1, alg=_PHILOX), *scale_jitter, side)
             images = pad_crop_flip(images, batch_seed)
         return images, tf.gather(y_t, idx)
 
@@ -116,6 +126,20 @@ def train_dataset(
         ds = batches(initial_epoch, switch, low_res_size).concatenate(ds)
     return (ds.apply(tf.data.experimental.assert_cardinality((epochs - initial_epoch) * steps))
             .prefetch(tf.data.AUTOTUNE))
+
+
+def _check_jitterable(scale_jitter, shape, augment) -> int:
+    """The side of the (square) images `scale_jitter` crops, after checking the arguments."""
+    if scale_jitter is None:
+        return shape[1]
+    if not augment:
+        fail("`scale_jitter` is part of the augmentation: it needs augment=True.",
+             scale_jitter=scale_jitter, augment=augment)
+    if shape[1] != shape[2]:
+        fail("`scale_jitter` crops squares: the images must be square.",
+             **{"x.shape": tuple(shape)})
+    check_scale_jitter(scale_jitter, shape[1])
+    return shape[1]
 
 
 def eval_dataset(x, y, *, batch_size: int, mean) -> tf.data.Dataset:

@@ -49,9 +49,18 @@ def recipe(study: Study, mode: str, epochs: int | None = None, *, model: str | N
     overrides = {**study.recipe, **(variant.recipe if variant else {})}
     if not overrides:
         return base
-    suffix = "-".join((k if v else f"no-{k}") if isinstance(v, bool) else f"{k}{v:g}"
-                      for k, v in overrides.items())
+    suffix = "-".join(_setting_name(k, v) for k, v in overrides.items())
     return dataclasses.replace(base, **overrides, name=f"{base.name}-{suffix}")
+
+
+def _setting_name(key: str, value) -> str:
+    """A recipe setting in a recipe's name: "augment" / "no-augment", "lr0.03",
+    "scale_jitter32-64"."""
+    if isinstance(value, bool):
+        return key if value else f"no-{key}"
+    if isinstance(value, (tuple, list)):
+        return key + "-".join(f"{v:g}" for v in value)
+    return f"{key}{value:g}"
 
 
 def _study_recipe(study, mode, epochs, model, warmup_epochs) -> training.Recipe:

@@ -27,7 +27,8 @@ CPU run of the claims scoreboard, all 50k images) and ``full`` (all 50k images; 
   ``densenet_bc28`` study below, they have only ``quick`` and ``record`` modes.
 * ``vgg`` (Simonyan & Zisserman 2014): depth A (11 layers) vs D (16), and D pre-initialised from
   the trained A (Sec. 3.1), all without BatchNormalization as in the paper, He-initialised.
-  ``vgg_depth``: A, A-LRN, B, B-5x5, C, D and D from A at a quarter width (the record).
+  ``vgg_depth``: A, A-LRN, B, B-5x5, C, D, D from A and D with scale jittering (S in [32, 64],
+  Sec. 3.1) at a quarter width (the record).
 * ``googlenet`` (Szegedy et al. 2014): auxiliary classifiers on 4a and 4d on/off (Sec. 5);
   ``googlenet_aux`` the same at a quarter width and ``googlenet_naive`` the modules without their
   1x1 reductions at a sixteenth, against the reduced ones at the same width and at the naive
@@ -274,6 +275,11 @@ ABLATIONS = {
             Variant("D", "D (16 layers)", "vgg_cifar", {"config": "D", **_VGG4}),
             Variant("D_from_A", "D, pre-initialised from A", "vgg_cifar",
                     {"config": "D", **_VGG4}, init_from="A"),
+            # Sec. 3.1's multi-scale training: the paper's S in [256, 512] for 224 crops is
+            # an enlargement of 1.14-2.29x; here 1-2x (S in [32, 64] for 32 px), before the
+            # pad-crop-flip the others get too; tested on the 32 px images (Q = S_min)
+            Variant("D_jitter", "D, scale jittering (S in [32, 64])", "vgg_cifar",
+                    {"config": "D", **_VGG4}, recipe={"scale_jitter": (32, 64)}),
         ),
         lr=0.01, weight_decay=5e-4,
         epochs={"quick": 1, "record": 20},

@@ -140,7 +140,7 @@ class RunFolder:
                                                      "weight_decay")}
         for k, default in (("lr_schedule", "step"), ("nesterov", False),
                            ("label_smoothing", 0.0), ("low_res_size", 0),
-                           ("low_res_epochs", 0)):
+                           ("low_res_epochs", 0), ("scale_jitter", None)):
             out["recipe"][k] = recipe.get(k, default)
         out["dataset"] = comparable_dataset(config.get("dataset") or {})
         return json.loads(json.dumps(out))

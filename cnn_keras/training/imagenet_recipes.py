@@ -96,6 +96,7 @@ class ImageNetRecipe:
     augment = True  # the streamed pipeline always augments as `augmentation` says
     low_res_size = 0
     low_res_epochs = 0
+    scale_jitter = None  # the in-memory pipeline's; the streamed one jitters by `scale_range`
 
     def num_epochs(self, steps_per_epoch: int) -> int:
         return self.epochs

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from cnn_keras.checks import (check_bool, check_choice, check_int, check_low_res, check_number,
-                              fail)
+                              check_scale_jitter, fail)
 
 LR_SCHEDULES = ("step", "onecycle")
 WARMUPS = ("constant", "linear")
@@ -51,6 +51,9 @@ class Recipe:
     low_res_epochs: int = 0  # images resized to low_res_size^2 (see `with_low_res`)
     augment: bool = True  # the pad-crop-flip augmentation (off: AlexNet's Fig. 1, "no
     # regularization of any kind")
+    scale_jitter: tuple[int, int] | None = None  # VGG's multi-scale training (Sec. 3.1) on
+    # top of it: each image rescaled to a random side S in [S_min, S_max], then a random crop
+    # of the images' size (`augment.scale_jitter`); None: off
 
     def __post_init__(self):
         check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
@@ -75,6 +78,11 @@ class Recipe:
         check_low_res(self.low_res_size, self.low_res_epochs)
         check_bool("augment", self.augment)
         check_bool("nesterov", self.nesterov)
+        # a tuple, whatever sequence it came as (JSON gives lists): recipes compare equal
+        object.__setattr__(self, "scale_jitter", check_scale_jitter(self.scale_jitter))
+        if self.scale_jitter and not self.augment:
+            fail("`scale_jitter` is part of the augmentation: it needs augment=True.",
+                 scale_jitter=self.scale_jitter, augment=self.augment)
 
     def total_steps(self, steps_per_epoch: int) -> int:
         if self.iterations is not None:
@@ -114,8 +122,11 @@ class Recipe:
 
     def to_dict(self, steps_per_epoch: int | None = None) -> dict:
         d = dataclasses.asdict(self)
-        if d["augment"]:  # recorded only when off, so the runs recorded before it still resume
+        # recorded only when not the default, so the runs recorded before them still resume
+        if d["augment"]:
             del d["augment"]
+        if d["scale_jitter"] is None:
+            del d["scale_jitter"]
         if steps_per_epoch:
             d["steps_per_epoch"] = steps_per_epoch
             d["total_steps"] = self.total_steps(steps_per_epoch)

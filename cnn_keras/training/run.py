@@ -273,6 +273,10 @@ def _check_pipeline(engine, recipe, data) -> None:
         raise ValueError(f"Recipe {recipe.name!r} trains without augmentation, but the 'layer' "
                          "pipeline augments inside the model: use pipeline 'tf.data' or "
                          "'numpy'. Received: pipeline='layer'")
+    if recipe.scale_jitter and engine.pipeline != "tf.data":
+        raise ValueError(f"Scale jittering (recipe {recipe.name!r}) is done by the tf.data "
+                         f"pipeline: `pipeline` must be 'tf.data' or 'auto' with TensorFlow "
+                         f"installed. Received: pipeline={engine.pipeline!r}")
     if recipe.low_res_epochs and engine.pipeline != "tf.data":
         raise ValueError(f"Progressive resizing (recipe {recipe.name!r}) is done by the tf.data "
                          f"pipeline: `pipeline` must be 'tf.data' or 'auto' with TensorFlow "
@@ -386,7 +390,8 @@ def _input_data(job: _Job, initial_epoch: int, outputs: int):
                                           initial_epoch=initial_epoch,
                                           low_res_size=recipe.low_res_size,
                                           low_res_epochs=recipe.low_res_epochs,
-                                          augment=recipe.augment)
+                                          augment=recipe.augment,
+                                          scale_jitter=recipe.scale_jitter)
         train_ds = distribute.shard_batches(train_ds, recipe.batch_size, share)
         usable = len(data.x_test) - len(data.x_test) % share[1]
         val_batch = 256 // share[1] * share[1]
