@@ -62,9 +62,9 @@ def check_rate(arg: str, value) -> float:
     return check_number(arg, value, low=0, high=1, high_open=True)
 
 
-def check_scale_jitter(scale_jitter, image_size=None) -> tuple[int, int] | None:
-    """None, or VGG's training-scale range (S_min, S_max) as a tuple of integers with
-    `image_size` (the side of square images, when known) <= S_min <= S_max."""
+def check_scale_jitter(scale_jitter) -> tuple[int, int] | None:
+    """None, or VGG's training-scale range (S_min, S_max) as a tuple of integers,
+    1 <= S_min <= S_max."""
     if scale_jitter is None:
         return None
     if (not isinstance(scale_jitter, (tuple, list)) or len(scale_jitter) != 2
@@ -72,10 +72,22 @@ def check_scale_jitter(scale_jitter, image_size=None) -> tuple[int, int] | None:
             or scale_jitter[0] > scale_jitter[1]):
         fail("`scale_jitter` must be None or a pair of integers (S_min, S_max), "
              "1 <= S_min <= S_max.", scale_jitter=scale_jitter)
-    if image_size is not None and scale_jitter[0] < image_size:
-        fail(f"`scale_jitter`'s S_min must be at least the side of the images ({image_size}): "
-             "the crop of the rescaled image has the images' size.", scale_jitter=scale_jitter)
     return int(scale_jitter[0]), int(scale_jitter[1])
+
+
+def check_jitter_size(scale_jitter, image_size) -> None:
+    """ValueError unless images of `image_size` (height, width) can be scale-jittered by
+    `scale_jitter`: square (the crop is a square of their side), and no larger than S_min."""
+    scale_jitter = check_scale_jitter(scale_jitter)
+    if scale_jitter is None:
+        return
+    height, width = (int(s) for s in image_size)
+    if height != width:
+        fail("`scale_jitter` crops squares: the images must be square.",
+             image_size=(height, width))
+    if scale_jitter[0] < height:
+        fail(f"`scale_jitter`'s S_min must be at least the side of the images ({height}): "
+             "the crop of the rescaled image has the images' size.", scale_jitter=scale_jitter)
 
 
 def check_low_res(low_res_size, low_res_epochs, image_size=None) -> None:

@@ -199,6 +199,7 @@ def test_the_command_trains_records_and_resumes_after_an_epoch_as_if_never_stopp
     for key in ("final_test_error", "final_train_loss"):
         assert resumed[key] == whole[key]
     assert distillation.run("quick", tmp_path / "cut", **kw) == [resumed]  # read back
+    assert not backup.exists()  # the result written, the backup is gone
     history = (tmp_path / "cut" / "distilled-seed0" / "history.csv").read_text().splitlines()
     assert len(history) == 3 and history[1].startswith("1,") and history[2].startswith("2,")
     assert resumed["seconds"] > whole["seconds"] / 3  # both sessions' epochs counted
@@ -209,6 +210,26 @@ def test_the_command_trains_records_and_resumes_after_an_epoch_as_if_never_stopp
     with pytest.raises(SystemExit) as stop:
         main(["distill", "--mode", "fast"])
     assert stop.value.code == 2 and "--mode: invalid choice: 'fast'" in capsys.readouterr().err
+
+
+class _StopAtTheEnd(keras.callbacks.Callback):
+    def on_train_end(self, logs=None):
+        raise KeyboardInterrupt  # every epoch backed up, the result not yet written
+
+
+def test_an_arm_stopped_after_its_last_backup_is_evaluated_not_retrained(tmp_path, monkeypatch):
+    from cnn_keras.experiments import distillation
+
+    monkeypatch.setattr(distillation, "MODES", {**distillation.MODES, "quick": (128, 64, 1)})
+    monkeypatch.setattr(distillation, "ARMS", {"labels": 1.0})
+    kw = {"seeds": [0], "results_dir": RESULTS, "verbose": 0}
+    [whole] = distillation.run("quick", tmp_path / "whole", **kw)
+    with pytest.raises(KeyboardInterrupt):
+        distillation.run("quick", tmp_path / "cut", callbacks=[_StopAtTheEnd()], **kw)
+    [resumed] = distillation.run("quick", tmp_path / "cut", **kw)
+    assert resumed["resumed_after_epoch"] == 1 and whole["resumed_after_epoch"] == 0
+    assert resumed["final_test_error"] == whole["final_test_error"]
+    assert not (tmp_path / "cut" / "labels-seed0" / "backup").exists()
 
 
 def test_compile_refuses_a_loss_of_its_own():

@@ -21,7 +21,7 @@ import numpy as np
 
 from cnn_keras.augment.cifar import _PHILOX, pad_crop_flip
 from cnn_keras.augment.imagenet import scale_jitter as jitter
-from cnn_keras.checks import check_int, check_low_res, check_scale_jitter, fail, is_int
+from cnn_keras.checks import check_int, check_jitter_size, check_low_res, fail, is_int
 from cnn_keras.data.arrays import _check_batch_size, _check_xy_mean, steps_per_epoch
 
 try:  # the tf.data pipelines need TensorFlow; the numpy ones (for JAX/PyTorch) do not
@@ -103,12 +103,14 @@ def train_dataset(
         return batches.map(lambda b, i: (epoch_seed, b, i))
 
     def make_batch(epoch_seed, b, idx):
-        images = _normalise(tf.gather(x_t, idx), mean_t)
+        images = tf.gather(x_t, idx)
+        batch_seed = tf.random.experimental.stateless_fold_in(epoch_seed, b + 1, alg=_PHILOX)
+        if augment and scale_jitter:  # the pixels rescaled, then the mean subtracted (VGG's
+            # order); a seed of its own: the pad-crop-flip draws stay those without it
+            images = jitter(images, tf.random.experimental.stateless_fold_in(
+                batch_seed, 1, alg=_PHILOX), *scale_jitter, side)
+        images = _normalise(images, mean_t)
         if augment:
-            batch_seed = tf.random.experimental.stateless_fold_in(epoch_seed, b + 1, alg=_PHILOX)
-            if scale_jitter:  # a seed of its own: the pad-crop-flip draws stay as without it
-                images = jitter(images, tf.random.experimental.stateless_fold_in(
-                    batch_seed, 1, alg=_PHILOX), *scale_jitter, side)
             images = pad_crop_flip(images, batch_seed)
         return images, tf.gather(y_t, idx)
 
@@ -133,12 +135,9 @@ def _check_jitterable(scale_jitter, shape, augment) -> int:
     if scale_jitter is None:
         return shape[1]
     if not augment:
-        fail("`scale_jitter` is part of the augmentation: it needs augment=True.",
-             scale_jitter=scale_jitter, augment=augment)
-    if shape[1] != shape[2]:
-        fail("`scale_jitter` crops squares: the images must be square.",
-             **{"x.shape": tuple(shape)})
-    check_scale_jitter(scale_jitter, shape[1])
+        fail(f"`augment` must be True with scale_jitter={tuple(scale_jitter)}: scale "
+             "jittering is part of the augmentation.", augment=augment)
+    check_jitter_size(scale_jitter, shape[1:3])
     return shape[1]
 
 

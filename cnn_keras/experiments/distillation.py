@@ -11,14 +11,15 @@ Both nets see the images normalised with the teacher's recorded per-pixel mean.
 Each (arm, seed) trains into its own folder under `out_dir`, resumable after every epoch
 (`_Backup`: weights and optimizer state, then the epoch as the commit, the way
 `training.RunFolder` keeps its checkpoints; the batches of epoch e depend only on (seed, e)),
-and writes `result.json` when it ends; run again, a finished arm is read back, not retrained;
-its `history.csv` has a row per epoch. A second process on the same folder waits for the
-first (`RunFolder.lock`). `run.json` collects the rows with the machine.
+and writes `result.json` when it ends (the backup then goes); run again, a finished arm is
+read back, not retrained; its `history.csv` has a row per epoch. A second process on the same
+folder waits for the first (`RunFolder.lock`). `run.json` collects the rows with the machine.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -82,14 +83,17 @@ def _arm(arm, alpha, seed, data, mean, teacher, out_dir, epochs, verbose, callba
     from cnn_keras.training.folder import RunFolder
 
     folder = out_dir / f"{arm}-seed{seed}"
-    settings = _settings(folder, arm, alpha, seed, data, epochs)
+    folder.mkdir(parents=True, exist_ok=True)
     with RunFolder(folder).lock(verbose):  # a second process waits, then reads the result
+        settings = _settings(folder, arm, alpha, seed, data, epochs)
         done = folder / "result.json"
         if done.exists():
             return json.loads(done.read_text())
         row = _train_arm(folder, settings, alpha, seed, data, mean, teacher, epochs, verbose,
                          callbacks)
         _write_json(done, row)
+        # the backup has done its work (and holds the teacher's weights too)
+        shutil.rmtree(folder / "backup", ignore_errors=True)
         return row
 
 
@@ -110,16 +114,19 @@ def _train_arm(folder, settings, alpha, seed, data, mean, teacher, epochs, verbo
     model.compile(optimizer=recipe.optimizer(steps), metrics=["accuracy"])
     backup = _Backup(folder / "backup")
     start = backup.epochs()
-    if verbose and start:
-        print(f"[{settings['arm']}, seed {seed}] resuming after epoch {start}")
-    batches = data_lib.train_dataset(data.x_train, data.y_train, batch_size=BATCH, mean=mean,
-                                     seed=seed, epochs=epochs, initial_epoch=start)
-    # the log before the backup: an epoch logged but not backed up is trained again and
-    # logged once more in its place, never lost
-    log = _EpochLog(folder / "history.csv")
-    model.fit(batches, epochs=epochs, initial_epoch=start, steps_per_epoch=steps,
-              callbacks=[log, backup, _EpochSeeds(student, seed), *callbacks], shuffle=False,
-              verbose=2 if verbose else 0)
+    if start >= epochs:  # stopped after the last epoch's backup, before the result was written
+        backup.restore(model)
+    else:
+        if verbose and start:
+            print(f"[{settings['arm']}, seed {seed}] resuming after epoch {start}")
+        batches = data_lib.train_dataset(data.x_train, data.y_train, batch_size=BATCH,
+                                         mean=mean, seed=seed, epochs=epochs, initial_epoch=start)
+        # the log before the backup: an epoch logged but not backed up is trained again and
+        # logged once more in its place, never lost
+        log = _EpochLog(folder / "history.csv")
+        model.fit(batches, epochs=epochs, initial_epoch=start, steps_per_epoch=steps,
+                  callbacks=[log, backup, _EpochSeeds(student, seed), *callbacks],
+                  shuffle=False, verbose=2 if verbose else 0)
     x_test, y_test = data_lib.eval_arrays(data.x_test, data.y_test, mean=mean)
     predicted = student.predict(x_test, batch_size=500, verbose=0).argmax(axis=1)
     history = training.read_history_csv(folder / "history.csv")
@@ -153,7 +160,6 @@ def _settings(folder: Path, arm, alpha, seed, data, epochs) -> dict:
             fail(f"`out_dir` holds a run of other settings in {folder} ({', '.join(differ)} "
                  "differ): choose another --out, or remove that folder.", out_dir=folder.parent)
     else:
-        folder.mkdir(parents=True, exist_ok=True)
         _write_json(path, settings)
     return settings
 
@@ -222,13 +228,17 @@ class _Backup(keras.callbacks.Callback):
         """The epochs kept here (0 when none)."""
         return int(self._kept().get("epoch", 0))
 
-    def on_train_begin(self, logs=None):
+    def restore(self, model) -> None:
+        """`model`'s weights and optimizer state as the last kept epoch left them (if any)."""
         kept = self._kept()
         if not kept:
             return
-        if not self.model.optimizer.built:  # its variables must exist to be loaded
-            self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(self.folder / kept.get("weights", "latest.weights.h5"))
+        if not model.optimizer.built:  # its variables must exist to be loaded
+            model.optimizer.build(model.trainable_variables)
+        model.load_weights(self.folder / kept.get("weights", "latest.weights.h5"))
+
+    def on_train_begin(self, logs=None):
+        self.restore(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
         from cnn_keras.training.folder import atomic_write
@@ -237,6 +247,7 @@ class _Backup(keras.callbacks.Callback):
         name = f"epoch-{epoch + 1:04d}.weights.h5"
         atomic_write(self.folder / name, self.model.save_weights, suffix=".weights.h5")
         _write_json(self.meta, {"epoch": epoch + 1, "weights": name})
-        for old in self.folder.glob("*.weights.h5"):
+        # the older epochs' files and the one `BackupAndRestore` kept in folders it wrote
+        for old in [*self.folder.glob("epoch-*.weights.h5"), self.folder / "latest.weights.h5"]:
             if old.name != name:
                 old.unlink(missing_ok=True)

@@ -81,8 +81,8 @@ class Recipe:
         # a tuple, whatever sequence it came as (JSON gives lists): recipes compare equal
         object.__setattr__(self, "scale_jitter", check_scale_jitter(self.scale_jitter))
         if self.scale_jitter and not self.augment:
-            fail("`scale_jitter` is part of the augmentation: it needs augment=True.",
-                 scale_jitter=self.scale_jitter, augment=self.augment)
+            fail(f"`augment` must be True with scale_jitter={self.scale_jitter}: scale "
+                 "jittering is part of the augmentation.", augment=self.augment)
 
     def total_steps(self, steps_per_epoch: int) -> int:
         if self.iterations is not None:

@@ -26,7 +26,8 @@ from cnn_keras import runinfo
 from cnn_keras.analysis import count_macs, count_params
 from cnn_keras.backends.tensorflow import (build_training_state, compile_activations,
                                            fuse_batch_norm)
-from cnn_keras.checks import check_bool, check_choice, check_int, check_low_res, fail, is_int
+from cnn_keras.checks import (check_bool, check_choice, check_int, check_jitter_size,
+                              check_low_res, fail, is_int)
 from cnn_keras.registry import build, check_kwargs, get_builder
 from cnn_keras.training import losses, surgery
 from cnn_keras.training.export import save_with_preprocessing
@@ -273,6 +274,7 @@ def _check_pipeline(engine, recipe, data) -> None:
         raise ValueError(f"Recipe {recipe.name!r} trains without augmentation, but the 'layer' "
                          "pipeline augments inside the model: use pipeline 'tf.data' or "
                          "'numpy'. Received: pipeline='layer'")
+    check_jitter_size(recipe.scale_jitter, data.input_shape[:2])
     if recipe.scale_jitter and engine.pipeline != "tf.data":
         raise ValueError(f"Scale jittering (recipe {recipe.name!r}) is done by the tf.data "
                          f"pipeline: `pipeline` must be 'tf.data' or 'auto' with TensorFlow "

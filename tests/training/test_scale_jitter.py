@@ -46,7 +46,8 @@ def test_jittered_batches_are_rescaled_crops_under_the_same_pad_crop_flip():
                                  r"Received: scale_jitter=\(64, 32\)"),
     ({"scale_jitter": 48}, r"Received: scale_jitter=48"),
     ({"scale_jitter": (24, 64)}, r"S_min must be at least the side of the images \(32\)"),
-    ({"scale_jitter": (32, 64), "augment": False}, r"needs augment=True"),
+    ({"scale_jitter": (32, 64), "augment": False},
+     r"`augment` must be True with scale_jitter=\(32, 64\).*Received: augment=False"),
 ])
 def test_bad_jitter_arguments_say_what_they_got(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -55,7 +56,7 @@ def test_bad_jitter_arguments_say_what_they_got(kw, match):
 
 def test_jittering_needs_square_images():
     x = np.zeros((8, 32, 24, 3), np.uint8)
-    with pytest.raises(ValueError, match=r"must be square.*x.shape=\(8, 32, 24, 3\)"):
+    with pytest.raises(ValueError, match=r"must be square.*image_size=\(32, 24\)"):
         data_lib.train_dataset(x, np.zeros(8, np.int32), batch_size=4, mean=0.5, seed=0,
                                epochs=1, scale_jitter=(32, 64))
 
@@ -69,7 +70,7 @@ def test_the_recipe_keeps_the_range_as_a_tuple_and_records_it_only_when_set():
     same = training.RunFolder.comparable
     assert same({"recipe": plain}) != same({"recipe": training.Recipe(
         name=plain["name"], epochs=2, scale_jitter=(32, 64)).to_dict(10)})
-    with pytest.raises(ValueError, match=r"needs augment=True"):
+    with pytest.raises(ValueError, match=r"`augment` must be True.*Received: augment=False"):
         training.Recipe(name="j", epochs=2, scale_jitter=(32, 64), augment=False)
     with pytest.raises(ValueError, match=r"Received: scale_jitter='big'"):
         training.Recipe(name="j", epochs=2, scale_jitter="big")
@@ -79,7 +80,16 @@ def test_train_jitters_in_the_tf_data_pipeline_only(tmp_path):
     data = tiny_data(n_train=64)
     recipe = training.Recipe(name="j", epochs=1, batch_size=32, lr=0.01,
                              scale_jitter=(32, 48))
-    assert len(training.train(SMALL, data, tmp_path / "tf", recipe=recipe, verbose=0)) == 1
+    [jittered] = training.train(SMALL, data, tmp_path / "tf", recipe=recipe, verbose=0)
+    # read back from run.json, where the range is a list: the same settings, not a new run
+    assert training.train(SMALL, data, tmp_path / "tf", recipe=recipe, verbose=0) == [jittered]
+    [plain] = training.train(SMALL, data, tmp_path / "plain", verbose=0,
+                             recipe=training.Recipe(name="j", epochs=1, batch_size=32, lr=0.01))
+    assert jittered["loss"] != plain["loss"]  # the same seed, other images
+    with pytest.raises(ValueError, match=r"S_min must be at least the side of the images"):
+        training.train(SMALL, data, tmp_path / "small", verbose=0, recipe=training.Recipe(
+            name="j", epochs=1, batch_size=32, scale_jitter=(24, 48)))
+    assert not (tmp_path / "small").exists()  # refused before any work
     for pipeline in ("numpy", "layer"):
         with pytest.raises(ValueError, match=rf"Scale jittering .* Received: "
                                              rf"pipeline='{pipeline}'"):
