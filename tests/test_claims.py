@@ -403,6 +403,27 @@ def test_a_threshold_never_reached_counts_as_a_lower_bound(tmp_path):
     assert "slow" not in load_record(tmp_path, "fig").values["epochs_to_threshold"]
 
 
+def test_a_sweep_that_never_reached_the_threshold_counts_its_nearest_member(tmp_path):
+    folder = tmp_path / "fig"
+    folder.mkdir()
+    with open(folder / "summary.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=("variant", "epochs", "final_train_error",
+                                          "epochs_to_threshold"))
+        w.writeheader()
+        w.writerows([{"variant": "fast", "epochs": 20, "final_train_error": 10,
+                      "epochs_to_threshold": 5},
+                     {"variant": "slow_a", "epochs": 20, "final_train_error": 90,
+                      "epochs_to_threshold": ""},
+                     {"variant": "slow_b", "epochs": 20, "final_train_error": 26,
+                      "epochs_to_threshold": ""}])
+    info = {"seed": 0, "summary": [{"epochs": 20}], "threshold_train_error": 25.0}
+    (folder / "run.json").write_text(json.dumps(info))
+    row = Compare("fig", "epochs_to_threshold", "fast", ("slow_a", "slow_b"),
+                  plan="").evaluate(tmp_path)
+    # both at >= 21 epochs: the one whose training error came nearest to the threshold counts
+    assert "vs slow_b ≥ 21.00 (1 seed)" in row["ours"] and row["gap"] == 16
+
+
 def test_record_summary_gives_each_variant_mean_and_spread(tmp_path):
     _record(tmp_path / "r", 0, {"a": 10.0, "b": 14.0})
     _record(tmp_path / "r-seed1", 1, {"a": 11.0})

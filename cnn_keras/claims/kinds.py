@@ -67,7 +67,11 @@ class Compare:
         incomplete = self._incomplete(rec, values, members, partial, partial_names)
         if incomplete:
             return incomplete
-        (kb, b), (kw, w) = _best(values, self.better), _best(values, self.worse)
+        # members tied on epochs that none reached: the one nearest to it (its final training
+        # error) counts, not the first listed
+        tie = (rec.values.get("final_train_error", {}) if self.metric == "epochs_to_threshold"
+               else {})
+        (kb, b), (kw, w) = _best(values, self.better, tie), _best(values, self.worse, tie)
         gap = verdict.mean(w) - verdict.mean(b)
         spread, source = _spread(rec, self.metric, (kb, kw))
         seeds = min(len(b), len(w))
@@ -153,9 +157,12 @@ def _members(group) -> list[str]:
     return list(group) if isinstance(group, tuple) else [group]
 
 
-def _best(values: dict, group) -> tuple[str, list]:
-    """The member of `group` with the lowest mean, and its values."""
-    key = min(_members(group), key=lambda k: verdict.mean(values[k]))
+def _best(values: dict, group, tie: dict | None = None) -> tuple[str, list]:
+    """The member of `group` with the lowest mean (of those equal, the lowest mean in `tie`),
+    and its values."""
+    tie = tie or {}
+    key = min(_members(group), key=lambda k: (verdict.mean(values[k]),
+                                              verdict.mean(tie[k]) if k in tie else 0.0))
     return key, values[key]
 
 
