@@ -169,3 +169,33 @@ def tta_accuracy(model, batches, *, k=1, **views) -> float:
     if total == 0:
         fail("`batches` must hold at least one batch.", batches=batches)
     return correct / total
+
+
+def predict_dense(model, images_uint8, mean, *, scale: int, windows: int = 3,
+                  batch_size: int = 256):
+    """VGG's single-scale test at a larger scale Q (Sec. 3.2, Table 3): each image enlarged to
+    `scale` x `scale` (bilinear, the raw pixels, as training rescales them), then the net's
+    softmax averaged over `windows` x `windows` crops of the model's input size spread evenly
+    over it (offsets 0 .. scale - size): the dense evaluation of a net whose classifier sees one
+    input-sized window, as the paper's fully convolutional test averages its class score map.
+
+    `images_uint8` (N, H, W, C) uint8 at the model's input size; `mean` the per-pixel mean (in
+    [0, 1]) subtracted from every crop, as in training. Returns (N, classes) probabilities."""
+    from keras import ops
+
+    size = images_uint8.shape[1]
+    check_int("scale", scale, minimum=size)
+    check_int("windows", windows)
+    if images_uint8.shape[2] != size:
+        fail("`images_uint8` must be square.", **{"images_uint8.shape": images_uint8.shape})
+    offsets = sorted({round(i * (scale - size) / max(windows - 1, 1)) for i in range(windows)})
+    total = 0.0
+    for start in range(0, len(images_uint8), 1000):  # 1,000 enlarged images at a time
+        chunk = images_uint8[start:start + 1000].astype("float32")
+        big = ops.convert_to_numpy(ops.image.resize(chunk, (scale, scale),
+                                                    interpolation="bilinear"))
+        probs = sum(np.asarray(model.predict(big[:, dy:dy + size, dx:dx + size] / 255.0 - mean,
+                                             batch_size=batch_size, verbose=0))
+                    for dy in offsets for dx in offsets)
+        total = probs if start == 0 else np.concatenate([total, probs])
+    return total / len(offsets) ** 2

@@ -20,8 +20,11 @@ from cnn_keras.claims import verdict
 # overfitting gap that AlexNet's dropout claim is about: the final test error minus the error
 # on training images evaluated the same way (fit's training error has dropout active)
 GAP = "generalisation_gap"
+# the test error at the test scale Q of VGG's Table 3: the images' own size for a net trained
+# there, the middle of its range (densely evaluated) for one trained with scale jittering
+AT_SCALE = "final_test_error_q"
 METRICS = ("final_train_error", "final_test_error", "final_train_error_clean",
-           "epochs_to_threshold", GAP)
+           "epochs_to_threshold", GAP, AT_SCALE)
 # The metrics made from the clean training error: they count only where it was measured on all
 # the training images (summary.csv's clean_train_images). Records made before that column
 # measured the first 10,000, which in the class-sorted JPEG copy are two classes.
@@ -63,6 +66,8 @@ def _rows(folder: Path) -> list[dict]:
 
 
 def _metric(row: dict, m: str):
+    if m == AT_SCALE and m not in row:  # a summary from before scale jittering, whose nets
+        m = "final_test_error"  # were all tested at the scale they were trained at
     if m != GAP:
         return _number(row.get(m, ""))
     test, train = (_number(row.get(c, "")) for c in ("final_test_error",

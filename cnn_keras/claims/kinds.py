@@ -21,7 +21,8 @@ _UNITS = {"final_train_error": ("training error", "%"),
           "final_test_error": ("test error", "%"),
           "final_train_error_clean": ("training error (evaluated as the test set)", "%"),
           "epochs_to_threshold": ("epochs to the threshold", ""),
-          "generalisation_gap": ("test minus training error", " points")}
+          "generalisation_gap": ("test minus training error", " points"),
+          "final_test_error_q": ("test error at the test scale Q", "%")}
 
 
 @dataclasses.dataclass(frozen=True)

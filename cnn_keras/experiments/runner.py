@@ -25,7 +25,8 @@ from cnn_keras.training.folder import comparable_dataset
 
 SUMMARY_FIELDS = ("variant", "label", "model", "series", "trainable_params", "macs", "epochs",
                   "final_train_error", "final_test_error", "final_train_error_clean",
-                  "clean_train_images", "epochs_to_threshold", "train_seconds")
+                  "clean_train_images", "epochs_to_threshold", "train_seconds",
+                  "test_scale", "final_test_error_q")
 # The training error that fit reports is on augmented batches with dropout active, so it is
 # not the error a net overfits to: the decisive modes also evaluate the final model on all its
 # training images as the test images are evaluated (no augmentation, inference mode). All of
@@ -145,12 +146,14 @@ def run(study: str | Study, mode: str = "demo", out_dir=None, *, data_dir=None, 
     shown = [v for v in study.variants if v.key in histories]
     clean = ({v.key: clean_train_error(out_dir / v.key, data) for v in shown}
              if mode in CLEAN_MODES else {})
-    rows = summary(study, mode, out_dir, [v.key for v in shown], histories, clean,
-                   clean_images=len(data.x_train))
-    hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
-    machines = _machines(out_dir, shown)
     shown_recipes = [recipe(study, mode, epochs, model=v.model, warmup_epochs=warmup_epochs,
                             variant=v) for v in shown]
+    scaled = {v.key: scaled_test_error(out_dir / v.key, data, r.scale_jitter)
+              for v, r in zip(shown, shown_recipes) if r.scale_jitter}
+    rows = summary(study, mode, out_dir, [v.key for v in shown], histories, clean,
+                   clean_images=len(data.x_train), scaled=scaled)
+    hw = json.loads((out_dir / chosen[0].key / "run.json").read_text())["hardware"]
+    machines = _machines(out_dir, shown)
     study_recipe = recipe(study, mode, epochs, model=chosen[0].model, warmup_epochs=warmup_epochs)
     caption = _caption(data.describe(), rows, study_recipe, shown_recipes, seed,
                        engine.dtype_policy, machines)
@@ -342,11 +345,39 @@ def clean_train_error(run_dir: Path, data) -> float | None:
     return error
 
 
+def scaled_test_error(run_dir: Path, data, scale_jitter) -> dict | None:
+    """Table 3's test of a net trained with scale jittering in [S_min, S_max]: at Q = the middle
+    of the range, by dense evaluation (`evaluation.predict_dense`, 3 x 3 windows), on all the
+    test images: {"scale": Q, "error": %}; computed once from the final model, kept in its
+    run.json. None for an unfinished run."""
+    folder = training.RunFolder(run_dir)
+    info = folder.info()
+    q = (scale_jitter[0] + scale_jitter[1]) // 2
+    kept = info.get("scaled_test_error", {})
+    if kept.get("scale") == q and kept.get("images") == len(data.x_test):
+        return kept
+    if info.get("status") != "finished" or folder.progress() is None:
+        return None
+    import numpy as np
+
+    from cnn_keras import data as data_lib, evaluation
+
+    probs = evaluation.predict_dense(folder.load_model(), data.x_test,
+                                     data_lib.per_pixel_mean(data.x_train), scale=q)
+    error = round(100 * float(np.mean(np.argmax(probs, axis=-1) != data.y_test)), 2)
+    info["scaled_test_error"] = {"scale": q, "error": error, "images": len(data.x_test)}
+    folder.write_info(info)
+    return info["scaled_test_error"]
+
+
 def summary(study: Study, mode: str, out_dir: Path, keys, histories,
-            clean: dict | None = None, clean_images: int | None = None) -> list[dict]:
+            clean: dict | None = None, clean_images: int | None = None,
+            scaled: dict | None = None) -> list[dict]:
     """One row per variant (final-epoch errors, epochs to the threshold, cost), also written
     to out_dir/summary.csv. `clean`: variant -> `clean_train_error`, where it was measured (on
-    `clean_images` training images)."""
+    `clean_images` training images). `scaled`: variant -> `scaled_test_error` for the nets
+    trained with scale jittering; the others are tested at their training scale, the images'
+    own size (`test_scale`), so their `final_test_error_q` is their final test error."""
     rows = []
     for key in keys:
         v, history = study.variant(key), histories[key]
@@ -364,11 +395,22 @@ def summary(study: Study, mode: str, out_dir: Path, keys, histories,
             "epochs_to_threshold": epochs_to_error(history, study.threshold[mode]),
             "train_seconds": round(sum(r["seconds"] for r in history), 1),
         })
+        rows[-1].update(_at_test_scale(rows[-1], key, scaled or {}))
     with open(out_dir / "summary.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=SUMMARY_FIELDS)
         w.writeheader()
         w.writerows(rows)
     return rows
+
+
+def _at_test_scale(row: dict, key: str, scaled: dict) -> dict:
+    """The row's `test_scale` and `final_test_error_q` (Table 3's single-scale test): a net
+    trained at the images' own scale is tested there (its final test error); a jittered one at
+    its `scaled_test_error` (none until its run has finished)."""
+    if key not in scaled:
+        return {"test_scale": None, "final_test_error_q": row["final_test_error"]}
+    kept = scaled[key] or {}
+    return {"test_scale": kept.get("scale"), "final_test_error_q": kept.get("error")}
 
 
 def print_summary(rows: list[dict], threshold: float | None) -> None:

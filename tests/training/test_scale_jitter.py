@@ -1,6 +1,8 @@
 """VGG's scale jittering (Sec. 3.1) on CIFAR: the tf.data pipeline's `scale_jitter`, the recipe
 setting that asks for it, and the study variant that measures it (notebook 02)."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,35 @@ def test_vgg_d_with_jittering_is_d_with_the_papers_range_scaled_to_32_px():
     assert runner.recipe(study, "record", variant=d).scale_jitter is None
     assert runner.recipe(study, "record", variant=jitter).name == \
         "scaled-20ep-scale_jitter32-64"
+
+
+def test_dense_evaluation_averages_the_windows_of_the_enlarged_images():
+    import keras
+
+    from cnn_keras import evaluation
+
+    x = _images(n=6)
+    inp = keras.Input((32, 32, 3))
+    net = keras.Model(inp, keras.layers.Dense(4, activation="softmax")(keras.layers.Flatten()(inp)))
+    at_32 = evaluation.predict_dense(net, x, MEAN, scale=32)  # no enlargement: the plain test
+    np.testing.assert_allclose(at_32, net.predict(x / 255.0 - MEAN, verbose=0), atol=1e-6)
+    big = np.asarray(keras.ops.image.resize(x.astype("float32"), (48, 48)))
+    corners = [net.predict(big[:, r:r + 32, c:c + 32] / 255.0 - MEAN, verbose=0)
+               for r in (0, 8, 16) for c in (0, 8, 16)]
+    np.testing.assert_allclose(evaluation.predict_dense(net, x, MEAN, scale=48),
+                               np.mean(corners, axis=0), atol=1e-5)
+    with pytest.raises(ValueError, match=r"`scale` must be an integer >= 32.*scale=24"):
+        evaluation.predict_dense(net, x, MEAN, scale=24)
+
+
+def test_a_jittered_record_is_tested_at_the_middle_of_its_range(tmp_path):
+    from cnn_keras.experiments import ablation
+
+    data = data_lib.synthetic_dataset(256, 32, seed=0)
+    [row] = ablation.run("vgg_depth", "quick", tmp_path, variants=["D_jitter"], data=data,
+                         verbose=0, epochs=1)
+    assert row["test_scale"] == 48 and row["final_test_error_q"] is not None
+    kept = json.loads((tmp_path / "D_jitter" / "run.json").read_text())["scaled_test_error"]
+    assert kept == {"scale": 48, "error": row["final_test_error_q"], "images": 32}
+    plain = runner._at_test_scale({"final_test_error": 24.3}, "D", {})
+    assert plain == {"test_scale": None, "final_test_error_q": 24.3}  # tested as trained
