@@ -425,6 +425,10 @@ def print_summary(rows: list[dict], threshold: float | None) -> None:
         print(f"{r['label']:<48}{r['trainable_params']:>11,}{macs:>8}{r['epochs']:>4}"
               f"{r['final_train_error']:>12.2f}{'' if c is None else f'{c:.2f}':>{width}}"
               f"{r['final_test_error']:>11.2f}{reached:>10}{r['train_seconds']:>7.0f}")
+    for r in rows:  # the nets trained with scale jittering, tested as Table 3 tests them
+        if r.get("test_scale") and r.get("final_test_error_q") is not None:
+            print(f"{r['label']}: {r['final_test_error_q']:.2f} % test error at Q = "
+                  f"{r['test_scale']} px (dense, 3 x 3 windows)")
 
 
 def degradation_shown(rows: list[dict]) -> bool | None:

@@ -129,7 +129,7 @@ def test_dense_evaluation_averages_the_windows_of_the_enlarged_images():
         evaluation.predict_dense(net, x, MEAN, scale=24)
 
 
-def test_a_jittered_record_is_tested_at_the_middle_of_its_range(tmp_path):
+def test_a_jittered_record_is_tested_at_the_middle_of_its_range(tmp_path, capsys):
     from cnn_keras.experiments import ablation
 
     data = data_lib.synthetic_dataset(256, 32, seed=0)
@@ -138,5 +138,7 @@ def test_a_jittered_record_is_tested_at_the_middle_of_its_range(tmp_path):
     assert row["test_scale"] == 48 and row["final_test_error_q"] is not None
     kept = json.loads((tmp_path / "D_jitter" / "run.json").read_text())["scaled_test_error"]
     assert kept == {"scale": 48, "error": row["final_test_error_q"], "images": 32}
+    runner.print_summary([row], None)
+    assert f"{row['final_test_error_q']:.2f} % test error at Q = 48 px" in capsys.readouterr().out
     plain = runner._at_test_scale({"final_test_error": 24.3}, "D", {})
     assert plain == {"test_scale": None, "final_test_error_q": 24.3}  # tested as trained
