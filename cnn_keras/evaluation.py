@@ -189,13 +189,12 @@ def predict_dense(model, images_uint8, mean, *, scale: int, windows: int = 3,
     if images_uint8.shape[2] != size:
         fail("`images_uint8` must be square.", **{"images_uint8.shape": images_uint8.shape})
     offsets = sorted({round(i * (scale - size) / max(windows - 1, 1)) for i in range(windows)})
-    total = 0.0
+    chunks = []
     for start in range(0, len(images_uint8), 1000):  # 1,000 enlarged images at a time
         chunk = images_uint8[start:start + 1000].astype("float32")
         big = ops.convert_to_numpy(ops.image.resize(chunk, (scale, scale),
                                                     interpolation="bilinear"))
-        probs = sum(np.asarray(model.predict(big[:, dy:dy + size, dx:dx + size] / 255.0 - mean,
-                                             batch_size=batch_size, verbose=0))
-                    for dy in offsets for dx in offsets)
-        total = probs if start == 0 else np.concatenate([total, probs])
-    return total / len(offsets) ** 2
+        chunks.append(sum(np.asarray(model.predict(
+            big[:, dy:dy + size, dx:dx + size] / 255.0 - mean, batch_size=batch_size, verbose=0))
+            for dy in offsets for dx in offsets))
+    return np.concatenate(chunks) / len(offsets) ** 2
